@@ -1,0 +1,195 @@
+"""The one model that desired state (from specs) and live state (from an API) share.
+
+Specs are nested for readability (tier defaults inside their plan, feature flags
+inside their tenant); here every object is a flat :class:`Resource` with a
+natural key, so the engine can diff, order and apply them one by one.
+
+Canonical fields per kind (snake_case; a desired resource holds only the fields
+its spec set, a live resource holds every field the provider could read):
+
+=============  ==================  ==============================================
+kind           key                 fields
+=============  ==================  ==============================================
+Plan           plan name           display_name, description
+TierDefaults   plan name           tiers: {tier name: slot limit}
+Tenant         tenant name         display_name, plan, status, parent, configuration
+FeatureFlag    "tenant/flag"       tenant, flag, enabled
+Operator       email               name, role, status, tenant
+=============  ==================  ==============================================
+
+References (plan, parent, tenant) are natural keys, never server ids; server ids
+and timestamps live in ``Resource.server`` and are never diffed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.errors import SourceLocation
+
+
+class Kind(StrEnum):
+    """The kinds of object reconciler manages, in dependency order."""
+
+    PLAN = "Plan"
+    TIER_DEFAULTS = "TierDefaults"
+    TENANT = "Tenant"
+    FEATURE_FLAG = "FeatureFlag"
+    OPERATOR = "Operator"
+
+
+KIND_ORDER: tuple[Kind, ...] = tuple(Kind)
+"""Kinds in the order a create must follow (removals go the other way)."""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A kind whose ``status`` field is changed by dedicated calls, not a patch."""
+
+    field: str
+    active: str
+    inactive: str
+
+
+LIFECYCLE: Mapping[Kind, Lifecycle] = {
+    Kind.TENANT: Lifecycle("status", "active", "suspended"),
+    Kind.OPERATOR: Lifecycle("status", "active", "disabled"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class ResourceId:
+    """A kind and a natural key: how specs, plans and reports name an object."""
+
+    kind: Kind
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}/{self.key}"
+
+    @classmethod
+    def parse(cls, text: str) -> ResourceId:
+        """Inverse of ``str()``: ``"Tenant/acme"`` → ``ResourceId(Kind.TENANT, "acme")``."""
+        kind, _, key = text.partition("/")
+        return cls(Kind(kind), key)
+
+
+def flag_key(tenant: str, flag: str) -> str:
+    """Natural key of a feature flag: unique per tenant."""
+    return f"{tenant}/{flag}"
+
+
+@dataclass
+class Resource:
+    """One object, desired or live.
+
+    ``fields`` are compared; ``server`` holds what the server manages (its id,
+    timestamps, anything else it returned) and is never compared.
+    ``source`` and ``field_sources`` say where in the specs a desired object
+    and each of its fields were written.
+    """
+
+    id: ResourceId
+    fields: dict[str, Any]
+    server: dict[str, Any] = field(default_factory=dict)
+    source: SourceLocation | None = None
+    field_sources: dict[str, SourceLocation] = field(default_factory=dict)
+
+    @property
+    def server_id(self) -> str | None:
+        value = self.server.get("id")
+        return None if value is None else str(value)
+
+
+def references(resource: Resource) -> set[ResourceId]:
+    """The objects this one points at by natural key (what must exist first)."""
+    f = resource.fields
+    kind = resource.id.kind
+    refs: set[ResourceId] = set()
+    if kind is Kind.TIER_DEFAULTS:
+        refs.add(ResourceId(Kind.PLAN, resource.id.key))
+    elif kind is Kind.TENANT:
+        if f.get("plan"):
+            refs.add(ResourceId(Kind.PLAN, f["plan"]))
+            refs.add(ResourceId(Kind.TIER_DEFAULTS, f["plan"]))
+        if f.get("parent"):
+            refs.add(ResourceId(Kind.TENANT, f["parent"]))
+    elif kind in (Kind.FEATURE_FLAG, Kind.OPERATOR) and f.get("tenant"):
+        refs.add(ResourceId(Kind.TENANT, f["tenant"]))
+    return refs
+
+
+class State:
+    """A set of resources keyed by id: the desired state or the live state."""
+
+    def __init__(self, resources: Iterable[Resource] = ()) -> None:
+        self._by_id: dict[ResourceId, Resource] = {}
+        for r in resources:
+            self.add(r)
+
+    def add(self, resource: Resource) -> None:
+        self._by_id[resource.id] = resource
+
+    def get(self, rid: ResourceId) -> Resource | None:
+        return self._by_id.get(rid)
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self._by_id
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def ids(self) -> set[ResourceId]:
+        return set(self._by_id)
+
+    def of_kind(self, kind: Kind) -> list[Resource]:
+        return [r for r in self._by_id.values() if r.id.kind is kind]
+
+    def kinds(self) -> set[Kind]:
+        return {rid.kind for rid in self._by_id}
+
+
+class Action(StrEnum):
+    """What a change does. Suspend/resume are lifecycle calls, not patches."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+
+DESTRUCTIVE: frozenset[Action] = frozenset({Action.DELETE, Action.SUSPEND})
+"""Removals: ordered in reverse dependency order, guarded, reported first."""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's move: ``path`` is dotted (``configuration.region``)."""
+
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class Change:
+    """What the engine will do to one resource, and why."""
+
+    action: Action
+    id: ResourceId
+    desired: Resource | None = None
+    live: Resource | None = None
+    fields: list[FieldChange] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def is_destructive(self) -> bool:
+        return self.action in DESTRUCTIVE
