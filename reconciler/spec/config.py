@@ -1,0 +1,173 @@
+"""``reconciler.yaml``: the targets a spec tree can be applied to, and prune policies.
+
+It sits at the spec root and is read with the same loader as the specs, so it
+gets the same guarantees: strict fields, ``${VAR}`` interpolation, and every
+problem reported at once with file:line:column (as a :class:`SpecError`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic.alias_generators import to_camel
+
+from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy
+from reconciler.errors import ConfigError, SourceLocation, SpecError, SpecProblem
+from reconciler.model import LIFECYCLE, Kind
+from reconciler.spec.loader import CONFIG_NAMES, display_path
+from reconciler.spec.models import ENV_PATTERN, NAME_PATTERN, URL_PATTERN
+from reconciler.spec.problems import did_you_mean, validation_problems
+from reconciler.spec.yamlload import YamlPath, read_file
+
+__all__ = ["CONFIG_NAMES", "Config", "PrunePolicy", "TargetConfig", "load_config"]
+
+DEFAULT_TOKEN_ENV = "RECONCILER_TOKEN"
+
+KindName = Literal["Plan", "TierDefaults", "Tenant", "FeatureFlag", "Operator"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, alias_generator=to_camel, populate_by_name=False
+    )
+
+
+class TargetSpec(_Model):
+    """One API a spec tree can be applied to, as written in ``reconciler.yaml``."""
+
+    api: Annotated[str, StringConstraints(min_length=1)]
+    url: Annotated[str, StringConstraints(pattern=URL_PATTERN)]
+    token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
+    parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
+    prune: dict[KindName, PrunePolicy] = Field(default_factory=dict)
+
+
+class ConfigSpec(_Model):
+    """The whole of ``reconciler.yaml``."""
+
+    api_version: Literal["reconciler.dev/v1"]
+    default_target: str | None = None
+    prune: dict[KindName, PrunePolicy] = Field(default_factory=dict)
+    targets: dict[Annotated[str, StringConstraints(pattern=NAME_PATTERN)], TargetSpec] = Field(
+        default_factory=dict
+    )
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """A configured target; ``prune`` is already merged with the top-level defaults."""
+
+    name: str
+    api: str
+    url: str
+    token_env: str = DEFAULT_TOKEN_ENV
+    parallelism: int | None = None
+    prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    """What ``reconciler.yaml`` says; ``Config()`` when there is none (embedded sandbox)."""
+
+    targets: dict[str, TargetConfig] = field(default_factory=dict)
+    default_target: str | None = None
+    prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
+    source: Path | None = None
+
+    def prune_for(self, target: str | None) -> dict[Kind, PrunePolicy]:
+        """The policy of every kind for ``target`` (``None``: the top-level defaults)."""
+        if target is None:
+            return _complete(self.prune)
+        if target not in self.targets:
+            raise ConfigError(f"unknown target '{target}'{did_you_mean(target, self.targets)}")
+        return _complete(self.targets[target].prune)
+
+
+def _complete(prune: Mapping[Kind, PrunePolicy]) -> dict[Kind, PrunePolicy]:
+    return {kind: prune.get(kind, DEFAULT_PRUNE) for kind in Kind}
+
+
+def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> Config:
+    """Read ``reconciler.yaml`` (or ``.yml``) at ``spec_root``; a file root means its directory.
+
+    Raises :class:`SpecError` with every problem in the file.
+    """
+    root = Path(spec_root)
+    directory = root.parent if root.is_file() else root
+    path = next((directory / n for n in CONFIG_NAMES if (directory / n).is_file()), None)
+    if path is None:
+        return Config()
+    result = read_file(path, display_path(path), os.environ if env is None else env)
+    problems = list(result.problems)
+    for extra in result.documents[1:]:
+        problems.append(SpecProblem(extra.start, "reconciler.yaml must hold one document"))
+    if not result.complete or not result.documents:
+        if problems:
+            raise SpecError(problems)
+        return Config(source=path)  # only comments: nothing configured
+    doc = result.documents[0]
+    if not isinstance(doc.data, dict):
+        raise SpecError([*problems, SpecProblem(doc.start, "reconciler.yaml must be a mapping")])
+    try:
+        spec = ConfigSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        skip = {p.location for p in problems}
+        problems += validation_problems(exc, doc, _allowed_fields, skip=skip)
+        raise SpecError(problems) from None
+
+    problems += _suspend_problems(spec.prune, doc.locate, ("prune",))
+    for name, target in spec.targets.items():
+        problems += _suspend_problems(target.prune, doc.locate, ("targets", name, "prune"))
+    if spec.default_target is not None and spec.default_target not in spec.targets:
+        known = ", ".join(sorted(spec.targets)) or "none configured"
+        hint = did_you_mean(spec.default_target, spec.targets)
+        message = (
+            f"defaultTarget '{spec.default_target}' is not a configured target{hint} "
+            f"(known: {known})"
+        )
+        problems.append(SpecProblem(doc.locate(("defaultTarget",)), message))
+    if problems:
+        raise SpecError(problems)
+
+    defaults = {Kind(k): v for k, v in spec.prune.items()}
+    targets = {
+        name: TargetConfig(
+            name=name,
+            api=t.api,
+            url=t.url,
+            token_env=t.token_env,
+            parallelism=t.parallelism,
+            prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
+        )
+        for name, t in spec.targets.items()
+    }
+    return Config(targets, spec.default_target, defaults, path)
+
+
+def _allowed_fields(path: YamlPath) -> list[str]:
+    """The fields allowed where an unknown one was found: top level or inside a target."""
+    model = TargetSpec if path[:1] == ("targets",) else ConfigSpec
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _suspend_problems(
+    prune: Mapping[KindName, PrunePolicy],
+    locate: Callable[[YamlPath], SourceLocation],
+    base: YamlPath,
+) -> list[SpecProblem]:
+    """``suspend`` only exists for kinds with a lifecycle (a status to flip)."""
+    allowed = ", ".join(k.value for k in LIFECYCLE)
+    return [
+        SpecProblem(
+            locate((*base, kind)),
+            f"prune policy 'suspend' is only valid for {allowed}; "
+            f"{kind} can be 'ignore' or 'delete'",
+        )
+        for kind, policy in prune.items()
+        if policy == "suspend" and Kind(kind) not in LIFECYCLE
+    ]

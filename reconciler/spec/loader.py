@@ -1,0 +1,170 @@
+"""Load a spec tree into the desired :class:`State`, or fail with every problem at once.
+
+Files → documents (``yamlload``) → checked header → pydantic model (``models``)
+→ checks across documents (``references``) → flat resources (``resources``). Nothing stops at
+the first problem: a run reports all it can find, each with file:line:column.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.errors import SourceLocation, SpecError, SpecProblem
+from reconciler.model import State
+from reconciler.spec.models import (
+    API_VERSION,
+    SPEC_MODELS,
+    AnySpec,
+    OperatorSpec,
+    PlanSpec,
+    TenantSpec,
+)
+from reconciler.spec.problems import did_you_mean, validation_problems
+from reconciler.spec.references import (
+    Declared,
+    cycle_problems,
+    dangling_problems,
+    duplicate_problems,
+)
+from reconciler.spec.resources import to_resources
+from reconciler.spec.yamlload import Document, read_file
+
+CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+_NESTED_KINDS = {
+    "TierDefaults": "tier defaults go under their Plan's 'tierDefaults'",
+    "FeatureFlag": "feature flags go under their Tenant's 'features'",
+}
+
+
+def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
+    """The desired state written in ``path`` (a spec file or a directory of them).
+
+    ``${VAR}`` in string values comes from ``env`` (default: ``os.environ``).
+    Raises :class:`SpecError` listing every problem found, before any API call.
+    """
+    env = os.environ if env is None else env
+    root = Path(path)
+    problems: list[SpecProblem] = []
+    files = discover(root, problems)
+    documents: list[Document] = []
+    complete = not problems
+    for file in files:
+        result = read_file(file, display_path(file), env)
+        problems += result.problems
+        documents += result.documents
+        complete = complete and result.complete
+    if not documents and not problems:
+        problems.append(SpecProblem(None, f"no spec documents found in '{root}'"))
+
+    declared: list[Declared] = []
+    specs: list[tuple[AnySpec, Document]] = []
+    reported = {p.location for p in problems}
+    for doc in documents:
+        spec = _validate(doc, problems, declared, reported)
+        if spec is not None:
+            specs.append((spec, doc))
+
+    problems += duplicate_problems(declared)
+    plans = {d.key for d in declared if d.kind == "Plan"}
+    tenants = {d.key for d in declared if d.kind == "Tenant"}
+    problems += dangling_problems(specs, plans, tenants, complete)
+    problems += cycle_problems((s, d) for s, d in specs if isinstance(s, TenantSpec))
+    if problems:
+        raise SpecError(problems)
+    return State(r for spec, doc in specs for r in to_resources(spec, doc))
+
+
+def discover(root: Path, problems: list[SpecProblem]) -> list[Path]:
+    """Spec files under ``root`` in a stable order, skipping hidden ones and the config."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        problems.append(SpecProblem(None, f"spec path '{root}' does not exist"))
+        return []
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or root
+        problems.append(SpecProblem(None, f"cannot read directory '{where}': {exc.strerror}"))
+
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += (
+            Path(dirpath, name)
+            for name in filenames
+            if not name.startswith(".")
+            and name.endswith(SPEC_SUFFIXES)
+            and name not in CONFIG_NAMES
+        )
+    return sorted(found, key=lambda p: p.relative_to(root).parts)
+
+
+def display_path(path: Path) -> str:
+    """``path`` as the user passed it; an absolute path under the cwd made relative."""
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _validate(
+    doc: Document,
+    problems: list[SpecProblem],
+    declared: list[Declared],
+    reported: set[SourceLocation | None],
+) -> AnySpec | None:
+    """The document's model, or ``None`` with its problems recorded."""
+    data = doc.data
+    if not isinstance(data, dict):
+        problems.append(
+            SpecProblem(doc.start, "a spec document must be a mapping with apiVersion and kind")
+        )
+        return None
+    model = _header(doc, data, problems)
+    if model is None:
+        return None
+    key = data.get(model.KEY_FIELD)
+    if isinstance(key, str):
+        key = key.lower() if model is OperatorSpec else key
+        declared.append(Declared(data["kind"], key, doc.start))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems += validation_problems(exc, doc, model.field_aliases(), reported)
+        return None
+
+
+def _header(
+    doc: Document, data: dict[str, Any], problems: list[SpecProblem]
+) -> type[PlanSpec] | type[TenantSpec] | type[OperatorSpec] | None:
+    """The model for the document's kind, if its apiVersion and kind are known."""
+    ok = True
+    version = data.get("apiVersion")
+    if "apiVersion" not in data:
+        problems.append(SpecProblem(doc.start, "missing required field 'apiVersion'"))
+        ok = False
+    elif version != API_VERSION:
+        message = f"unknown apiVersion {version!r} (supported: {API_VERSION})"
+        problems.append(SpecProblem(doc.locate(("apiVersion",)), message))
+        ok = False
+    kind = data.get("kind")
+    if "kind" not in data:
+        kinds = ", ".join(SPEC_MODELS)
+        problems.append(SpecProblem(doc.start, f"missing required field 'kind' (one of {kinds})"))
+        return None
+    if not isinstance(kind, str) or kind not in SPEC_MODELS:
+        hint = _NESTED_KINDS.get(str(kind))
+        extra = f": {hint}" if hint else did_you_mean(str(kind), SPEC_MODELS)
+        message = f"unknown kind {kind!r} (one of {', '.join(SPEC_MODELS)}){extra}"
+        problems.append(SpecProblem(doc.locate(("kind",)), message))
+        return None
+    return SPEC_MODELS[kind] if ok else None

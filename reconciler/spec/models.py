@@ -1,0 +1,150 @@
+"""The three spec document kinds as pydantic models, and their JSON Schema.
+
+Strict: no coercion (``"5"`` is not a number, ``"yes"`` is not a boolean) and
+unknown fields are errors, so a typo never silently does nothing. Optional
+fields default to ``None`` meaning "not managed"; writing ``null`` explicitly
+is refused where it would be ambiguous (``displayName:`` with no value is
+almost always a mistake), allowed where it says "none" (``parent``, an
+operator's ``tenant``) or "remove this key" (``configuration``, ``tierDefaults``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "reconciler.dev/v1"
+
+NAME_PATTERN = r"^[^/\s]([^/]*[^/\s])?$"
+FLAG_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+URL_PATTERN = r"^https?://[^\s/]+\S*$"
+ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+PATTERN_HINTS: dict[str, str] = {
+    NAME_PATTERN: "must not contain '/' nor start or end with whitespace",
+    FLAG_PATTERN: "must be 1-100 letters, digits, '_', '.', ':' or '-'",
+    EMAIL_PATTERN: "is not a valid email address (name@domain.tld, no spaces)",
+    URL_PATTERN: "must be an http:// or https:// URL",
+    ENV_PATTERN: "must be an environment variable name (letters, digits, '_')",
+}
+"""What each pattern means, for error messages a person can act on."""
+
+_T = TypeVar("_T")
+
+
+def _not_null(value: _T | None) -> _T:
+    # Runs only on values the spec wrote: absent fields keep their default.
+    if value is None:
+        raise ValueError("must not be null (leave the field out to keep it unmanaged)")
+    return value
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+FlagKey = Annotated[str, StringConstraints(pattern=FLAG_PATTERN)]
+TierName = Annotated[str, StringConstraints(min_length=1)]
+Email = Annotated[str, StringConstraints(max_length=320, pattern=EMAIL_PATTERN)]
+SlotLimit = Annotated[int, Field(ge=0)]
+
+
+def _schema_without_null(schema: dict[str, Any]) -> None:
+    # The field is typed "X | None" so that leaving it out means unmanaged; but
+    # writing null is refused, so editors should see plain X.
+    options = schema.pop("anyOf", None)
+    if options:
+        schema.update(next(o for o in options if o.get("type") != "null"))
+    schema.pop("default", None)
+
+
+# Optional, but not nullable: absent means unmanaged, null is an error.
+_Set = (AfterValidator(_not_null), Field(json_schema_extra=_schema_without_null))
+OptText = Annotated[str | None, *_Set]
+OptName = Annotated[Name | None, *_Set]
+OptRole = Annotated[Annotated[str, StringConstraints(min_length=1)] | None, *_Set]
+OptTiers = Annotated[dict[TierName, SlotLimit | None] | None, *_Set]
+OptConfiguration = Annotated[dict[str, Any] | None, *_Set]
+OptFeatures = Annotated[dict[FlagKey, bool] | None, *_Set]
+TenantStatus = Annotated[Literal["active", "suspended"] | None, *_Set]
+OperatorStatus = Annotated[Literal["active", "disabled"] | None, *_Set]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        field_title_generator=lambda name, _info: to_camel(name),
+    )
+
+    KEY_FIELD: ClassVar[str] = "name"
+    api_version: Literal["reconciler.dev/v1"]
+
+    @classmethod
+    def field_aliases(cls) -> list[str]:
+        """The field names as written in YAML."""
+        return [info.alias or name for name, info in cls.model_fields.items()]
+
+
+class PlanSpec(_Spec):
+    """A plan, and the default slot limit of each device tier on it."""
+
+    kind: Literal["Plan"]
+    name: Name
+    display_name: OptText = None
+    description: OptText = None
+    tier_defaults: OptTiers = None
+
+
+class TenantSpec(_Spec):
+    """A tenant: its plan, status, place in the hierarchy, configuration and flags."""
+
+    kind: Literal["Tenant"]
+    name: Name
+    display_name: OptText = None
+    plan: OptName = None
+    status: TenantStatus = None
+    parent: Name | None = None
+    configuration: OptConfiguration = None
+    features: OptFeatures = None
+
+
+class OperatorSpec(_Spec):
+    """A person who operates the platform, optionally scoped to one tenant."""
+
+    KEY_FIELD: ClassVar[str] = "email"
+    kind: Literal["Operator"]
+    email: Email
+    name: OptText = None
+    role: OptRole = None
+    status: OperatorStatus = None
+    tenant: Name | None = None
+
+
+AnySpec = PlanSpec | TenantSpec | OperatorSpec
+
+SPEC_MODELS: dict[str, type[PlanSpec] | type[TenantSpec] | type[OperatorSpec]] = {
+    "Plan": PlanSpec,
+    "Tenant": TenantSpec,
+    "Operator": OperatorSpec,
+}
+"""Document kind → model; also the list of kinds a document may have."""
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """JSON Schema of a spec document: one of the three kinds, chosen by ``kind``."""
+    adapter: TypeAdapter[AnySpec] = TypeAdapter(Annotated[AnySpec, Field(discriminator="kind")])
+    schema = adapter.json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"reconciler spec document ({API_VERSION})"
+    return schema

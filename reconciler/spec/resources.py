@@ -1,0 +1,68 @@
+"""Validated spec documents → the flat resources of :mod:`reconciler.model`.
+
+A document nests what belongs to its owner (tier defaults in a plan, flags in
+a tenant) because that reads well; the engine wants one object per thing it
+can change, so each flag and each plan's tier defaults become their own
+resource. Only fields the spec set are included: the engine compares nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model import Kind, Resource, ResourceId, flag_key
+from reconciler.spec.models import AnySpec, OperatorSpec, PlanSpec, TenantSpec
+from reconciler.spec.yamlload import Document
+
+_FIELDS: dict[type, tuple[str, ...]] = {
+    PlanSpec: ("display_name", "description"),
+    TenantSpec: ("display_name", "plan", "status", "parent", "configuration"),
+    OperatorSpec: ("name", "role", "status", "tenant"),
+}
+"""Per model, its attributes that are fields of the main resource (same names)."""
+
+
+def to_resources(spec: AnySpec, doc: Document) -> list[Resource]:
+    """The resources one document declares, with where each was written."""
+    model = type(spec)
+    values = {n: getattr(spec, n) for n in _FIELDS[model] if n in spec.model_fields_set}
+    sources = {n: doc.locate((model.model_fields[n].alias or n,)) for n in values}
+    if isinstance(spec, OperatorSpec):
+        rid = ResourceId(Kind.OPERATOR, spec.email.lower())
+        return [Resource(rid, values, source=doc.start, field_sources=sources)]
+    if isinstance(spec, PlanSpec):
+        plan = Resource(
+            ResourceId(Kind.PLAN, spec.name), values, source=doc.start, field_sources=sources
+        )
+        if spec.tier_defaults is None:
+            return [plan]
+        return [plan, _tier_defaults(spec.name, spec.tier_defaults, doc)]
+    for key in spec.configuration or {}:
+        sources[f"configuration.{key}"] = doc.locate(("configuration", key), key=True)
+    tenant = Resource(
+        ResourceId(Kind.TENANT, spec.name), values, source=doc.start, field_sources=sources
+    )
+    flags = [_flag(spec.name, flag, on, doc) for flag, on in (spec.features or {}).items()]
+    return [tenant, *flags]
+
+
+def _tier_defaults(plan: str, tiers: dict[str, Any], doc: Document) -> Resource:
+    sources = {"tiers": doc.locate(("tierDefaults",))}
+    for tier in tiers:
+        sources[f"tiers.{tier}"] = doc.locate(("tierDefaults", tier), key=True)
+    return Resource(
+        ResourceId(Kind.TIER_DEFAULTS, plan),
+        {"tiers": dict(tiers)},
+        source=doc.locate(("tierDefaults",), key=True),
+        field_sources=sources,
+    )
+
+
+def _flag(tenant: str, flag: str, enabled: bool, doc: Document) -> Resource:
+    entry = doc.locate(("features", flag), key=True)
+    return Resource(
+        ResourceId(Kind.FEATURE_FLAG, flag_key(tenant, flag)),
+        {"tenant": tenant, "flag": flag, "enabled": enabled},
+        source=entry,
+        field_sources={"tenant": entry, "flag": entry, "enabled": doc.locate(("features", flag))},
+    )

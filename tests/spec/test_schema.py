@@ -1,0 +1,43 @@
+"""The JSON Schema editors and ``reconciler schema`` use: one of three kinds, by ``kind``."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.spec import spec_json_schema
+
+
+def test_schema_is_a_one_of_keyed_on_kind() -> None:
+    schema = spec_json_schema()
+    json.dumps(schema)  # serialisable as is
+    assert schema["discriminator"]["propertyName"] == "kind"
+    assert sorted(schema["discriminator"]["mapping"]) == ["Operator", "Plan", "Tenant"]
+    assert len(schema["oneOf"]) == 3
+
+
+def test_schema_uses_yaml_names_and_forbids_extras() -> None:
+    defs = spec_json_schema()["$defs"]
+    tenant = defs["TenantSpec"]
+    assert tenant["additionalProperties"] is False
+    assert tenant["required"] == ["apiVersion", "kind", "name"]
+    assert set(tenant["properties"]) == {
+        "apiVersion",
+        "kind",
+        "name",
+        "displayName",
+        "plan",
+        "status",
+        "parent",
+        "configuration",
+        "features",
+    }
+    assert tenant["properties"]["status"] == {
+        "enum": ["active", "suspended"],
+        "title": "status",
+        "type": "string",
+    }
+    assert defs["OperatorSpec"]["required"] == ["apiVersion", "kind", "email"]
+    assert "tierDefaults" in defs["PlanSpec"]["properties"]
+    # parent may be null (no parent); displayName may not.
+    assert {"type": "null"} in tenant["properties"]["parent"]["anyOf"]
+    assert tenant["properties"]["displayName"]["type"] == "string"
