@@ -1,0 +1,66 @@
+"""The sandbox's ASGI app: one API dialect over one SQLite file, behind a bearer token.
+
+``create_app`` is the only way in; the server module runs what it returns.
+Adding a dialect means a module in ``dialects/`` exposing ``DIALECT`` and one
+line in :data:`DIALECTS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.responses import Response
+
+from reconciler import __version__
+from reconciler.sandbox.common import RequestLogMiddleware, json_response
+from reconciler.sandbox.dialect import Dialect
+from reconciler.sandbox.dialects import reference
+from reconciler.sandbox.store import Store
+
+DIALECTS: dict[str, Dialect] = {
+    reference.DIALECT.name: reference.DIALECT,
+}
+
+
+def available_dialects() -> list[str]:
+    return sorted(DIALECTS)
+
+
+def create_app(dialect: str = "reference", *, db_path: str | Path, token: str) -> FastAPI:
+    """An app serving ``dialect`` with state in ``db_path``; every API call needs ``token``.
+
+    The database is opened (and its schema created) here, so a bad path fails
+    before the server starts; it is closed when the app shuts down.
+    """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect '{dialect}' (known: {', '.join(available_dialects())})")
+    if not token:
+        raise ValueError("the sandbox needs a non-empty bearer token")
+    spec = DIALECTS[dialect]
+    store = Store(db_path, spec.collections)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title=f"reconciler sandbox: {spec.title}",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.dialect = dialect
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> Response:
+        return json_response({"status": "ok"})
+
+    spec.install(app, store, token)
+    app.add_middleware(RequestLogMiddleware, store=store)
+    return app

@@ -1,0 +1,188 @@
+"""HTTP pieces every dialect shares: errors, bearer auth, the request log, JSON answers.
+
+Dialects differ in paths and error envelopes, not in how a token is checked or a
+request recorded, so those live here once. Answers are built as raw JSON
+(``Response``), not through response models: the sandbox must stay cheap per
+request when a benchmark lists tens of thousands of objects through it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reconciler.sandbox.store import Store, dumps
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+ErrorRenderer = Callable[[int, str, str], Any]
+"""Turns (status, code, message) into a dialect's error body."""
+
+_STATUS_CODES = {400: "validation_error", 401: "unauthorized", 404: "not_found", 409: "conflict"}
+
+
+class ApiError(Exception):
+    """An error answer: status, a machine code and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError(400, "validation_error", message)
+
+
+def conflict(message: str) -> ApiError:
+    return ApiError(409, "conflict", message)
+
+
+def default_error_body(status: int, code: str, message: str) -> dict[str, str]:
+    return {"error": code, "message": message}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(dumps(body), status_code=status, media_type="application/json")
+
+
+def raw_json_response(text: str, status: int = 200) -> Response:
+    """An answer already serialised (e.g. spliced from stored rows)."""
+    return Response(text, status_code=status, media_type="application/json")
+
+
+def splice_list(rows: Iterable[str], extra: Mapping[str, Any]) -> str:
+    """``{"items": [rows...], **extra}`` from rows that are already JSON text."""
+    tail = "".join(f",{dumps(k)}:{dumps(v)}" for k, v in extra.items())
+    return '{"items":[' + ",".join(rows) + "]" + tail + "}"
+
+
+def page_response(store: Store, collection: str, limit: int, offset: int) -> Response:
+    """The paged list envelope: ``{"items", "total", "limit", "offset"}``, limit capped."""
+    limit = min(limit, MAX_LIMIT)
+    rows, total = store.page(collection, limit, offset)
+    return raw_json_response(splice_list(rows, {"total": total, "limit": limit, "offset": offset}))
+
+
+Limit = Annotated[
+    int, Query(ge=0, description=f"Page size; values over {MAX_LIMIT} serve {MAX_LIMIT}.")
+]
+Offset = Annotated[int, Query(ge=0, description="How many objects to skip.")]
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    message = str(error.get("msg", "invalid"))
+    return f"{where}: {message}" if where else message
+
+
+def install_error_handlers(app: FastAPI, render: ErrorRenderer = default_error_body) -> None:
+    """Every error, FastAPI's own included, in the dialect's documented shape.
+
+    FastAPI answers bad input with ``422 {"detail": [...]}``; documented APIs
+    answer 400, so validation errors are rewritten here.
+    """
+
+    def answer(
+        status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        response = json_response(render(status, code, message), status)
+        if headers:
+            response.headers.update(dict(headers))
+        return response
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return answer(exc.status, exc.code, exc.message, headers)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        message = "; ".join(_describe(e) for e in exc.errors()) or "invalid request"
+        return answer(400, "validation_error", message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _STATUS_CODES.get(
+            exc.status_code, "method_not_allowed" if exc.status_code == 405 else "error"
+        )
+        return answer(exc.status_code, code, str(exc.detail), exc.headers)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return answer(500, "internal_error", f"{type(exc).__name__}: {exc}")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+_bearer = HTTPBearer(auto_error=False, description="The token the sandbox was started with.")
+
+
+def bearer_auth(token: str) -> Callable[..., Awaitable[None]]:
+    """A dependency that lets only ``Authorization: Bearer <token>`` through."""
+    expected = token.encode()
+
+    # async: FastAPI runs a plain-def dependency in a worker thread, a costly hop.
+    async def check(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if credentials is None:
+            raise ApiError(401, "unauthorized", "missing bearer token")
+        if not secrets.compare_digest(credentials.credentials.encode(), expected):
+            raise ApiError(401, "unauthorized", "invalid bearer token")
+
+    return check
+
+
+class RequestLogMiddleware:
+    """Records every request (method, path, query, status) before its answer leaves.
+
+    Writing at ``http.response.start`` means a client that has its answer can
+    already see the call in the log. Health probes are left out so a fresh
+    sandbox's log holds only API calls.
+    """
+
+    def __init__(self, app: ASGIApp, store: Store, skip: Iterable[str] = ("/healthz",)) -> None:
+        self.app = app
+        self.store = store
+        self.skip = frozenset(skip)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.skip:
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        def log(status: int) -> None:
+            query = scope.get("query_string", b"").decode("latin-1")
+            self.store.log_request(scope["method"], scope["path"], query, status)
+
+        async def logging_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                log(int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logging_send)
+        except Exception:
+            if not started:
+                log(500)
+            raise
