@@ -1,0 +1,134 @@
+"""Apply a plan: independent changes concurrently, dependents only after success.
+
+A failure never stops the run: what depends on the failed change (directly or
+not) is skipped with a reason, everything else still goes through. Only
+:class:`ReconcilerError` counts as a failure; any other exception is a bug and
+propagates, after the changes in flight are cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reconciler.engine.graph import predecessors, sorter
+from reconciler.engine.plan import Plan
+from reconciler.errors import ReconcilerError
+from reconciler.model import Action, Change, Resource, ResourceId
+from reconciler.providers.base import ApplyContext, Provider
+
+EventKind = Literal["started", "succeeded", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """Progress of one change, for the CLI; ``message`` holds the error or skip reason."""
+
+    kind: EventKind
+    change: Change
+    message: str = ""
+
+
+@dataclass
+class ApplyResult:
+    """What happened to every change, each list and dict in plan order."""
+
+    applied: list[ResourceId] = field(default_factory=list)
+    failed: dict[ResourceId, str] = field(default_factory=dict)
+    skipped: dict[ResourceId, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+async def execute(
+    plan: Plan,
+    provider: Provider,
+    ctx: ApplyContext,
+    *,
+    parallelism: int = 8,
+    on_event: Callable[[ChangeEvent], None] | None = None,
+) -> ApplyResult:
+    """Run ``plan.changes`` through ``provider`` with at most ``parallelism`` in flight.
+
+    ``ctx.ids`` must hold the server ids of live objects; each create that
+    returns a server id adds it, so dependents created later can refer to it.
+    """
+    if parallelism < 1:
+        raise ValueError(f"parallelism must be at least 1, not {parallelism}")
+    changes = plan.changes
+    preds = predecessors(changes)
+    graph = sorter(changes)
+    emit = on_event or (lambda event: None)
+
+    outcome: dict[int, str | None] = {}  # position → None (applied) or error / skip reason
+    failure_of: dict[int, int] = {}  # failed or skipped position → the failure behind it
+    queue: deque[int] = deque()
+    running: dict[asyncio.Task[Resource | None], int] = {}
+
+    def take_ready() -> None:
+        """Queue what became ready; skip at once what a failure blocks (that may free more)."""
+        while ready := sorted(graph.get_ready()):
+            for i in ready:
+                roots = {failure_of[p] for p in preds[i] if p in failure_of}
+                if not roots:
+                    queue.append(i)
+                    continue
+                root = min(roots)  # deterministic: the earliest failure in plan order
+                reason = f"skipped: depends on {changes[root].id}, which failed"
+                outcome[i], failure_of[i] = reason, root
+                emit(ChangeEvent("skipped", changes[i], reason))
+                graph.done(i)
+
+    try:
+        take_ready()
+        while queue or running:
+            while queue and len(running) < parallelism:
+                i = queue.popleft()
+                emit(ChangeEvent("started", changes[i]))
+                running[asyncio.create_task(provider.apply(changes[i], ctx))] = i
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in sorted(done, key=running.__getitem__):
+                i = running.pop(task)
+                try:
+                    resource = task.result()
+                except ReconcilerError as exc:
+                    outcome[i], failure_of[i] = str(exc), i
+                    emit(ChangeEvent("failed", changes[i], str(exc)))
+                else:
+                    _record_id(ctx, changes[i], resource)
+                    outcome[i] = None
+                    emit(ChangeEvent("succeeded", changes[i]))
+                graph.done(i)
+            take_ready()
+        if graph.is_active():
+            raise RuntimeError("executor stalled: changes left that never became ready")
+    finally:
+        # A bug (or a cancelled run) must not leave calls running behind our back.
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    result = ApplyResult()
+    for i, change in enumerate(changes):
+        message = outcome[i]
+        if message is None:
+            result.applied.append(change.id)
+        elif i in failure_of and failure_of[i] == i:
+            result.failed[change.id] = message
+        else:
+            result.skipped[change.id] = message
+    return result
+
+
+def _record_id(ctx: ApplyContext, change: Change, resource: Resource | None) -> None:
+    """Keep ``ctx.ids`` true to the server: new ids in, deleted ids out."""
+    if change.action is Action.DELETE:
+        ctx.ids.pop(change.id, None)
+    elif resource is not None and resource.server_id is not None:
+        ctx.ids[change.id] = resource.server_id

@@ -1,0 +1,91 @@
+"""A plan: the ordered changes for one target, and what was left as is.
+
+The plan is the one thing ``plan`` shows, reports render and ``apply`` executes,
+so a reviewed plan is exactly what runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.engine.diff import diff
+from reconciler.engine.graph import order
+from reconciler.engine.policy import PrunePolicy
+from reconciler.model import KIND_ORDER, LIFECYCLE, Action, Change, Kind, ResourceId, State
+from reconciler.providers.base import Provider
+
+
+@dataclass
+class Plan:
+    """Changes in the order they may run, plus counts for the summary line."""
+
+    changes: list[Change] = field(default_factory=list)
+    unchanged: list[ResourceId] = field(default_factory=list)
+    unmanaged: list[ResourceId] = field(default_factory=list)
+    desired_counts: dict[Kind, int] = field(default_factory=dict)
+    live_counts: dict[Kind, int] = field(default_factory=dict)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def destructive(self) -> list[Change]:
+        """Suspends and deletes, in plan order: what guards and reviewers look at first."""
+        return [c for c in self.changes if c.is_destructive]
+
+    def summary(self) -> dict[Action, int]:
+        """Count per action in ``Action`` order, zeros included; no-op counts ``unchanged``."""
+        counts = Counter(c.action for c in self.changes)
+        counts[Action.NOOP] = len(self.unchanged)
+        return {action: counts[action] for action in Action}
+
+
+def _counts(state: State) -> dict[Kind, int]:
+    counts = Counter(resource.id.kind for resource in state)
+    return {kind: counts[kind] for kind in KIND_ORDER if counts[kind]}
+
+
+def make_plan(desired: State, live: State, prune: Mapping[Kind, PrunePolicy] | None = None) -> Plan:
+    """Diff, then order; raises :class:`PlanError` when the changes form a cycle."""
+    result = diff(desired, live, prune)
+    return Plan(
+        changes=order(result.changes),
+        unchanged=result.unchanged,
+        unmanaged=result.unmanaged,
+        desired_counts=_counts(desired),
+        live_counts=_counts(live),
+    )
+
+
+def check_supported(plan: Plan, provider: Provider) -> list[str]:
+    """Changes the provider cannot make, one message each, before any call is made.
+
+    A lifecycle change that also moves other fields needs ``update`` too, and a
+    create of an inactive object needs ``suspend``: the provider does both.
+    """
+    problems: list[str] = []
+    for change in plan.changes:
+        kind = change.id.kind
+        needed = [change.action]
+        lifecycle = LIFECYCLE.get(kind)
+        if lifecycle is not None:
+            status = lifecycle.field
+            moves_more = any(fc.path.split(".", 1)[0] != status for fc in change.fields)
+            if change.action in (Action.SUSPEND, Action.RESUME) and moves_more:
+                needed.append(Action.UPDATE)
+            starts_inactive = (
+                change.desired is not None
+                and change.desired.fields.get(status) == lifecycle.inactive
+            )
+            if change.action is Action.CREATE and starts_inactive:
+                needed.append(Action.SUSPEND)
+        for action in needed:
+            if not provider.can(kind, action):
+                problems.append(
+                    f"{change.id}: the {provider.dialect} API cannot {action.value} "
+                    f"{kind.value} objects (planned: {change.action.value})"
+                )
+    return problems

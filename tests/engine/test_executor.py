@@ -1,0 +1,196 @@
+"""execute(): dependency order, bounded concurrency, failures skip only dependents."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from typing import Any, ClassVar
+
+import pytest
+
+from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
+from reconciler.engine.plan import Plan, make_plan
+from reconciler.errors import ApiError
+from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, references
+from reconciler.providers.base import ApplyContext, KindSupport, Provider
+
+T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
+ALL = frozenset(Action) - {Action.NOOP}
+
+
+def rid(kind: Kind, key: str) -> ResourceId:
+    return ResourceId(kind, key)
+
+
+def res(kind: Kind, key: str, **fields: Any) -> Resource:
+    return Resource(rid(kind, key), fields)
+
+
+class FakeProvider(Provider):
+    """In memory: records calls and the server ids each call could see, fails on demand."""
+
+    dialect = "fake"
+    title = "in-memory test provider"
+    supports: ClassVar[dict[Kind, KindSupport]] = {k: KindSupport(ALL, frozenset()) for k in Kind}
+
+    def __init__(
+        self,
+        fail: Collection[str] = (),
+        bug: Collection[str] = (),
+        delays: dict[str, float] | None = None,
+    ) -> None:
+        self.fail, self.bug, self.delays = set(fail), set(bug), delays or {}
+        self.calls: list[tuple[Action, str]] = []
+        self.finished: list[str] = []
+        self.cancelled: list[str] = []
+        self.seen_ids: dict[str, dict[str, str]] = {}
+        self.in_flight = 0
+        self.high_water = 0
+
+    async def read(self, kinds: Collection[Kind]) -> State:
+        return State()
+
+    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        name = str(change.id)
+        self.calls.append((change.action, name))
+        self.in_flight += 1
+        self.high_water = max(self.high_water, self.in_flight)
+        try:
+            resource = change.desired or change.live
+            assert resource is not None
+            # a real provider resolves references to server ids: fail loudly if one is missing
+            refs = [r for r in references(resource) if r.kind is not TD]  # no id of their own
+            self.seen_ids[name] = {str(r): ctx.server_id(r) for r in refs}
+            await asyncio.sleep(self.delays.get(name, 0.01))
+            if name in self.bug:
+                raise RuntimeError(f"bug in {name}")
+            if name in self.fail:
+                raise ApiError("POST", "/things", 500, "boom", resource=name)
+            self.finished.append(name)
+        except asyncio.CancelledError:
+            self.cancelled.append(name)
+            raise
+        finally:
+            self.in_flight -= 1
+        if change.action is Action.CREATE:
+            return Resource(change.id, {}, server={"id": f"id-{change.id.key}"})
+        return None
+
+
+def run(plan: Plan, provider: FakeProvider, ctx: ApplyContext | None = None, **kw: Any) -> Any:
+    return asyncio.run(execute(plan, provider, ctx or ApplyContext(), **kw))
+
+
+def creates(*resources: Resource) -> Plan:
+    return make_plan(State(resources), State(), {})
+
+
+def tree() -> Plan:
+    """gold ← acme ← child ← grandchild, acme ← flag; solo on its own plan."""
+    return creates(
+        res(P, "gold"),
+        res(T, "acme", plan="gold"),
+        res(T, "child", parent="acme"),
+        res(T, "grandchild", parent="child"),
+        res(F, "acme/beta", tenant="acme", flag="beta", enabled=True),
+        res(P, "solo"),
+        res(T, "solo", plan="solo"),
+    )
+
+
+def test_creates_run_in_order_and_children_get_their_parents_id() -> None:
+    provider, ctx = FakeProvider(), ApplyContext(ids={})
+    result = run(tree(), provider, ctx)
+    assert result.ok and result.failed == {} and result.skipped == {}
+    assert len(result.applied) == 7
+    assert provider.seen_ids["Tenant/child"] == {"Tenant/acme": "id-acme"}
+    assert provider.seen_ids["Tenant/grandchild"] == {"Tenant/child": "id-child"}
+    assert provider.seen_ids["Tenant/acme"] == {"Plan/gold": "id-gold"}
+    assert ctx.ids[rid(T, "grandchild")] == "id-grandchild"
+    names = [name for _, name in provider.calls]
+    assert names.index("Plan/gold") < names.index("Tenant/acme") < names.index("Tenant/child")
+
+
+def test_live_ids_from_the_caller_are_used() -> None:
+    plan = creates(res(T, "acme", parent="root"))
+    provider = FakeProvider()
+    run(plan, provider, ApplyContext(ids={rid(T, "root"): "srv-root"}))
+    assert provider.seen_ids["Tenant/acme"] == {"Tenant/root": "srv-root"}
+
+
+def test_failure_skips_dependents_transitively_and_the_rest_goes_on() -> None:
+    events: list[ChangeEvent] = []
+    provider = FakeProvider(fail={"Tenant/acme"})
+    result: ApplyResult = run(tree(), provider, on_event=events.append)
+    assert not result.ok
+    assert list(result.failed) == [rid(T, "acme")]
+    assert "Tenant/acme" in result.failed[rid(T, "acme")]
+    assert "boom" in result.failed[rid(T, "acme")]
+    reason = "skipped: depends on Tenant/acme, which failed"
+    assert result.skipped == {
+        rid(T, "child"): reason,
+        rid(T, "grandchild"): reason,
+        rid(F, "acme/beta"): reason,
+    }
+    assert set(result.applied) == {rid(P, "gold"), rid(P, "solo"), rid(T, "solo")}
+    called = {name for _, name in provider.calls}
+    assert not called & {"Tenant/child", "Tenant/grandchild", "FeatureFlag/acme/beta"}
+    kinds = [(e.kind, str(e.change.id)) for e in events]
+    assert ("failed", "Tenant/acme") in kinds
+    assert ("skipped", "Tenant/grandchild") in kinds
+    assert sum(1 for k, _ in kinds if k == "started") == len(provider.calls) == 4
+
+
+def test_parallelism_bound_is_respected_and_used() -> None:
+    plan = creates(*(res(P, f"p{i:02}") for i in range(20)))
+    provider = FakeProvider()
+    result = run(plan, provider, parallelism=3)
+    assert len(result.applied) == 20
+    assert provider.high_water == 3
+    serial = FakeProvider()
+    run(plan, serial, parallelism=1)
+    assert serial.high_water == 1
+
+
+def test_results_are_in_plan_order_whatever_finishes_first() -> None:
+    plan = creates(*(res(P, f"p{i}") for i in range(6)))
+    delays = {f"Plan/p{i}": 0.002 * (6 - i) for i in range(6)}
+    provider = FakeProvider(delays=delays)
+    result = run(plan, provider)
+    assert provider.finished != [str(c.id) for c in plan.changes]  # they did finish out of order
+    assert result.applied == [c.id for c in plan.changes]
+
+
+def test_removals_run_children_first() -> None:
+    live = State(
+        [
+            res(T, "parent", status="active"),
+            res(T, "kid", parent="parent", status="active"),
+            res(OP, "op@x", tenant="kid"),
+        ]
+    )
+    plan = make_plan(State(), live, {T: "delete", OP: "delete"})
+    provider = FakeProvider()
+    ctx = ApplyContext(ids={rid(T, "parent"): "1", rid(T, "kid"): "2", rid(OP, "op@x"): "3"})
+    result = run(plan, provider, ctx, parallelism=8)
+    assert result.ok
+    assert [name for _, name in provider.calls] == ["Operator/op@x", "Tenant/kid", "Tenant/parent"]
+    assert ctx.ids == {}  # deleted objects no longer have server ids
+
+
+def test_a_bug_propagates_and_cancels_what_is_in_flight() -> None:
+    plan = creates(res(P, "bad"), res(P, "slow1"), res(P, "slow2"))
+    provider = FakeProvider(bug={"Plan/bad"}, delays={"Plan/slow1": 5, "Plan/slow2": 5})
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="bug in Plan/bad"):
+            await execute(plan, provider, ApplyContext())
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    asyncio.run(main())
+    assert sorted(provider.cancelled) == ["Plan/slow1", "Plan/slow2"]
+
+
+def test_parallelism_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        run(creates(res(P, "x")), FakeProvider(), parallelism=0)
