@@ -1,0 +1,100 @@
+"""The interface every API adapter implements.
+
+A provider describes one API and nothing else: what it supports, how to read
+live state into :mod:`reconciler.model`, and how to turn one change into HTTP
+calls. It never prints and never orders changes; the engine does both.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from reconciler.errors import PlanError, SpecProblem
+from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
+from reconciler.providers.http import ApiClient
+
+
+@dataclass(frozen=True)
+class KindSupport:
+    """What a provider can do with one kind: operations and the fields it can set."""
+
+    operations: frozenset[Action]
+    fields: frozenset[str]
+    sensitive: frozenset[str] = frozenset()
+    notes: str = ""
+
+
+@dataclass
+class ApplyContext:
+    """What a provider may know while applying: server ids of referenced objects.
+
+    The engine fills ``ids`` from the live state it read and from every create
+    that succeeds during the run, so a tenant created a moment ago can be a
+    parent now. ``origin`` says where the change came from (commit, pull
+    request) for APIs that record a reason.
+    """
+
+    ids: dict[ResourceId, str] = field(default_factory=dict)
+    origin: str = "reconciler"
+
+    def server_id(self, rid: ResourceId) -> str:
+        try:
+            return self.ids[rid]
+        except KeyError:
+            raise PlanError(f"{rid} has no server id yet (was it created?)") from None
+
+
+class Provider(ABC):
+    """Base of every API adapter; subclasses describe one API dialect."""
+
+    dialect: ClassVar[str]
+    title: ClassVar[str]
+    supports: ClassVar[Mapping[Kind, KindSupport]]
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+
+    @abstractmethod
+    async def read(self, kinds: Collection[Kind]) -> State:
+        """Read the live objects of ``kinds``, server-managed fields kept in ``server``."""
+
+    @abstractmethod
+    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        """Make one change with as few calls as the API allows.
+
+        Returns the live resource after a create or update when the API tells
+        (so its server id can be recorded), ``None`` otherwise.
+        """
+
+    @classmethod
+    def check(cls, desired: State) -> list[SpecProblem]:
+        """Problems with asking this API for ``desired``, found before any call."""
+        problems: list[SpecProblem] = []
+        for resource in desired:
+            support = cls.supports.get(resource.id.kind)
+            if support is None:
+                problems.append(
+                    SpecProblem(
+                        resource.source,
+                        f"{resource.id}: the {cls.dialect} API does not manage "
+                        f"{resource.id.kind.value} objects",
+                    )
+                )
+                continue
+            for name in sorted(set(resource.fields) - support.fields):
+                problems.append(
+                    SpecProblem(
+                        resource.field_sources.get(name, resource.source),
+                        f"{resource.id}: field '{name}' cannot be set through the "
+                        f"{cls.dialect} API",
+                    )
+                )
+        return problems
+
+    @classmethod
+    def can(cls, kind: Kind, action: Action) -> bool:
+        support = cls.supports.get(kind)
+        return support is not None and action in support.operations

@@ -1,0 +1,246 @@
+"""The one async HTTP client every provider shares.
+
+It owns the policy that must be the same for every API: the bearer header, the
+timeout, retries (only where repeating a call is safe), pagination followed to
+the end, and turning error responses into :class:`ApiError` that names the
+resource, the call and the server's own message. Providers own only the shape of
+their API. The token is set once as a header and never appears in errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import httpx
+
+from reconciler.errors import ApiError, ConflictError, TransportError
+
+JSON = Any
+"""A decoded JSON document."""
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def server_message(response: httpx.Response) -> str:
+    """The server's own words for an error, from the common error envelopes."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] if text else response.reason_phrase
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail", "errors"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                extra = body.get("message") if key == "error" else None
+                if isinstance(extra, str) and extra and extra != value:
+                    return f"{value}: {extra}"
+                return value
+            if isinstance(value, dict):
+                inner = value.get("message") or value.get("code")
+                if isinstance(inner, str):
+                    return inner
+            if isinstance(value, list) and value:
+                return json.dumps(value)[:300]
+    return json.dumps(body)[:300]
+
+
+class ApiClient:
+    """An ``httpx.AsyncClient`` with the policy reconciler needs.
+
+    ``transport`` is injectable so unit tests can pass ``httpx.MockTransport``;
+    everything else talks real HTTP.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_attempts: int = 4,
+        backoff_base: float = 0.2,
+        max_backoff: float = 10.0,
+        max_connections: int = 64,
+    ) -> None:
+        headers = {"Accept": "application/json", "User-Agent": "reconciler"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.base_url = base_url.rstrip("/")
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self.request_count = 0
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+        )
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            retry_after = response.headers.get("Retry-After")
+            if retry_after:
+                try:
+                    return min(float(retry_after), self.max_backoff)
+                except ValueError:
+                    pass
+        base: float = min(self.backoff_base * 2**attempt, self.max_backoff)
+        return base / 2 + random.uniform(0, base / 2)
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: JSON = None,
+        params: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+        ok: Callable[[int], bool] = lambda status: 200 <= status < 300,
+    ) -> httpx.Response:
+        """Send one call; retry only what is safe to repeat; raise on error status."""
+        method = method.upper()
+        attempt = 0
+        while True:
+            response: httpx.Response | None = None
+            try:
+                self.request_count += 1
+                response = await self._client.request(
+                    method,
+                    path,
+                    json=json_body,
+                    params=dict(params) if params else None,
+                )
+            except httpx.TimeoutException as exc:
+                if method in IDEMPOTENT and attempt + 1 < self.max_attempts:
+                    await asyncio.sleep(self._delay(attempt, None))
+                    attempt += 1
+                    continue
+                raise TransportError(
+                    method, path, f"timed out ({type(exc).__name__})", resource
+                ) from exc
+            except httpx.TransportError as exc:
+                if method in IDEMPOTENT and attempt + 1 < self.max_attempts:
+                    await asyncio.sleep(self._delay(attempt, None))
+                    attempt += 1
+                    continue
+                raise TransportError(
+                    method, path, str(exc) or type(exc).__name__, resource
+                ) from exc
+            status = response.status_code
+            retryable = status == 429 or (status in RETRY_STATUSES and method in IDEMPOTENT)
+            if retryable and attempt + 1 < self.max_attempts:
+                await asyncio.sleep(self._delay(attempt, response))
+                attempt += 1
+                continue
+            if ok(status):
+                return response
+            error = ConflictError if status == 409 else ApiError
+            raise error(method, path, status, server_message(response), resource)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: JSON = None,
+        params: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+    ) -> JSON:
+        """Send one call and return its decoded JSON body (``None`` when empty)."""
+        response = await self.send(
+            method, path, json_body=json_body, params=params, resource=resource
+        )
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiError(
+                method.upper(),
+                path,
+                response.status_code,
+                f"response is not JSON ({exc})",
+                resource,
+            ) from None
+
+    async def paginate_offset(
+        self,
+        path: str,
+        items: Callable[[JSON], list[Any]],
+        *,
+        limit: int,
+        params: Mapping[str, Any] | None = None,
+        total: Callable[[JSON], int | None] = lambda body: None,
+        resource: str | None = None,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+    ) -> AsyncIterator[Any]:
+        """Follow ``offset``/``limit`` pages to the end.
+
+        Servers may return smaller pages than asked for, so the offset moves by
+        what actually came back, and the walk ends on an empty page or when the
+        reported total is reached, never merely on a short page.
+        """
+        offset = 0
+        while True:
+            query = dict(params or {})
+            query[offset_param] = offset
+            query[limit_param] = limit
+            body = await self.call("GET", path, params=query, resource=resource)
+            page = items(body)
+            for item in page:
+                yield item
+            offset += len(page)
+            reported = total(body)
+            if not page or (reported is not None and offset >= reported):
+                return
+
+    async def paginate_pages(
+        self,
+        path: str,
+        items: Callable[[JSON], list[Any]],
+        *,
+        limit: int,
+        params: Mapping[str, Any] | None = None,
+        total: Callable[[JSON], int | None] = lambda body: None,
+        resource: str | None = None,
+        first_page: int = 1,
+    ) -> AsyncIterator[Any]:
+        """Follow ``page``/``limit`` pages to the end (empty page or total reached)."""
+        page_no = first_page
+        seen = 0
+        while True:
+            query = dict(params or {})
+            query["page"] = page_no
+            query["limit"] = limit
+            body = await self.call("GET", path, params=query, resource=resource)
+            page = items(body)
+            for item in page:
+                yield item
+            seen += len(page)
+            reported = total(body)
+            if not page or (reported is not None and seen >= reported):
+                return
+            page_no += 1
