@@ -1,0 +1,271 @@
+"""The ``reconciler`` command: a thin click layer over :mod:`reconciler.core`.
+
+Every command calls one library function; errors become messages and exit codes
+in one place (:class:`ReconcilerGroup`), so a user error never shows a traceback.
+Exit codes: 0 success, 1 error, 2 changes pending (``plan --detailed-exitcode``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler import __version__, core
+from reconciler.engine.executor import ChangeEvent
+from reconciler.errors import ReconcilerError, SpecError, UnsupportedError
+from reconciler.report import json_report, text
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class ReconcilerGroup(click.Group):
+    """Turns every ReconcilerError into a message on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SpecError, UnsupportedError) as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            count = len(exc.problems)
+            click.echo(
+                f"{count} problem{'s' if count != 1 else ''} found; nothing was changed.", err=True
+            )
+            sys.exit(EXIT_ERROR)
+        except ReconcilerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+def use_colour(no_colour: bool = False) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    return not no_colour and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def spec_argument(func: F) -> F:
+    return click.argument("path", type=click.Path(path_type=Path), default="specs", required=False)(
+        func
+    )
+
+
+def target_options(func: F) -> F:
+    """``--target`` / ``--api`` / ``--url`` / ``--parallelism``, shared by plan and apply."""
+    options = [
+        click.option("--target", "-t", help="Target name from reconciler.yaml."),
+        click.option(
+            "--api",
+            help="API dialect for a one-off target (with --url), or of the embedded sandbox.",
+        ),
+        click.option("--url", help="Base URL of a one-off target; token from $RECONCILER_TOKEN."),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 256),
+            help="How many changes run at once (default 8).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(
+    target: str | None, api: str | None, url: str | None, parallelism: int | None
+) -> core.TargetOptions:
+    return core.TargetOptions(target=target, api=api, url=url, parallelism=parallelism)
+
+
+@click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
+def main(verbose: int) -> None:
+    """Reconcile multi-tenant SaaS platforms with the YAML specs in a repository.
+
+    Example:
+
+        reconciler plan specs && reconciler apply specs
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs full URLs at INFO; they hold no token, but keep them for -vv only.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+@main.command()
+@spec_argument
+@target_options
+def validate(
+    path: Path, target: str | None, api: str | None, url: str | None, parallelism: int | None
+) -> None:
+    """Check the specs and reconciler.yaml without calling any API.
+
+    Every problem is reported with its file:line:column. With a target chosen,
+    also checks that its API can do what the specs ask.
+
+    Example:
+
+        reconciler validate specs
+    """
+    chosen = api or url or target
+    options = _options(target, api, url, parallelism) if chosen else None
+    desired = core.validate(path, options)
+    click.echo(f"{path}: {len(desired)} objects, all valid.")
+
+
+def _announce(run_target: str) -> None:
+    click.echo(f"Reading live state from {run_target} ...", err=True)
+
+
+@main.command()
+@spec_argument
+@target_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def plan(
+    path: Path,
+    target: str | None,
+    api: str | None,
+    url: str | None,
+    parallelism: int | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    no_color: bool,
+) -> None:
+    """Show what apply would change, without changing anything.
+
+    Example:
+
+        reconciler plan specs --detailed-exitcode
+    """
+    run = core.plan(path, _options(target, api, url, parallelism))
+    if fmt == "json":
+        click.echo(json_report.dumps(json_report.plan_dict(run.plan, _target_dict(run))))
+    else:
+        click.echo(text.render_plan(run.plan, run.target.describe(), use_colour(no_color)))
+    if detailed_exitcode and run.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+def _target_dict(run: core.PlanRun) -> dict[str, Any]:
+    t = run.target
+    return {"name": t.name, "api": t.dialect, "url": t.url, "embedded": t.embedded}
+
+
+@main.command()
+@spec_argument
+@target_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def apply(
+    path: Path,
+    target: str | None,
+    api: str | None,
+    url: str | None,
+    parallelism: int | None,
+    auto_approve: bool,
+    no_color: bool,
+) -> None:
+    """Apply the specs to the target: show the plan, confirm, apply, verify.
+
+    On a terminal it asks before changing anything; in CI pass --auto-approve.
+    Without a terminal and without --auto-approve it refuses rather than waits.
+
+    Example:
+
+        reconciler apply specs --auto-approve
+    """
+    colour = use_colour(no_color)
+    interactive = sys.stdin.isatty()
+
+    def approve(run: core.PlanRun) -> bool:
+        click.echo(text.render_plan(run.plan, run.target.describe(), colour))
+        if auto_approve:
+            return True
+        if not interactive:
+            raise click.UsageError(
+                "no terminal to confirm on; review the plan and re-run with --auto-approve"
+            )
+        return click.confirm("\nApply these changes?", default=False)
+
+    def progress(event: ChangeEvent) -> None:
+        click.echo(f"  {text.render_event(event)}", err=True)
+
+    try:
+        run = core.apply(
+            path, _options(target, api, url, parallelism), approve=approve, on_event=progress
+        )
+    except click.UsageError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(EXIT_ERROR)
+    if run.result is None:
+        if not run.approved:
+            click.echo("Apply cancelled; nothing was changed.")
+        else:
+            click.echo(text.render_plan(run.planned.plan, run.planned.target.describe(), colour))
+            click.echo("Nothing to apply.")
+        return
+    click.echo(text.render_apply(run.result, run.converged, run.remaining))
+    if not run.ok:
+        sys.exit(EXIT_ERROR)
+
+
+@main.group()
+def sandbox() -> None:
+    """Run the sandbox: a local HTTP server that emulates the documented APIs."""
+
+
+@sandbox.command("serve")
+@click.option(
+    "--api", "dialect", default="reference", show_default=True, help="API dialect to serve."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    default=Path(".reconciler") / "sandbox-serve.sqlite",
+    show_default=True,
+    help="SQLite file holding the sandbox's state.",
+)
+@click.option(
+    "--token",
+    envvar="RECONCILER_TOKEN",
+    help="Bearer token clients must send (default: $RECONCILER_TOKEN).",
+)
+def sandbox_serve(dialect: str, host: str, port: int, db: Path, token: str | None) -> None:
+    """Serve one API dialect over HTTP, backed by SQLite, until interrupted.
+
+    Example:
+
+        RECONCILER_TOKEN=dev reconciler sandbox serve --api reference --port 8080
+    """
+    from reconciler.sandbox.app import available_dialects
+    from reconciler.sandbox.server import serve
+
+    if dialect not in available_dialects():
+        raise click.BadParameter(
+            f"unknown dialect '{dialect}' (known: {', '.join(available_dialects())})",
+            param_hint="--api",
+        )
+    if not token:
+        raise click.UsageError(
+            "give --token or set RECONCILER_TOKEN: the sandbox requires a bearer token"
+        )
+    db.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(
+        f"Serving the {dialect} API on http://{host}:{port} (state in {db}); Ctrl-C stops.",
+        err=True,
+    )
+    serve(dialect=dialect, host=host, port=port, db_path=db, token=token)

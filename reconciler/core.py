@@ -1,0 +1,213 @@
+"""The library API: validate, plan and apply, usable without the CLI.
+
+Each step keeps to its room: specs are loaded and checked against what the
+target's API supports before any call; the provider reads live state; the
+engine diffs, orders and executes; nothing here prints.
+
+Example::
+
+    from reconciler import core
+    run = core.plan("specs")              # embedded sandbox when no target is configured
+    print(run.plan.summary())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
+from reconciler.engine.plan import Plan, check_supported, make_plan
+from reconciler.errors import PlanError, UnsupportedError
+from reconciler.model import State
+from reconciler.providers import Provider, provider_class
+from reconciler.providers.base import ApplyContext
+from reconciler.providers.http import ApiClient
+from reconciler.spec import load_specs
+from reconciler.spec.config import Config, load_config
+from reconciler.targets import Target, resolve_target
+
+
+@dataclass
+class TargetOptions:
+    """How the caller chose a target (the CLI's ``--target``/``--api``/``--url``)."""
+
+    target: str | None = None
+    api: str | None = None
+    url: str | None = None
+    parallelism: int | None = None
+
+
+@dataclass
+class Session:
+    """An open connection to one target, with its provider."""
+
+    target: Target
+    provider: Provider
+    client: ApiClient
+    url: str
+
+
+@dataclass
+class PlanRun:
+    """What a plan read and decided."""
+
+    target: Target
+    desired: State
+    live: State
+    plan: Plan
+
+
+@dataclass
+class ApplyRun:
+    """What an apply did, and what the re-read found afterwards."""
+
+    planned: PlanRun
+    result: ApplyResult | None = None
+    remaining: Plan | None = None
+    approved: bool = True
+    events: list[ChangeEvent] = field(default_factory=list)
+
+    @property
+    def converged(self) -> bool:
+        return self.remaining is not None and not self.remaining.has_changes
+
+    @property
+    def ok(self) -> bool:
+        if not self.approved:
+            return True
+        return self.result is not None and self.result.ok and self.converged
+
+
+def load(spec_path: Path | str) -> tuple[State, Config]:
+    """Load and validate the specs and their ``reconciler.yaml``; raises SpecError."""
+    path = Path(spec_path)
+    desired = load_specs(path)
+    config = load_config(path if path.is_dir() else path.parent)
+    return desired, config
+
+
+def validate(spec_path: Path | str, options: TargetOptions | None = None) -> State:
+    """Check specs, config and, when a target is known, what its API supports."""
+    desired, config = load(spec_path)
+    if options is not None:
+        target = _resolve(config, options)
+        check_support(desired, target)
+    return desired
+
+
+def check_support(desired: State, target: Target) -> None:
+    """Refuse, before any call, specs that ask the target's API for what it cannot do."""
+    problems = provider_class(target.dialect).check(desired)
+    if problems:
+        raise UnsupportedError(problems)
+
+
+def _resolve(config: Config, options: TargetOptions) -> Target:
+    return resolve_target(
+        config,
+        target=options.target,
+        api=options.api,
+        url=options.url,
+        parallelism=options.parallelism,
+    )
+
+
+@asynccontextmanager
+async def open_session(target: Target, workdir: Path | None = None) -> AsyncIterator[Session]:
+    """Connect to ``target``; for the embedded sandbox, start it for the session's life."""
+    async with AsyncExitStack() as stack:
+        if target.embedded:
+            from reconciler.sandbox.server import EmbeddedSandbox
+
+            db = (workdir or Path.cwd()) / target.embedded_db
+            db.parent.mkdir(parents=True, exist_ok=True)
+            sandbox = EmbeddedSandbox(
+                dialect=target.dialect, db_path=db, token=secrets.token_urlsafe(24)
+            )
+            stack.enter_context(sandbox)
+            url, token = sandbox.url, sandbox.token
+        else:
+            assert target.url is not None and target.token is not None
+            url, token = target.url, target.token
+        client = ApiClient(url, token, max_connections=max(target.parallelism, 16))
+        await stack.enter_async_context(client)
+        provider = provider_class(target.dialect)(client)
+        yield Session(target=target, provider=provider, client=client, url=url)
+
+
+async def read_plan(session: Session, desired: State) -> PlanRun:
+    """Read live state and diff it against ``desired``."""
+    provider = session.provider
+    live = await provider.read(list(provider.supports))
+    plan = make_plan(desired, live, session.target.prune)
+    problems = check_supported(plan, provider)
+    if problems:
+        raise PlanError("\n".join(problems))
+    return PlanRun(target=session.target, desired=desired, live=live, plan=plan)
+
+
+async def apply_planned(
+    session: Session,
+    run: PlanRun,
+    *,
+    on_event: Callable[[ChangeEvent], None] | None = None,
+) -> ApplyRun:
+    """Execute a plan, then re-read to verify the target converged."""
+    ctx = ApplyContext(ids={r.id: sid for r in run.live if (sid := r.server_id) is not None})
+    result = await execute(
+        run.plan,
+        session.provider,
+        ctx,
+        parallelism=session.target.parallelism,
+        on_event=on_event,
+    )
+    after = await read_plan(session, run.desired)
+    return ApplyRun(planned=run, result=result, remaining=after.plan)
+
+
+def plan(
+    spec_path: Path | str,
+    options: TargetOptions | None = None,
+    *,
+    workdir: Path | None = None,
+) -> PlanRun:
+    """Load specs, read the target and return what would change."""
+    desired, config = load(spec_path)
+    target = _resolve(config, options or TargetOptions())
+    check_support(desired, target)
+
+    async def run() -> PlanRun:
+        async with open_session(target, workdir) as session:
+            return await read_plan(session, desired)
+
+    return asyncio.run(run())
+
+
+def apply(
+    spec_path: Path | str,
+    options: TargetOptions | None = None,
+    *,
+    approve: Callable[[PlanRun], bool] = lambda run: True,
+    on_event: Callable[[ChangeEvent], None] | None = None,
+    workdir: Path | None = None,
+) -> ApplyRun:
+    """Plan, ask ``approve`` (the CLI shows the plan and asks), apply, verify."""
+    desired, config = load(spec_path)
+    target = _resolve(config, options or TargetOptions())
+    check_support(desired, target)
+
+    async def run() -> ApplyRun:
+        async with open_session(target, workdir) as session:
+            planned = await read_plan(session, desired)
+            if not planned.plan.has_changes:
+                return ApplyRun(planned=planned, remaining=planned.plan)
+            if not approve(planned):
+                return ApplyRun(planned=planned, approved=False)
+            return await apply_planned(session, planned, on_event=on_event)
+
+    return asyncio.run(run())

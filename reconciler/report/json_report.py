@@ -1,0 +1,49 @@
+"""Plans and apply results as JSON documents, stable for machines and diffs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.engine.executor import ApplyResult
+from reconciler.engine.plan import Plan
+from reconciler.model import Change
+from reconciler.report.values import counts
+
+FORMAT_VERSION = 1
+
+
+def change_dict(change: Change) -> dict[str, Any]:
+    return {
+        "id": str(change.id),
+        "kind": change.id.kind.value,
+        "key": change.id.key,
+        "action": change.action.value,
+        "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in change.fields],
+        "reason": change.reason or None,
+        "source": str(change.desired.source) if change.desired and change.desired.source else None,
+    }
+
+
+def plan_dict(plan: Plan, target: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "target": target,
+        "summary": {a.value: n for a, n in counts(plan.changes).items()}
+        | {"unchanged": len(plan.unchanged), "unmanaged": len(plan.unmanaged)},
+        "changes": [change_dict(c) for c in plan.changes],
+        "unmanaged": [str(r) for r in plan.unmanaged],
+    }
+
+
+def apply_dict(result: ApplyResult, converged: bool) -> dict[str, Any]:
+    return {
+        "applied": [str(r) for r in result.applied],
+        "failed": {str(r): why for r, why in sorted(result.failed.items())},
+        "skipped": {str(r): why for r, why in sorted(result.skipped.items())},
+        "converged": converged,
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False, default=str)

@@ -1,0 +1,107 @@
+"""The terminal plan: Terraform-like marks, field-level old → new, a summary line.
+
+Colour is decided by the caller (a TTY without ``NO_COLOR``); here it is only
+applied, so the same function serves logs, tests and terminals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import click
+
+from reconciler.engine.executor import ApplyResult, ChangeEvent
+from reconciler.engine.plan import Plan
+from reconciler.model import Action, Change, ResourceId
+from reconciler.report.values import MARKS, VERBS, show, summary_line
+
+COLOURS: dict[Action, str] = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.SUSPEND: "magenta",
+    Action.RESUME: "cyan",
+    Action.DELETE: "red",
+    Action.NOOP: "white",
+}
+
+UNMANAGED_SHOWN = 20
+
+
+def _style(text: str, colour: bool, **kwargs: object) -> str:
+    return click.style(text, **kwargs) if colour else text  # type: ignore[arg-type]
+
+
+def render_change(change: Change, colour: bool = False) -> list[str]:
+    mark = MARKS[change.action]
+    fg = COLOURS[change.action]
+    head = f"  {_style(mark, colour, fg=fg, bold=True)} {change.id} {VERBS[change.action]}"
+    if change.reason:
+        head += f" ({change.reason})"
+    lines = [head]
+    for fc in change.fields:
+        if change.action is Action.CREATE:
+            lines.append(f"      {fc.path} = {show(fc.new)}")
+        else:
+            lines.append(f"      {fc.path}: {show(fc.old)} -> {show(fc.new)}")
+    return lines
+
+
+def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
+    """The whole plan as text; ends with the summary line."""
+    lines = [f"Target: {target}", ""]
+    if not plan.changes:
+        lines.append("No changes. The live state matches the specs.")
+    else:
+        lines.append("Changes, in the order they will be applied:")
+        lines.append("")
+        for change in plan.changes:
+            lines.extend(render_change(change, colour))
+        lines.append("")
+        lines.append("Marks: + create  ~ update  ! suspend  ^ resume  - delete")
+    if plan.unmanaged:
+        lines.append("")
+        shown = ", ".join(str(r) for r in plan.unmanaged[:UNMANAGED_SHOWN])
+        more = len(plan.unmanaged) - UNMANAGED_SHOWN
+        suffix = f" and {more} more" if more > 0 else ""
+        lines.append(
+            f"Unmanaged (live, in no spec; left alone by the prune policy): {shown}{suffix}"
+        )
+    lines.append("")
+    lines.append(summary_line(plan.changes, len(plan.unchanged), len(plan.unmanaged)))
+    return "\n".join(lines)
+
+
+EVENT_WORDS = {
+    "started": "applying",
+    "succeeded": "done",
+    "failed": "FAILED",
+    "skipped": "skipped",
+}
+
+
+def render_event(event: ChangeEvent) -> str:
+    """One progress line of an apply, e.g. ``~ Tenant/acme: done``."""
+    line = f"{MARKS[event.change.action]} {event.change.id}: {EVENT_WORDS[event.kind]}"
+    return f"{line} ({event.message})" if event.message else line
+
+
+def _listing(title: str, items: Iterable[tuple[ResourceId, str]]) -> list[str]:
+    rows = [f"  {rid}: {why}" for rid, why in items]
+    return [title, *rows] if rows else []
+
+
+def render_apply(result: ApplyResult, converged: bool, remaining: Plan | None) -> str:
+    """What an apply did: counts, every failure with its reason, every skip."""
+    lines = [
+        f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, "
+        f"{len(result.skipped)} skipped."
+    ]
+    lines += _listing("Failed:", sorted(result.failed.items()))
+    lines += _listing("Skipped:", sorted(result.skipped.items()))
+    if converged:
+        lines.append("Verified: a re-read of the target matches the specs.")
+    elif remaining is not None:
+        lines.append(
+            f"Not converged: a re-read still shows {len(remaining.changes)} pending change(s)."
+        )
+    return "\n".join(lines)

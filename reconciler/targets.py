@@ -1,0 +1,117 @@
+"""Which API a run talks to: a configured target, a one-off URL, or the embedded sandbox.
+
+Resolution order: ``--api``/``--url`` on the command line; else ``--target NAME``;
+else the config's ``defaultTarget``; else the only configured target; else, with
+no target configured at all, the embedded sandbox on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.errors import ConfigError
+from reconciler.model import Kind
+from reconciler.spec.config import Config, PrunePolicy
+
+DEFAULT_TOKEN_ENV = "RECONCILER_TOKEN"
+DEFAULT_PARALLELISM = 8
+EMBEDDED_DB = Path(".reconciler") / "sandbox.sqlite"
+
+
+@dataclass
+class Target:
+    """A resolved target. ``url is None`` means the embedded sandbox.
+
+    ``token`` is kept out of ``repr`` so it never lands in a log or traceback.
+    """
+
+    name: str
+    dialect: str
+    url: str | None
+    token: str | None = field(default=None, repr=False)
+    token_env: str = DEFAULT_TOKEN_ENV
+    prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
+    parallelism: int = DEFAULT_PARALLELISM
+    embedded_db: Path = EMBEDDED_DB
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+    def describe(self) -> str:
+        if self.embedded:
+            return f"local sandbox ({self.dialect}), state in {self.embedded_db}"
+        return f"{self.name} ({self.dialect}) at {self.url}"
+
+
+def resolve_target(
+    config: Config,
+    *,
+    target: str | None = None,
+    api: str | None = None,
+    url: str | None = None,
+    parallelism: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Target:
+    """Pick the target for a run; a bad choice is a ConfigError, before any call."""
+    env = os.environ if env is None else env
+    if target and (api or url):
+        raise ConfigError("give either --target or --api/--url, not both")
+    if url:
+        if not api:
+            raise ConfigError("--url needs --api to say which API dialect the URL serves")
+        token = env.get(DEFAULT_TOKEN_ENV)
+        if not token:
+            raise ConfigError(
+                f"--url needs a token: set the environment variable {DEFAULT_TOKEN_ENV}"
+            )
+        return Target(
+            name="command line",
+            dialect=api,
+            url=url,
+            token=token,
+            prune=config.prune_for(None),
+            parallelism=parallelism or DEFAULT_PARALLELISM,
+        )
+    name = target or config.default_target
+    if name is None and len(config.targets) == 1:
+        name = next(iter(config.targets))
+    if name is None or (api and not target):
+        if config.targets and not api:
+            known = ", ".join(sorted(config.targets))
+            raise ConfigError(f"several targets are configured ({known}); choose one with --target")
+        dialect = api or "reference"
+        db = (
+            EMBEDDED_DB
+            if dialect == "reference"
+            else EMBEDDED_DB.with_name(f"sandbox-{dialect}.sqlite")
+        )
+        return Target(
+            name="local sandbox",
+            dialect=dialect,
+            url=None,
+            prune=config.prune_for(None),
+            parallelism=parallelism or DEFAULT_PARALLELISM,
+            embedded_db=db,
+        )
+    if name not in config.targets:
+        known = ", ".join(sorted(config.targets)) or "none configured"
+        raise ConfigError(f"unknown target '{name}' (known: {known})")
+    tc = config.targets[name]
+    token = env.get(tc.token_env)
+    if not token:
+        raise ConfigError(
+            f"target '{name}' needs a token: set the environment variable {tc.token_env}"
+        )
+    return Target(
+        name=name,
+        dialect=tc.api,
+        url=tc.url,
+        token=token,
+        token_env=tc.token_env,
+        prune=dict(tc.prune),
+        parallelism=parallelism or tc.parallelism or DEFAULT_PARALLELISM,
+    )

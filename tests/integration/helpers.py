@@ -1,0 +1,51 @@
+"""Shared helpers for integration tests: run the CLI against a live sandbox, read its log."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+from click.testing import CliRunner, Result
+
+from reconciler.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def copy_specs(dest: Path) -> Path:
+    target = dest / "specs"
+    shutil.copytree(REPO / "specs", target)
+    return target
+
+
+def run_cli(args: list[str], token: str | None = None, **env: str) -> Result:
+    environ = dict(env)
+    if token is not None:
+        environ["RECONCILER_TOKEN"] = token
+    return CliRunner().invoke(main, args, env=environ, catch_exceptions=False)
+
+
+def target_args(sandbox: Any) -> list[str]:
+    return ["--api", sandbox.dialect, "--url", sandbox.url]
+
+
+def requests(db_path: Path) -> list[tuple[str, str, int]]:
+    """Every request the sandbox served, in order: (method, path, status)."""
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute("SELECT method, path, status FROM request_log ORDER BY rowid").fetchall()
+    return [(m, p, int(s)) for m, p, s in rows]
+
+
+def writes(db_path: Path, since: int = 0) -> list[tuple[str, str, int]]:
+    return [r for r in requests(db_path)[since:] if r[0] != "GET"]
+
+
+def api(sandbox: Any) -> httpx.Client:
+    """A plain HTTP client acting as a person changing the platform by hand."""
+    return httpx.Client(
+        base_url=sandbox.url + "/api/v1/operator",
+        headers={"Authorization": f"Bearer {sandbox.token}"},
+    )
