@@ -10,11 +10,15 @@ its spec set, a live resource holds every field the provider could read):
 =============  ==================  ==============================================
 kind           key                 fields
 =============  ==================  ==============================================
+DeviceTier     tier name           display_name, description
 Plan           plan name           display_name, description
 TierDefaults   plan name           tiers: {tier name: slot limit}
-Tenant         tenant name         display_name, plan, status, parent, configuration
+Tenant         tenant name         display_name, plan, status, parent, configuration,
+                                   owner, plan_override
 FeatureFlag    "tenant/flag"       tenant, flag, enabled
-Operator       email               name, role, status, tenant
+Role           "tenant/role"       tenant, name, description, permissions
+Operator       email               name, role, status, tenant, wireguard_pubkey
+RoleAssignment "tenant/role/user"  tenant, role, user
 =============  ==================  ==============================================
 
 References (plan, parent, tenant) are natural keys, never server ids; server ids
@@ -34,11 +38,14 @@ from reconciler.errors import SourceLocation
 class Kind(StrEnum):
     """The kinds of object reconciler manages, in dependency order."""
 
+    DEVICE_TIER = "DeviceTier"
     PLAN = "Plan"
     TIER_DEFAULTS = "TierDefaults"
     TENANT = "Tenant"
     FEATURE_FLAG = "FeatureFlag"
+    ROLE = "Role"
     OPERATOR = "Operator"
+    ROLE_ASSIGNMENT = "RoleAssignment"
 
 
 KIND_ORDER: tuple[Kind, ...] = tuple(Kind)
@@ -82,6 +89,16 @@ def flag_key(tenant: str, flag: str) -> str:
     return f"{tenant}/{flag}"
 
 
+def role_key(tenant: str, role: str) -> str:
+    """Natural key of a tenant-scoped role."""
+    return f"{tenant}/{role}"
+
+
+def assignment_key(tenant: str, role: str, user: str) -> str:
+    """Natural key of one user's assignment to a tenant's role."""
+    return f"{tenant}/{role}/{user}"
+
+
 @dataclass
 class Resource:
     """One object, desired or live.
@@ -111,14 +128,18 @@ def references(resource: Resource) -> set[ResourceId]:
     refs: set[ResourceId] = set()
     if kind is Kind.TIER_DEFAULTS:
         refs.add(ResourceId(Kind.PLAN, resource.id.key))
+        refs.update(ResourceId(Kind.DEVICE_TIER, tier) for tier in f.get("tiers") or {})
     elif kind is Kind.TENANT:
         if f.get("plan"):
             refs.add(ResourceId(Kind.PLAN, f["plan"]))
             refs.add(ResourceId(Kind.TIER_DEFAULTS, f["plan"]))
         if f.get("parent"):
             refs.add(ResourceId(Kind.TENANT, f["parent"]))
-    elif kind in (Kind.FEATURE_FLAG, Kind.OPERATOR) and f.get("tenant"):
+    elif kind in (Kind.FEATURE_FLAG, Kind.OPERATOR, Kind.ROLE) and f.get("tenant"):
         refs.add(ResourceId(Kind.TENANT, f["tenant"]))
+    elif kind is Kind.ROLE_ASSIGNMENT:
+        refs.add(ResourceId(Kind.TENANT, f["tenant"]))
+        refs.add(ResourceId(Kind.ROLE, role_key(f["tenant"], f["role"])))
     return refs
 
 

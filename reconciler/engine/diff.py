@@ -63,7 +63,7 @@ def diff(
     result = DiffResult()
     for want in desired:
         have = live.get(want.id)
-        change = _create(want) if have is None else _compare(want, have)
+        change = _create(want) if have is None else compare(want, have)
         if change is None:
             result.unchanged.append(want.id)
         else:
@@ -102,7 +102,7 @@ def _without_nones(value: Any) -> Any:
     return value
 
 
-def _compare(want: Resource, have: Resource) -> Change | None:
+def compare(want: Resource, have: Resource) -> Change | None:
     """Compare the fields ``want`` sets; ``None`` when nothing differs."""
     changes: list[FieldChange] = []
     live_fields = have.fields

@@ -1,5 +1,9 @@
 """Apply a plan: independent changes concurrently, dependents only after success.
 
+A create the server answers with 409 (the object exists already: made by hand,
+or by an earlier run that lost its answer) is never repeated: the object is
+re-read by natural key, adopted, and brought to the spec with an update.
+
 A failure never stops the run: what depends on the failed change (directly or
 not) is skipped with a reason, everything else still goes through. Only
 :class:`ReconcilerError` counts as a failure; any other exception is a bug and
@@ -14,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reconciler.engine.diff import compare
 from reconciler.engine.graph import predecessors, sorter
 from reconciler.engine.plan import Plan
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ConflictError, ReconcilerError
 from reconciler.model import Action, Change, Resource, ResourceId
 from reconciler.providers.base import ApplyContext, Provider
 
@@ -90,7 +95,7 @@ async def execute(
             while queue and len(running) < parallelism:
                 i = queue.popleft()
                 emit(ChangeEvent("started", changes[i]))
-                running[asyncio.create_task(provider.apply(changes[i], ctx))] = i
+                running[asyncio.create_task(apply_one(provider, changes[i], ctx))] = i
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in sorted(done, key=running.__getitem__):
                 i = running.pop(task)
@@ -124,6 +129,32 @@ async def execute(
         else:
             result.skipped[change.id] = message
     return result
+
+
+async def apply_one(provider: Provider, change: Change, ctx: ApplyContext) -> Resource | None:
+    """One change through the provider; a create that meets 409 adopts what exists."""
+    try:
+        return await provider.apply(change, ctx)
+    except ConflictError:
+        if change.action is not Action.CREATE or change.desired is None:
+            raise
+        adopted = await _adopt(provider, change.desired, ctx)
+        if adopted is None:
+            raise
+        return adopted
+
+
+async def _adopt(provider: Provider, want: Resource, ctx: ApplyContext) -> Resource | None:
+    """Re-read ``want``'s kind; if an object with its natural key exists, make it ours."""
+    have = (await provider.read({want.id.kind})).get(want.id)
+    if have is None:
+        return None
+    if have.server_id is not None:
+        ctx.ids[want.id] = have.server_id
+    follow = compare(want, have)
+    if follow is not None:
+        await provider.apply(follow, ctx)
+    return have
 
 
 def _record_id(ctx: ApplyContext, change: Change, resource: Resource | None) -> None:

@@ -25,6 +25,8 @@ class KindSupport:
     fields: frozenset[str]
     sensitive: frozenset[str] = frozenset()
     notes: str = ""
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Fields whose value the API takes from a fixed list (e.g. ``role``)."""
 
 
 @dataclass
@@ -71,7 +73,11 @@ class Provider(ABC):
 
     @classmethod
     def check(cls, desired: State) -> list[SpecProblem]:
-        """Problems with asking this API for ``desired``, found before any call."""
+        """Problems with asking this API for ``desired``, found before any call.
+
+        Covers kinds, fields and ``choices``; a provider with rules across
+        fields (a pubkey needed with a tenant, say) extends this.
+        """
         problems: list[SpecProblem] = []
         for resource in desired:
             support = cls.supports.get(resource.id.kind)
@@ -92,6 +98,16 @@ class Provider(ABC):
                         f"{cls.dialect} API",
                     )
                 )
+            for name, allowed in support.choices.items():
+                value = resource.fields.get(name)
+                if value is not None and value not in allowed:
+                    problems.append(
+                        SpecProblem(
+                            resource.field_sources.get(name, resource.source),
+                            f"{resource.id}: {name} '{value}' is not one the {cls.dialect} "
+                            f"API accepts ({', '.join(allowed)})",
+                        )
+                    )
         return problems
 
     @classmethod

@@ -60,7 +60,9 @@ class ReferenceProvider(Provider):
             frozenset({C, U, D}), frozenset({"tenant", "flag", "enabled"})
         ),
         Kind.OPERATOR: KindSupport(
-            frozenset({C, U, S, R, D}), frozenset({"name", "role", "status", "tenant"})
+            frozenset({C, U, S, R, D}),
+            frozenset({"name", "role", "status", "tenant"}),
+            choices={"role": ("operator", "operator-admin")},
         ),
     }
 
@@ -320,3 +322,6 @@ def _primary_role(roles: list[str]) -> str | None:
         if role in roles:
             return role
     return roles[0] if roles else None
+
+
+PROVIDER = ReferenceProvider

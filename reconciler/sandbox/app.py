@@ -1,14 +1,15 @@
 """The sandbox's ASGI app: one API dialect over one SQLite file, behind a bearer token.
 
 ``create_app`` is the only way in; the server module runs what it returns.
-Adding a dialect means a module in ``dialects/`` exposing ``DIALECT`` and one
-line in :data:`DIALECTS`.
+Adding a dialect means a module in ``dialects/`` exposing ``DIALECT``, named
+as in :data:`reconciler.providers.DIALECT_MODULES`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import import_module
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,16 +18,31 @@ from starlette.responses import Response
 from reconciler import __version__
 from reconciler.sandbox.common import RequestLogMiddleware, json_response
 from reconciler.sandbox.dialect import Dialect
-from reconciler.sandbox.dialects import reference
 from reconciler.sandbox.store import Store
 
-DIALECTS: dict[str, Dialect] = {
-    reference.DIALECT.name: reference.DIALECT,
-}
+
+def load_dialect(name: str) -> Dialect | None:
+    """The emulation of ``name``, or None when there is none."""
+    from reconciler.providers import DIALECT_MODULES
+
+    module = DIALECT_MODULES.get(name)
+    if module is None:
+        return None
+    try:
+        loaded = import_module(f"reconciler.sandbox.dialects.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"reconciler.sandbox.dialects.{module}":
+            raise
+        return None
+    dialect: Dialect = loaded.DIALECT
+    return dialect
 
 
 def available_dialects() -> list[str]:
-    return sorted(DIALECTS)
+    """Every dialect the sandbox can serve."""
+    from reconciler.providers import DIALECT_MODULES
+
+    return [name for name in DIALECT_MODULES if load_dialect(name) is not None]
 
 
 def create_app(dialect: str = "reference", *, db_path: str | Path, token: str) -> FastAPI:
@@ -35,11 +51,11 @@ def create_app(dialect: str = "reference", *, db_path: str | Path, token: str) -
     The database is opened (and its schema created) here, so a bad path fails
     before the server starts; it is closed when the app shuts down.
     """
-    if dialect not in DIALECTS:
+    spec = load_dialect(dialect)
+    if spec is None:
         raise ValueError(f"unknown dialect '{dialect}' (known: {', '.join(available_dialects())})")
     if not token:
         raise ValueError("the sandbox needs a non-empty bearer token")
-    spec = DIALECTS[dialect]
     store = Store(db_path, spec.collections)
 
     @asynccontextmanager

@@ -28,7 +28,16 @@ __all__ = ["CONFIG_NAMES", "Config", "PrunePolicy", "TargetConfig", "load_config
 
 DEFAULT_TOKEN_ENV = "RECONCILER_TOKEN"
 
-KindName = Literal["Plan", "TierDefaults", "Tenant", "FeatureFlag", "Operator"]
+KindName = Literal[
+    "DeviceTier",
+    "Plan",
+    "TierDefaults",
+    "Tenant",
+    "FeatureFlag",
+    "Role",
+    "Operator",
+    "RoleAssignment",
+]
 
 
 class _Model(BaseModel):

@@ -8,7 +8,7 @@ the first problem: a run reports all it can find, each with file:line:column.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from reconciler.spec.models import (
     SPEC_MODELS,
     AnySpec,
     OperatorSpec,
-    PlanSpec,
+    RoleSpec,
+    SpecModel,
     TenantSpec,
 )
 from reconciler.spec.problems import did_you_mean, validation_problems
@@ -32,7 +33,7 @@ from reconciler.spec.references import (
     duplicate_problems,
 )
 from reconciler.spec.resources import to_resources
-from reconciler.spec.yamlload import Document, read_file
+from reconciler.spec.yamlload import Document, YamlPath, read_file
 
 CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -40,6 +41,8 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 _NESTED_KINDS = {
     "TierDefaults": "tier defaults go under their Plan's 'tierDefaults'",
     "FeatureFlag": "feature flags go under their Tenant's 'features'",
+    "Role": "roles go under their Tenant's 'roles'",
+    "RoleAssignment": "role assignments are a role's 'members' under its Tenant's 'roles'",
 }
 
 
@@ -139,13 +142,22 @@ def _validate(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems += validation_problems(exc, doc, model.field_aliases(), reported)
+        problems += validation_problems(exc, doc, _allowed_at(model), reported)
         return None
 
 
-def _header(
-    doc: Document, data: dict[str, Any], problems: list[SpecProblem]
-) -> type[PlanSpec] | type[TenantSpec] | type[OperatorSpec] | None:
+def _allowed_at(model: SpecModel) -> Callable[[YamlPath], list[str]]:
+    """Field names accepted at a path: a role's own fields inside ``roles.<name>``."""
+
+    def allowed(path: YamlPath) -> list[str]:
+        if len(path) == 3 and path[0] == "roles":
+            return [info.alias or name for name, info in RoleSpec.model_fields.items()]
+        return model.field_aliases()
+
+    return allowed
+
+
+def _header(doc: Document, data: dict[str, Any], problems: list[SpecProblem]) -> SpecModel | None:
     """The model for the document's kind, if its apiVersion and kind are known."""
     ok = True
     version = data.get("apiVersion")

@@ -1,4 +1,4 @@
-"""The three spec document kinds as pydantic models, and their JSON Schema.
+"""The spec document kinds as pydantic models, and their JSON Schema.
 
 Strict: no coercion (``"5"`` is not a number, ``"yes"`` is not a boolean) and
 unknown fields are errors, so a typo never silently does nothing. Optional
@@ -30,7 +30,10 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 URL_PATTERN = r"^https?://[^\s/]+\S*$"
 ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
+PUBKEY_PATTERN = r"^[A-Za-z0-9+/]{42,43}=?$"
+
 PATTERN_HINTS: dict[str, str] = {
+    PUBKEY_PATTERN: "must be a WireGuard public key (44 characters of base64)",
     NAME_PATTERN: "must not contain '/' nor start or end with whitespace",
     FLAG_PATTERN: "must be 1-100 letters, digits, '_', '.', ':' or '-'",
     EMAIL_PATTERN: "is not a valid email address (name@domain.tld, no spaces)",
@@ -73,6 +76,22 @@ OptRole = Annotated[Annotated[str, StringConstraints(min_length=1)] | None, *_Se
 OptTiers = Annotated[dict[TierName, SlotLimit | None] | None, *_Set]
 OptConfiguration = Annotated[dict[str, Any] | None, *_Set]
 OptFeatures = Annotated[dict[FlagKey, bool] | None, *_Set]
+OptEmail = Annotated[Email | None, *_Set]
+OptOverride = Annotated[dict[str, Any] | None, *_Set]
+OptPermissions = Annotated[list[Annotated[str, StringConstraints(min_length=1)]] | None, *_Set]
+
+
+def _unique(values: list[str] | None) -> list[str] | None:
+    seen: set[str] = set()
+    for value in values or []:
+        if value in seen:
+            raise ValueError(f"'{value}' is listed twice")
+        seen.add(value)
+    return values
+
+
+OptMembers = Annotated[list[Name] | None, *_Set, AfterValidator(_unique)]
+OptPubkey = Annotated[Annotated[str, StringConstraints(pattern=PUBKEY_PATTERN)] | None, *_Set]
 TenantStatus = Annotated[Literal["active", "suspended"] | None, *_Set]
 OperatorStatus = Annotated[Literal["active", "disabled"] | None, *_Set]
 
@@ -96,6 +115,32 @@ class _Spec(BaseModel):
         return [info.alias or name for name, info in cls.model_fields.items()]
 
 
+class DeviceTierSpec(_Spec):
+    """A device tier that plans give slots of (``operator-v1``)."""
+
+    kind: Literal["DeviceTier"]
+    name: Name
+    display_name: OptText = None
+    description: OptText = None
+
+
+class RoleSpec(BaseModel):
+    """A tenant-scoped role and the users assigned to it (``tenants-v1``)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=False,
+        field_title_generator=lambda name, _info: to_camel(name),
+    )
+
+    description: OptText = None
+    permissions: OptPermissions = None
+    members: OptMembers = None
+
+
 class PlanSpec(_Spec):
     """A plan, and the default slot limit of each device tier on it."""
 
@@ -117,6 +162,9 @@ class TenantSpec(_Spec):
     parent: Name | None = None
     configuration: OptConfiguration = None
     features: OptFeatures = None
+    owner: OptEmail = None
+    plan_override: OptOverride = None
+    roles: Annotated[dict[Name, RoleSpec] | None, *_Set] = None
 
 
 class OperatorSpec(_Spec):
@@ -129,11 +177,14 @@ class OperatorSpec(_Spec):
     role: OptRole = None
     status: OperatorStatus = None
     tenant: Name | None = None
+    wireguard_pubkey: OptPubkey = None
 
 
-AnySpec = PlanSpec | TenantSpec | OperatorSpec
+AnySpec = DeviceTierSpec | PlanSpec | TenantSpec | OperatorSpec
+SpecModel = type[DeviceTierSpec] | type[PlanSpec] | type[TenantSpec] | type[OperatorSpec]
 
-SPEC_MODELS: dict[str, type[PlanSpec] | type[TenantSpec] | type[OperatorSpec]] = {
+SPEC_MODELS: dict[str, SpecModel] = {
+    "DeviceTier": DeviceTierSpec,
     "Plan": PlanSpec,
     "Tenant": TenantSpec,
     "Operator": OperatorSpec,
@@ -142,7 +193,7 @@ SPEC_MODELS: dict[str, type[PlanSpec] | type[TenantSpec] | type[OperatorSpec]] =
 
 
 def spec_json_schema() -> dict[str, Any]:
-    """JSON Schema of a spec document: one of the three kinds, chosen by ``kind``."""
+    """JSON Schema of a spec document: one of the kinds, chosen by ``kind``."""
     adapter: TypeAdapter[AnySpec] = TypeAdapter(Annotated[AnySpec, Field(discriminator="kind")])
     schema = adapter.json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -10,14 +10,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.model import Kind, Resource, ResourceId, flag_key
-from reconciler.spec.models import AnySpec, OperatorSpec, PlanSpec, TenantSpec
+from reconciler.model import Kind, Resource, ResourceId, assignment_key, flag_key, role_key
+from reconciler.spec.models import (
+    AnySpec,
+    DeviceTierSpec,
+    OperatorSpec,
+    PlanSpec,
+    RoleSpec,
+    TenantSpec,
+)
 from reconciler.spec.yamlload import Document
 
 _FIELDS: dict[type, tuple[str, ...]] = {
+    DeviceTierSpec: ("display_name", "description"),
     PlanSpec: ("display_name", "description"),
-    TenantSpec: ("display_name", "plan", "status", "parent", "configuration"),
-    OperatorSpec: ("name", "role", "status", "tenant"),
+    TenantSpec: (
+        "display_name",
+        "plan",
+        "status",
+        "parent",
+        "configuration",
+        "owner",
+        "plan_override",
+    ),
+    OperatorSpec: ("name", "role", "status", "tenant", "wireguard_pubkey"),
 }
 """Per model, its attributes that are fields of the main resource (same names)."""
 
@@ -29,6 +45,9 @@ def to_resources(spec: AnySpec, doc: Document) -> list[Resource]:
     sources = {n: doc.locate((model.model_fields[n].alias or n,)) for n in values}
     if isinstance(spec, OperatorSpec):
         rid = ResourceId(Kind.OPERATOR, spec.email.lower())
+        return [Resource(rid, values, source=doc.start, field_sources=sources)]
+    if isinstance(spec, DeviceTierSpec):
+        rid = ResourceId(Kind.DEVICE_TIER, spec.name)
         return [Resource(rid, values, source=doc.start, field_sources=sources)]
     if isinstance(spec, PlanSpec):
         plan = Resource(
@@ -43,7 +62,42 @@ def to_resources(spec: AnySpec, doc: Document) -> list[Resource]:
         ResourceId(Kind.TENANT, spec.name), values, source=doc.start, field_sources=sources
     )
     flags = [_flag(spec.name, flag, on, doc) for flag, on in (spec.features or {}).items()]
-    return [tenant, *flags]
+    roles = [
+        resource
+        for name, role in (spec.roles or {}).items()
+        for resource in _role(spec.name, name, role, doc)
+    ]
+    return [tenant, *flags, *roles]
+
+
+def _role(tenant: str, name: str, role: RoleSpec, doc: Document) -> list[Resource]:
+    """A role, then one assignment per member (each is granted and revoked on its own)."""
+    entry = doc.locate(("roles", name), key=True)
+    values: dict[str, Any] = {"tenant": tenant, "name": name}
+    sources = {"tenant": entry, "name": entry}
+    for attr in ("description", "permissions"):
+        if attr in role.model_fields_set:
+            values[attr] = getattr(role, attr)
+            sources[attr] = doc.locate(("roles", name, attr))
+    result = [
+        Resource(
+            ResourceId(Kind.ROLE, role_key(tenant, name)),
+            values,
+            source=entry,
+            field_sources=sources,
+        )
+    ]
+    for i, user in enumerate(role.members or []):
+        where = doc.locate(("roles", name, "members", i))
+        result.append(
+            Resource(
+                ResourceId(Kind.ROLE_ASSIGNMENT, assignment_key(tenant, name, user)),
+                {"tenant": tenant, "role": name, "user": user},
+                source=where,
+                field_sources={"tenant": where, "role": where, "user": where},
+            )
+        )
+    return result
 
 
 def _tier_defaults(plan: str, tiers: dict[str, Any], doc: Document) -> Resource:

@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
 from reconciler.engine.plan import Plan, make_plan
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, ConflictError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, references
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
 
@@ -194,3 +194,50 @@ def test_a_bug_propagates_and_cancels_what_is_in_flight() -> None:
 def test_parallelism_must_be_positive() -> None:
     with pytest.raises(ValueError):
         run(creates(res(P, "x")), FakeProvider(), parallelism=0)
+
+
+class ExistingProvider(FakeProvider):
+    """A server where some objects already exist: their create answers 409."""
+
+    def __init__(self, existing: dict[str, Resource]) -> None:
+        super().__init__()
+        self.existing = existing
+        self.reads: list[set[Kind]] = []
+
+    async def read(self, kinds: Collection[Kind]) -> State:
+        self.reads.append(set(kinds))
+        return State(r for r in self.existing.values() if r.id.kind in kinds)
+
+    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        if change.action is Action.CREATE and str(change.id) in self.existing:
+            self.calls.append((change.action, str(change.id)))
+            raise ConflictError("POST", "/tenants", 409, "already exists", resource=str(change.id))
+        return await super().apply(change, ctx)
+
+
+def test_a_create_that_meets_409_adopts_the_existing_object_and_updates_it() -> None:
+    existing = Resource(
+        rid(T, "acme"), {"display_name": "Old", "status": "active"}, server={"id": "srv-7"}
+    )
+    provider = ExistingProvider({"Tenant/acme": existing})
+    desired = State([res(T, "acme", display_name="Acme"), res(F, "acme/sso", tenant="acme")])
+    ctx = ApplyContext()
+    result = run(make_plan(desired, State()), provider, ctx)
+    assert result.ok and result.applied == [rid(T, "acme"), rid(F, "acme/sso")]
+    assert provider.reads == [{T}]
+    # one create (refused), then an update of the adopted object: never a second create
+    assert provider.calls[:2] == [(Action.CREATE, "Tenant/acme"), (Action.UPDATE, "Tenant/acme")]
+    assert ctx.ids[rid(T, "acme")] == "srv-7"
+    assert provider.seen_ids["FeatureFlag/acme/sso"] == {"Tenant/acme": "srv-7"}
+
+
+def test_a_409_with_nothing_to_adopt_is_a_failure() -> None:
+    class Refusing(ExistingProvider):
+        async def read(self, kinds: Collection[Kind]) -> State:
+            self.reads.append(set(kinds))
+            return State()
+
+    provider = Refusing({"Tenant/acme": res(T, "acme")})
+    result = run(make_plan(State([res(T, "acme", display_name="A")]), State()), provider)
+    assert list(result.failed) == [rid(T, "acme")]
+    assert "already exists" in result.failed[rid(T, "acme")]

@@ -124,7 +124,7 @@ def test_all_problems_of_a_run_come_together(in_case: Problems) -> None:
     assert broken.startswith("tenants/broken.yaml:4:1: invalid YAML: ")
     assert "flow sequence" in broken
     assert text == [
-        "operators.yaml:2:7: unknown kind 'Operatr' (one of Plan, Tenant, Operator) "
+        "operators.yaml:2:7: unknown kind 'Operatr' (one of DeviceTier, Plan, Tenant, Operator) "
         "(did you mean 'Operator'?)",
         "operators.yaml:8:1: unknown field 'rol' (did you mean 'role'?)",
         "plans.yaml:4:23: 'tierDefaults.basic' must be a whole number, not the string 'many'",

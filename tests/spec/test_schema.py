@@ -1,4 +1,4 @@
-"""The JSON Schema editors and ``reconciler schema`` use: one of three kinds, by ``kind``."""
+"""The JSON Schema editors and ``reconciler schema`` use: one of the kinds, by ``kind``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ def test_schema_is_a_one_of_keyed_on_kind() -> None:
     schema = spec_json_schema()
     json.dumps(schema)  # serialisable as is
     assert schema["discriminator"]["propertyName"] == "kind"
-    assert sorted(schema["discriminator"]["mapping"]) == ["Operator", "Plan", "Tenant"]
-    assert len(schema["oneOf"]) == 3
+    assert sorted(schema["discriminator"]["mapping"]) == [
+        "DeviceTier",
+        "Operator",
+        "Plan",
+        "Tenant",
+    ]
+    assert len(schema["oneOf"]) == 4
 
 
 def test_schema_uses_yaml_names_and_forbids_extras() -> None:
@@ -30,7 +35,13 @@ def test_schema_uses_yaml_names_and_forbids_extras() -> None:
         "parent",
         "configuration",
         "features",
+        "owner",
+        "planOverride",
+        "roles",
     }
+    role = defs["RoleSpec"]
+    assert role["additionalProperties"] is False
+    assert set(role["properties"]) == {"description", "permissions", "members"}
     assert tenant["properties"]["status"] == {
         "enum": ["active", "suspended"],
         "title": "status",
