@@ -45,6 +45,11 @@ class ReconcilerGroup(click.Group):
             sys.exit(EXIT_ERROR)
 
 
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer a prompt (tests replace this to play the person)."""
+    return sys.stdin.isatty()
+
+
 def use_colour(no_colour: bool = False) -> bool:
     """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
     return not no_colour and "NO_COLOR" not in os.environ and sys.stdout.isatty()
@@ -187,7 +192,7 @@ def apply(
         reconciler apply specs --auto-approve
     """
     colour = use_colour(no_color)
-    interactive = sys.stdin.isatty()
+    interactive = stdin_is_terminal()
 
     def approve(run: core.PlanRun) -> bool:
         click.echo(text.render_plan(run.plan, run.target.describe(), colour))
@@ -244,7 +249,14 @@ def sandbox() -> None:
     envvar="RECONCILER_TOKEN",
     help="Bearer token clients must send (default: $RECONCILER_TOKEN).",
 )
-def sandbox_serve(dialect: str, host: str, port: int, db: Path, token: str | None) -> None:
+@click.option(
+    "--seed",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML or JSON file of objects the API cannot create itself (see docs/apis/).",
+)
+def sandbox_serve(
+    dialect: str, host: str, port: int, db: Path, token: str | None, seed: Path | None
+) -> None:
     """Serve one API dialect over HTTP, backed by SQLite, until interrupted.
 
     Example:
@@ -263,9 +275,26 @@ def sandbox_serve(dialect: str, host: str, port: int, db: Path, token: str | Non
         raise click.UsageError(
             "give --token or set RECONCILER_TOKEN: the sandbox requires a bearer token"
         )
+    seed_data = _read_seed(seed) if seed else None
     db.parent.mkdir(parents=True, exist_ok=True)
     click.echo(
         f"Serving the {dialect} API on http://{host}:{port} (state in {db}); Ctrl-C stops.",
         err=True,
     )
-    serve(dialect=dialect, host=host, port=port, db_path=db, token=token)
+    try:
+        serve(dialect=dialect, host=host, port=port, db_path=db, token=token, seed=seed_data)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _read_seed(path: Path) -> dict[str, Any]:
+    """Seed data: a mapping, in YAML (so JSON too)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--seed") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path} must hold a mapping", param_hint="--seed")
+    return data

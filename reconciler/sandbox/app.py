@@ -7,10 +7,11 @@ as in :data:`reconciler.providers.DIALECT_MODULES`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.responses import Response
@@ -45,11 +46,18 @@ def available_dialects() -> list[str]:
     return [name for name in DIALECT_MODULES if load_dialect(name) is not None]
 
 
-def create_app(dialect: str = "reference", *, db_path: str | Path, token: str) -> FastAPI:
+def create_app(
+    dialect: str = "reference",
+    *,
+    db_path: str | Path,
+    token: str,
+    seed: Mapping[str, Any] | None = None,
+) -> FastAPI:
     """An app serving ``dialect`` with state in ``db_path``; every API call needs ``token``.
 
     The database is opened (and its schema created) here, so a bad path fails
-    before the server starts; it is closed when the app shuts down.
+    before the server starts; it is closed when the app shuts down. ``seed``
+    holds what the API cannot create itself, in the dialect's own format.
     """
     spec = load_dialect(dialect)
     if spec is None:
@@ -57,6 +65,11 @@ def create_app(dialect: str = "reference", *, db_path: str | Path, token: str) -
     if not token:
         raise ValueError("the sandbox needs a non-empty bearer token")
     store = Store(db_path, spec.collections)
+    if seed:
+        if spec.seed is None:
+            store.close()
+            raise ValueError(f"the {dialect} sandbox takes no seed data")
+        spec.seed(store, seed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,6 +12,11 @@ from reconciler.sandbox.store import Collection, Store
 
 Installer = Callable[[FastAPI, Store, str], None]
 """Adds a dialect's routes and error handlers to an app: (app, store, token)."""
+
+Seeder = Callable[[Store, Mapping[str, Any]], None]
+"""Puts objects the API itself cannot create (admin accounts, extra tokens with
+other roles, pre-existing users) into a fresh store; the format of the mapping
+is the dialect's own and is documented in its docs/apis page."""
 
 
 @dataclass(frozen=True)
@@ -21,3 +27,4 @@ class Dialect:
     title: str
     collections: tuple[Collection, ...]
     install: Installer
+    seed: Seeder | None = None

@@ -9,10 +9,11 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 import uvicorn
@@ -30,9 +31,10 @@ def serve(
     db_path: str | Path = "sandbox.sqlite",
     token: str = "",
     log_level: str = "info",
+    seed: Mapping[str, Any] | None = None,
 ) -> None:
     """Serve ``dialect`` until interrupted (Ctrl-C); blocks the calling thread."""
-    app = create_app(dialect, db_path=db_path, token=token)
+    app = create_app(dialect, db_path=db_path, token=token, seed=seed)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
 
 
@@ -70,7 +72,9 @@ class EmbeddedSandbox:
         db_path: str | Path,
         token: str | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
+        seed: Mapping[str, Any] | None = None,
     ) -> None:
+        self.seed = seed
         self.dialect = dialect
         self.db_path = Path(db_path)
         self._fixed_token = token
@@ -98,7 +102,7 @@ class EmbeddedSandbox:
         if self._server is not None:
             raise SandboxError("the sandbox is already running")
         self.token = self._fixed_token or secrets.token_urlsafe(24)
-        app = create_app(self.dialect, db_path=self.db_path, token=self.token)
+        app = create_app(self.dialect, db_path=self.db_path, token=self.token, seed=self.seed)
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
