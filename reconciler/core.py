@@ -130,7 +130,7 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
                 dialect=target.dialect, db_path=db, token=secrets.token_urlsafe(24)
             )
             stack.enter_context(sandbox)
-            url, token = sandbox.url, sandbox.token
+            url, token = sandbox.url + provider_class(target.dialect).base_path, sandbox.token
         else:
             assert target.url is not None and target.token is not None
             url, token = target.url, target.token

@@ -7,9 +7,10 @@ output or errors.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def request_log(db_path: Path) -> list[tuple[str, str, int]]:
 
 @pytest.fixture
 def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
-    """Start sandboxes: ``sandbox_factory("reference", db_path=..., token=...)``.
+    """Start sandboxes: ``sandbox_factory("reference", db_path=..., token=..., seed=...)``.
 
     Each is stopped when the test ends. By default each gets its own database
     in ``tmp_path`` and the test token.
@@ -42,11 +43,14 @@ def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
             *,
             db_path: Path | None = None,
             token: str | None = SANDBOX_TOKEN,
+            seed: Mapping[str, Any] | None = None,
         ) -> EmbeddedSandbox:
             nonlocal count
             count += 1
             path = db_path or tmp_path / f"sandbox-{dialect}-{count}.sqlite"
-            return stack.enter_context(EmbeddedSandbox(dialect, db_path=path, token=token))
+            return stack.enter_context(
+                EmbeddedSandbox(dialect, db_path=path, token=token, seed=seed)
+            )
 
         yield start
 

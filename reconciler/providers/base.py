@@ -55,6 +55,10 @@ class Provider(ABC):
     dialect: ClassVar[str]
     title: ClassVar[str]
     supports: ClassVar[Mapping[Kind, KindSupport]]
+    base_path: ClassVar[str] = ""
+    """Path the target URL of this API ends with when the document's paths are
+    relative to a base (``iaas-v1``: ``/api``); the embedded sandbox serves the
+    API there, so its URL gets this appended."""
 
     def __init__(self, client: ApiClient) -> None:
         self.client = client
