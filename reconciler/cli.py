@@ -226,6 +226,43 @@ def apply(
         sys.exit(EXIT_ERROR)
 
 
+@main.command()
+@click.argument("dialect", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+def apis(dialect: str | None, fmt: str) -> None:
+    """List the API dialects and what each can manage (kinds x operations).
+
+    With a DIALECT, show its settable fields, accepted values and notes.
+
+    Example:
+
+        reconciler apis
+        reconciler apis tenants-v1
+    """
+    from reconciler.providers import provider_class
+    from reconciler.report import support
+
+    if dialect is not None:
+        provider_class(dialect)  # a ConfigError naming the known dialects
+        if fmt == "json":
+            click.echo(json_report.dumps(support.details(dialect)))
+        else:
+            click.echo(support.render_details_text(dialect))
+        return
+    if fmt == "json":
+        click.echo(json_report.dumps(support.matrix()))
+    elif fmt == "markdown":
+        click.echo(support.render_markdown())
+    else:
+        click.echo(support.render_text())
+
+
 @main.group()
 def sandbox() -> None:
     """Run the sandbox: a local HTTP server that emulates the documented APIs."""
