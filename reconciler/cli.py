@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler import __version__, core
+from reconciler import __version__, core, planfile
 from reconciler.engine.executor import ChangeEvent
 from reconciler.errors import ReconcilerError, SpecError, UnsupportedError
-from reconciler.report import json_report, text
+from reconciler.report import json_report, markdown, text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -128,16 +128,122 @@ def _announce(run_target: str) -> None:
     click.echo(f"Reading live state from {run_target} ...", err=True)
 
 
+def report_options(func: F) -> F:
+    """The options plan and drift share for what they report and where."""
+    for option in reversed(
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["text", "json", "markdown"]),
+                default="text",
+                show_default=True,
+                help="markdown: the pull-request report (jinja2 template).",
+            ),
+            click.option(
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Write the report to this file instead of stdout.",
+            ),
+            click.option(
+                "--base",
+                help="Git ref (or directory) of the base specs: split this branch's "
+                "changes from drift already live.",
+            ),
+            click.option(
+                "--template",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Your own jinja2 template for --format markdown.",
+            ),
+            click.option(
+                "--max-length",
+                type=click.IntRange(min=1000),
+                default=markdown.COMMENT_LIMIT,
+                show_default=True,
+                help="Cut the Markdown report (by whole resources) to this many characters.",
+            ),
+            click.option(
+                "--json-report",
+                "json_report_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Also write the full JSON report here (the Markdown says where it is).",
+            ),
+            click.option("--no-color", is_flag=True, help="Never colour the output."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _emit(report: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(report, nl=not report.endswith("\n"))
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+        click.echo(f"Report written to {output}", err=True)
+
+
+def _report(
+    review: core.Review,
+    *,
+    title: str,
+    fmt: str,
+    output: Path | None,
+    template: Path | None,
+    max_length: int,
+    json_report_path: Path | None,
+    no_color: bool,
+) -> None:
+    """Render one review in the chosen format, to stdout or a file."""
+    run = review.run
+    document = json_report.review_dict(review, _target_dict(run))
+    if json_report_path is not None:
+        json_report_path.parent.mkdir(parents=True, exist_ok=True)
+        json_report_path.write_text(json_report.dumps(document) + "\n", encoding="utf-8")
+    if fmt == "json":
+        _emit(json_report.dumps(document) + "\n", output)
+    elif fmt == "markdown":
+        hint = (
+            f"`{json_report_path.name}`"
+            if json_report_path
+            else "the JSON report (`--format json`)"
+        )
+        built = markdown.build_report(
+            title=title,
+            target=run.target.describe(),
+            target_name=run.target.name,
+            specs=review.spec_path,
+            plan=run.plan,
+            pr_changes=review.pr_changes,
+            drift=review.drift if review.pr_changes is not None else None,
+            reverted=review.reverted,
+            base=review.base_label,
+            full_report_hint=hint,
+            template=template,
+        )
+        _emit(built.render(max_length), output)
+    else:
+        rendered = text.render_plan(run.plan, run.target.describe(), use_colour(no_color))
+        if review.pr_changes is not None:
+            rendered += "\n\n" + text.render_review(
+                review.pr_changes, review.drift, review.reverted
+            )
+        _emit(rendered + "\n", output)
+
+
 @main.command()
 @spec_argument
 @target_options
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@report_options
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
 )
-@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan (changes + fingerprints of what was read) for `reconciler apply FILE`.",
+)
 def plan(
     path: Path,
     target: str | None,
@@ -145,22 +251,115 @@ def plan(
     url: str | None,
     parallelism: int | None,
     fmt: str,
-    detailed_exitcode: bool,
+    output: Path | None,
+    base: str | None,
+    template: Path | None,
+    max_length: int,
+    json_report_path: Path | None,
     no_color: bool,
+    detailed_exitcode: bool,
+    out: Path | None,
 ) -> None:
     """Show what apply would change, without changing anything.
 
+    With --out, save the plan: `reconciler apply FILE` then applies exactly it,
+    and refuses if the live state moved since. With --base, the report splits
+    what this branch changes from drift already on the platform.
+
     Example:
 
-        reconciler plan specs --detailed-exitcode
+        reconciler plan specs --out plan.json --format markdown --base origin/main
     """
-    run = core.plan(path, _options(target, api, url, parallelism))
-    if fmt == "json":
-        click.echo(json_report.dumps(json_report.plan_dict(run.plan, _target_dict(run))))
-    else:
-        click.echo(text.render_plan(run.plan, run.target.describe(), use_colour(no_color)))
-    if detailed_exitcode and run.plan.has_changes:
+    review = core.review(path, _options(target, api, url, parallelism), base=base)
+    _report(
+        review,
+        title="reconciler plan",
+        fmt=fmt,
+        output=output,
+        template=template,
+        max_length=max_length,
+        json_report_path=json_report_path,
+        no_color=no_color,
+    )
+    if out is not None:
+        core.save_plan(review.run, out, path)
+        click.echo(f"Plan saved to {out}; apply it with: reconciler apply {out}", err=True)
+    if detailed_exitcode and review.run.plan.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+@main.command()
+@spec_argument
+@target_options
+@report_options
+def drift(
+    path: Path,
+    target: str | None,
+    api: str | None,
+    url: str | None,
+    parallelism: int | None,
+    fmt: str,
+    output: Path | None,
+    base: str | None,
+    template: Path | None,
+    max_length: int,
+    json_report_path: Path | None,
+    no_color: bool,
+) -> None:
+    """Compare the live platform with the specs; exit 2 when they differ.
+
+    Exit codes: 0 no drift, 2 drift, 1 error. Run it on a schedule to notice
+    changes made by hand.
+
+    Example:
+
+        reconciler drift specs --format markdown --output drift.md
+    """
+    review = core.review(path, _options(target, api, url, parallelism), base=base)
+    _report(
+        review,
+        title="reconciler drift report",
+        fmt=fmt,
+        output=output,
+        template=template,
+        max_length=max_length,
+        json_report_path=json_report_path,
+        no_color=no_color,
+    )
+    if review.run.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+@main.command()
+@spec_argument
+@target_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+)
+def graph(
+    path: Path,
+    target: str | None,
+    api: str | None,
+    url: str | None,
+    parallelism: int | None,
+    fmt: str,
+) -> None:
+    """Draw the pending changes in dependency order (mermaid or Graphviz dot).
+
+    An arrow A --> B means B waits for A.
+
+    Example:
+
+        reconciler graph specs --format dot | dot -Tsvg > changes.svg
+    """
+    from reconciler.report import graph as graphs
+
+    run = core.plan(path, _options(target, api, url, parallelism))
+    click.echo(graphs.mermaid(run.plan) if fmt == "mermaid" else graphs.dot(run.plan))
 
 
 def _target_dict(run: core.PlanRun) -> dict[str, Any]:
@@ -182,14 +381,17 @@ def apply(
     auto_approve: bool,
     no_color: bool,
 ) -> None:
-    """Apply the specs to the target: show the plan, confirm, apply, verify.
+    """Apply the specs (or a saved plan) to the target: show, confirm, apply, verify.
 
     On a terminal it asks before changing anything; in CI pass --auto-approve.
     Without a terminal and without --auto-approve it refuses rather than waits.
+    PATH may be a plan saved by `plan --out`: exactly that plan is applied, and
+    nothing at all if the live state changed since it was made.
 
     Example:
 
         reconciler apply specs --auto-approve
+        reconciler apply plan.json --auto-approve
     """
     colour = use_colour(no_color)
     interactive = stdin_is_terminal()
@@ -208,9 +410,16 @@ def apply(
         click.echo(f"  {text.render_event(event)}", err=True)
 
     try:
-        run = core.apply(
-            path, _options(target, api, url, parallelism), approve=approve, on_event=progress
-        )
+        if planfile.is_plan_file(path):
+            if target or api or url:
+                raise click.UsageError(
+                    "a saved plan names its own target; drop --target/--api/--url"
+                )
+            run = core.apply_saved(path, approve=approve, on_event=progress)
+        else:
+            run = core.apply(
+                path, _options(target, api, url, parallelism), approve=approve, on_event=progress
+            )
     except click.UsageError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_ERROR)

@@ -14,16 +14,20 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler import planfile
+from reconciler.basespecs import load_base
 from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
 from reconciler.engine.plan import Plan, check_supported, make_plan
-from reconciler.errors import PlanError, UnsupportedError
-from reconciler.model import State
+from reconciler.errors import ConfigError, PlanError, UnsupportedError
+from reconciler.model import Change, State
+from reconciler.origin import describe_origin
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.base import ApplyContext
 from reconciler.providers.http import ApiClient
@@ -158,7 +162,10 @@ async def apply_planned(
     on_event: Callable[[ChangeEvent], None] | None = None,
 ) -> ApplyRun:
     """Execute a plan, then re-read to verify the target converged."""
-    ctx = ApplyContext(ids={r.id: sid for r in run.live if (sid := r.server_id) is not None})
+    ctx = ApplyContext(
+        ids={r.id: sid for r in run.live if (sid := r.server_id) is not None},
+        origin=describe_origin(),
+    )
     result = await execute(
         run.plan,
         session.provider,
@@ -206,6 +213,113 @@ def apply(
             planned = await read_plan(session, desired)
             if not planned.plan.has_changes:
                 return ApplyRun(planned=planned, remaining=planned.plan)
+            if not approve(planned):
+                return ApplyRun(planned=planned, approved=False)
+            return await apply_planned(session, planned, on_event=on_event)
+
+    return asyncio.run(run())
+
+
+@dataclass
+class Review:
+    """A plan as a pull request sees it.
+
+    ``run`` is what an apply would do now (PR specs against live). With base
+    specs, ``pr_changes`` is what the PR itself changes (base specs → PR specs)
+    and ``drift`` what already differs on the live platform from the base
+    specs: hand changes a merge would revert. Without base specs, ``drift`` is
+    ``run.plan`` (everything live differs from the specs in).
+    """
+
+    run: PlanRun
+    spec_path: str
+    base_label: str | None = None
+    pr_changes: Plan | None = None
+    drift: Plan | None = None
+
+    @property
+    def reverted(self) -> list[Change]:
+        """Drift that applying the PR specs would undo (same object changed by both)."""
+        if self.drift is None or self.pr_changes is None:
+            return []
+        planned = {c.id for c in self.run.plan.changes}
+        return [c for c in self.drift.changes if c.id in planned]
+
+
+def review(
+    spec_path: Path | str,
+    options: TargetOptions | None = None,
+    *,
+    base: str | None = None,
+    workdir: Path | None = None,
+) -> Review:
+    """Plan, and with ``base`` (a git ref or directory) split the PR's changes from drift."""
+    run = plan(spec_path, options, workdir=workdir)
+    if base is None:
+        return Review(run=run, spec_path=str(spec_path), drift=run.plan)
+    base_state = load_base(base, Path(spec_path))
+    prune = run.target.prune
+    return Review(
+        run=run,
+        spec_path=str(spec_path),
+        base_label=base,
+        pr_changes=make_plan(run.desired, base_state, prune),
+        drift=make_plan(base_state, run.live, prune),
+    )
+
+
+def save_plan(run: PlanRun, out: Path | str, spec_path: Path | str) -> None:
+    """Write ``run`` as a saved plan that ``apply_saved`` can execute exactly."""
+    document = planfile.dump(
+        run.plan, run.target, run.desired, run.live, str(spec_path), describe_origin()
+    )
+    planfile.write(Path(out), document)
+
+
+class StalePlanError(PlanError):
+    """The live state moved since the saved plan was made."""
+
+    def __init__(self, path: Path, moved: list[str]) -> None:
+        self.moved = moved
+        shown = "\n".join(f"  {line}" for line in moved)
+        super().__init__(
+            f"the live state changed since {path} was made; nothing was applied.\n{shown}\n"
+            "Make and review a new plan."
+        )
+
+
+def apply_saved(
+    plan_path: Path | str,
+    *,
+    approve: Callable[[PlanRun], bool] = lambda run: True,
+    on_event: Callable[[ChangeEvent], None] | None = None,
+    workdir: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> ApplyRun:
+    """Apply exactly a saved plan; refuse (StalePlanError) if the live state moved."""
+    path = Path(plan_path)
+    saved = planfile.load(path)
+    target = saved.target
+    if not target.embedded:
+        environ = os.environ if env is None else env
+        target.token = environ.get(target.token_env)
+        if not target.token:
+            raise ConfigError(
+                f"the plan's target '{target.name}' needs a token: set {target.token_env}"
+            )
+
+    async def run() -> ApplyRun:
+        async with open_session(target, workdir) as session:
+            live = await session.provider.read(list(session.provider.supports))
+            moved = planfile.moved(saved.fingerprints, live)
+            if moved:
+                raise StalePlanError(path, moved)
+            planned = PlanRun(target=target, desired=saved.desired, live=live, plan=saved.plan)
+            problems = check_supported(saved.plan, session.provider)
+            if problems:
+                raise PlanError("\n".join(problems))
+            if not saved.plan.has_changes:
+                return ApplyRun(planned=planned, remaining=saved.plan)
             if not approve(planned):
                 return ApplyRun(planned=planned, approved=False)
             return await apply_planned(session, planned, on_event=on_event)

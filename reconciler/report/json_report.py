@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.engine.executor import ApplyResult
 from reconciler.engine.plan import Plan
 from reconciler.model import Change
 from reconciler.report.values import counts
+
+if TYPE_CHECKING:  # the library layer sits above reports; types only
+    from reconciler.core import Review
 
 FORMAT_VERSION = 1
 
@@ -47,3 +50,15 @@ def apply_dict(result: ApplyResult, converged: bool) -> dict[str, Any]:
 
 def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False, default=str)
+
+
+def review_dict(review: Review, target: dict[str, Any]) -> dict[str, Any]:
+    """A plan, and with base specs the PR's own changes and the drift, for machines."""
+    document = plan_dict(review.run.plan, target)
+    document["specs"] = review.spec_path
+    if review.pr_changes is not None:
+        document["base"] = review.base_label
+        document["pr_changes"] = [change_dict(c) for c in review.pr_changes.changes]
+        document["drift"] = [change_dict(c) for c in (review.drift.changes if review.drift else [])]
+        document["reverted_by_apply"] = [str(c.id) for c in review.reverted]
+    return document

@@ -105,3 +105,17 @@ def render_apply(result: ApplyResult, converged: bool, remaining: Plan | None) -
             f"Not converged: a re-read still shows {len(remaining.changes)} pending change(s)."
         )
     return "\n".join(lines)
+
+
+def render_review(pr_changes: Plan, drift: Plan | None, reverted: list[Change]) -> str:
+    """The PR/drift split under a plan, for a terminal."""
+    lines = [f"This branch changes (base specs -> these specs): {len(pr_changes.changes)}"]
+    lines += [f"  {MARKS[c.action]} {c.id}" for c in pr_changes.changes]
+    drift_changes = drift.changes if drift is not None else []
+    lines.append(f"Drift already live (live vs base specs): {len(drift_changes)}")
+    lines += [f"  {MARKS[c.action]} {c.id}" for c in drift_changes]
+    if reverted:
+        lines.append(
+            "Applying these specs reverts that drift on: " + ", ".join(str(c.id) for c in reverted)
+        )
+    return "\n".join(lines)

@@ -1,0 +1,226 @@
+"""Saved plans: what ``plan --out`` writes and ``apply PLAN.json`` executes.
+
+A saved plan holds the ordered changes, the desired state they come from (to
+verify after the apply), the target (never its token: only the name of the
+variable that holds it) and a fingerprint of every live object the plan read.
+Before applying, the live state is read again; if any fingerprint moved, an
+object appeared or one vanished, the apply is refused with the list: the
+reviewed plan no longer describes what would happen, and a silent re-plan
+would apply something nobody reviewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.engine.plan import Plan
+from reconciler.errors import ConfigError, SourceLocation
+from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
+from reconciler.targets import Target
+
+FORMAT = "reconciler-plan"
+FORMAT_VERSION = 1
+
+
+def fingerprint(resource: Resource) -> str:
+    """A digest of what the diff looked at (fields) and which object it was (server id)."""
+    canonical = json.dumps(
+        {"id": resource.server_id, "fields": resource.fields},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def fingerprints(state: State) -> dict[str, str]:
+    return {str(r.id): fingerprint(r) for r in state}
+
+
+@dataclass
+class SavedPlan:
+    """A plan as loaded back from its file."""
+
+    target: Target
+    specs: str
+    desired: State
+    plan: Plan
+    fingerprints: dict[str, str]
+    created_at: str = ""
+    origin: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def moved(saved: dict[str, str], live: State) -> list[str]:
+    """What changed on the target since the plan read it, one line each, sorted."""
+    now = fingerprints(live)
+    lines = []
+    for rid in sorted(saved.keys() | now.keys()):
+        if rid not in now:
+            lines.append(f"{rid}: gone since the plan was made")
+        elif rid not in saved:
+            lines.append(f"{rid}: appeared since the plan was made")
+        elif saved[rid] != now[rid]:
+            lines.append(f"{rid}: changed since the plan was made")
+    return lines
+
+
+def is_plan_file(path: Path) -> bool:
+    """Whether ``path`` is a saved plan (a JSON file that says so), not a spec tree."""
+    if not path.is_file() or path.suffix.lower() != ".json":
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(200).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return f'"format": "{FORMAT}"' in head
+
+
+def _location(loc: SourceLocation | None) -> dict[str, Any] | None:
+    if loc is None:
+        return None
+    return {"file": loc.file, "line": loc.line, "column": loc.column}
+
+
+def _resource(resource: Resource | None) -> dict[str, Any] | None:
+    if resource is None:
+        return None
+    return {
+        "id": str(resource.id),
+        "fields": resource.fields,
+        "server": resource.server,
+        "source": _location(resource.source),
+    }
+
+
+def _target(target: Target) -> dict[str, Any]:
+    return {
+        "name": target.name,
+        "dialect": target.dialect,
+        "url": target.url,
+        "token_env": target.token_env,
+        "parallelism": target.parallelism,
+        "embedded_db": str(target.embedded_db),
+        "prune": {kind.value: policy for kind, policy in target.prune.items()},
+    }
+
+
+def dump(
+    plan: Plan,
+    target: Target,
+    desired: State,
+    live: State,
+    specs: str,
+    origin: str = "",
+) -> dict[str, Any]:
+    """The saved plan as a JSON-ready document (no token: only its variable's name)."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "reconciler_version": __version__,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "origin": origin,
+        "specs": specs,
+        "target": _target(target),
+        "changes": [
+            {
+                "action": c.action.value,
+                "id": str(c.id),
+                "desired": _resource(c.desired),
+                "live": _resource(c.live),
+                "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields],
+                "reason": c.reason,
+            }
+            for c in plan.changes
+        ],
+        "unchanged": [str(r) for r in plan.unchanged],
+        "unmanaged": [str(r) for r in plan.unmanaged],
+        "desired": [_resource(r) for r in desired],
+        "fingerprints": fingerprints(live),
+    }
+
+
+def write(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _load_location(data: dict[str, Any] | None) -> SourceLocation | None:
+    if not data:
+        return None
+    return SourceLocation(data["file"], int(data["line"]), int(data["column"]))
+
+
+def _load_resource(data: dict[str, Any] | None) -> Resource | None:
+    if data is None:
+        return None
+    return Resource(
+        ResourceId.parse(data["id"]),
+        dict(data.get("fields") or {}),
+        server=dict(data.get("server") or {}),
+        source=_load_location(data.get("source")),
+    )
+
+
+def load(path: Path) -> SavedPlan:
+    """Read a saved plan; a file that is not one (or of another version) is a ConfigError."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the saved plan {path}: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ConfigError(f"{path} is not a saved plan (made by `reconciler plan --out`)")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(
+            f"{path} is a version {data.get('format_version')} plan; this reconciler "
+            f"reads version {FORMAT_VERSION}: make the plan again"
+        )
+    try:
+        t = data["target"]
+        target = Target(
+            name=t["name"],
+            dialect=t["dialect"],
+            url=t["url"],
+            token_env=t["token_env"],
+            parallelism=int(t["parallelism"]),
+            embedded_db=Path(t["embedded_db"]),
+            prune={Kind(k): v for k, v in t["prune"].items()},
+        )
+        changes = []
+        for c in data["changes"]:
+            changes.append(
+                Change(
+                    Action(c["action"]),
+                    ResourceId.parse(c["id"]),
+                    desired=_load_resource(c["desired"]),
+                    live=_load_resource(c["live"]),
+                    fields=[FieldChange(f["path"], f["old"], f["new"]) for f in c["fields"]],
+                    reason=c.get("reason", ""),
+                )
+            )
+        desired = State(r for d in data["desired"] if (r := _load_resource(d)) is not None)
+        plan = Plan(
+            changes=changes,
+            unchanged=[ResourceId.parse(r) for r in data.get("unchanged", [])],
+            unmanaged=[ResourceId.parse(r) for r in data.get("unmanaged", [])],
+        )
+        return SavedPlan(
+            target=target,
+            specs=data.get("specs", ""),
+            desired=desired,
+            plan=plan,
+            fingerprints=dict(data["fingerprints"]),
+            created_at=data.get("created_at", ""),
+            origin=data.get("origin", ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path} is a damaged saved plan ({exc!r})") from None
