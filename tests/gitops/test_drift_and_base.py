@@ -1,0 +1,120 @@
+"""``drift`` exit codes and reports; ``--base`` splits a branch's changes from live drift."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.helpers import api, copy_specs, run_cli, target_args
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+def hand_rename(sandbox: Any, name: str, display: str) -> None:
+    with api(sandbox) as client:
+        tenants = {t["name"]: t for t in client.get("/tenants").json()["items"]}
+        client.patch(f"/tenants/{tenants[name]['id']}", json={"display_name": display})
+
+
+@pytest.fixture
+def applied(sandbox: Any, tmp_path: Path) -> Path:
+    specs = copy_specs(tmp_path / "repo")
+    result = run_cli(["apply", str(specs), *target_args(sandbox), "--auto-approve"], sandbox.token)
+    assert result.exit_code == 0, result.output
+    return specs
+
+
+def test_drift_exit_codes_and_formats(sandbox: Any, applied: Path) -> None:
+    args = ["drift", str(applied), *target_args(sandbox)]
+    clean = run_cli(args, sandbox.token)
+    assert clean.exit_code == 0, clean.output
+    hand_rename(sandbox, "globex", "Changed by hand")
+    found = run_cli([*args, "--format", "json"], sandbox.token)
+    assert found.exit_code == 2, found.output
+    document = json.loads(found.stdout)
+    assert [c["id"] for c in document["changes"]] == ["Tenant/globex"]
+    assert document["changes"][0]["fields"] == [
+        {"path": "display_name", "old": "Changed by hand", "new": "Globex"}
+    ]
+    as_md = run_cli([*args, "--format", "markdown"], sandbox.token)
+    assert as_md.exit_code == 2
+    assert "<!-- reconciler-report target=" in as_md.stdout
+    assert "Tenant/globex will be updated in place" in as_md.stdout
+    broken = run_cli(["drift", str(applied), "--api", "reference", "--url", "http://127.0.0.1:9"])
+    assert broken.exit_code == 1
+
+
+def test_base_ref_splits_this_branchs_changes_from_drift(
+    sandbox: Any, applied: Path, tmp_path: Path
+) -> None:
+    repo = applied.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    acme = applied / "tenants" / "acme.yaml"
+    acme.write_text(acme.read_text().replace("Acme Corporation", "Acme Group"))
+    hand_rename(sandbox, "globex", "Changed by hand")
+
+    out = tmp_path / "report.md"
+    full = tmp_path / "report.json"
+    result = run_cli(
+        [
+            "plan",
+            str(applied),
+            *target_args(sandbox),
+            "--base",
+            "main",
+            "--format",
+            "markdown",
+            "--output",
+            str(out),
+            "--json-report",
+            str(full),
+        ],
+        sandbox.token,
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    pr_part, rest = text.split("### Drift already on the live platform")
+    assert "Tenant/acme will be updated" in pr_part and "Tenant/globex" not in pr_part
+    assert "Tenant/globex will be updated" in rest.split("### Apply on merge")[0]
+    assert "Applying on merge will revert 1 of them:** Tenant/globex" in text
+    document = json.loads(full.read_text())
+    assert [c["id"] for c in document["pr_changes"]] == ["Tenant/acme"]
+    assert document["reverted_by_apply"] == ["Tenant/globex"]
+
+    base_dir = run_cli(
+        ["plan", str(applied), *target_args(sandbox), "--base", str(tmp_path / "nowhere")],
+        sandbox.token,
+    )
+    assert base_dir.exit_code == 1 and "git" in base_dir.stderr
+
+
+def test_graph_draws_changes_in_dependency_order(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    mermaid = run_cli(["graph", str(specs), *target_args(sandbox)], sandbox.token)
+    assert mermaid.exit_code == 0, mermaid.output
+    lines = mermaid.stdout.splitlines()
+    assert lines[0] == "flowchart LR"
+    node = {
+        line.split('["')[1].split('"]')[0]: line.split('["')[0].strip()
+        for line in lines
+        if '["' in line
+    }
+    plan_node = node["#43; Plan/enterprise"]
+    acme = node["#43; Tenant/acme"]
+    assert f"  {plan_node} --> {acme}" in lines
+    dot = run_cli(["graph", str(specs), *target_args(sandbox), "--format", "dot"], sandbox.token)
+    assert dot.stdout.startswith("digraph changes {") and " -> " in dot.stdout

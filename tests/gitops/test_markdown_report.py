@@ -1,0 +1,101 @@
+"""The Markdown report: inert strings, destructive first, always within the limit."""
+
+from __future__ import annotations
+
+import re
+
+from reconciler.engine.plan import make_plan
+from reconciler.model import Kind, Resource, ResourceId, State
+from reconciler.report.escape import ZWSP, fence, md
+from reconciler.report.markdown import COMMENT_LIMIT, build_report, marker
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def tenant(key: str, **fields: object) -> Resource:
+    return Resource(ResourceId(Kind.TENANT, key), dict(fields), server={"id": key})
+
+
+def test_hostile_strings_render_inert() -> None:
+    desired = State(
+        [
+            tenant(EVIL, display_name="``` @org/team fixes #123"),
+            tenant("b", display_name="</details><script>x</script>"),
+        ]
+    )
+    text = build_report(
+        title="plan", target="t", specs="specs", plan=make_plan(desired, State())
+    ).render()
+    assert "&lt;img src=x onerror=alert" in text
+    # code blocks show text as it is; everywhere else no tag, mention or reference survives
+    outside_code = re.sub(r"^(`{3,}).*?^\1$", "", text, flags=re.S | re.M)
+    assert "<img" not in outside_code and "<script>" not in outside_code
+    assert "@org" not in outside_code and "#123" not in outside_code
+    assert "</details><script>" in text  # inside the diff block, inert
+    # the value inside the diff block cannot close its fence
+    assert "````diff" in text
+
+
+def test_markdown_escaping_of_single_values() -> None:
+    assert md("a|b") == "a\\|b"
+    assert md("@team") == f"@{ZWSP}team"
+    assert md("*bold* [link](x)") == "\\*bold\\* \\[link\\]\\(x\\)"
+    assert fence("x ```` y").startswith("`````")
+
+
+def test_destructive_changes_come_first_with_a_warning() -> None:
+    live = State([tenant("a-old", status="active"), tenant("z", status="active")])
+    desired = State([tenant("z", status="suspended"), tenant("a-new", display_name="N")])
+    text = build_report(title="plan", target="t", specs="s", plan=make_plan(desired, live)).render()
+    assert "[!WARNING]" in text
+    assert text.index("Tenant/z will be suspended") < text.index("Tenant/a-new will be created")
+
+
+def test_a_huge_report_is_cut_by_whole_resources_and_says_what_is_missing() -> None:
+    desired = State(tenant(f"t{i:04d}", display_name="x" * 200) for i in range(800))
+    report = build_report(
+        title="plan",
+        target="t",
+        specs="s",
+        plan=make_plan(desired, State()),
+        full_report_hint="the artifact report.json",
+    )
+    text = report.render()
+    assert len(text) <= COMMENT_LIMIT
+    assert text.count("<details><summary>") == text.count("</details>")
+    shown = text.count("will be created</code></summary>")
+    assert 0 < shown < 800
+    assert f"the details of {800 - shown} changed resource(s) are left out" in text
+    assert "report\\.json" in text
+    assert "| Tenant | 800 |" in text  # the summary always counts everything
+    full = report.render(limit=10_000_000)
+    assert full.count("will be created</code></summary>") == 800
+
+
+def test_the_marker_identifies_target_and_specs_and_cannot_break_out() -> None:
+    line = marker('prod" --> <b>', "specs")
+    assert line.startswith("<!-- reconciler-report ") and line.endswith(" -->")
+    assert line.count("-->") == 1
+
+
+def test_pr_report_separates_the_prs_changes_from_drift() -> None:
+    base = State([tenant("a", display_name="A"), tenant("b", display_name="B")])
+    pr = State([tenant("a", display_name="A2"), tenant("b", display_name="B")])
+    live = State([tenant("a", display_name="A"), tenant("b", display_name="Hand")])
+    plan = make_plan(pr, live)
+    drift = make_plan(base, live)
+    text = build_report(
+        title="plan",
+        target="t",
+        specs="s",
+        plan=plan,
+        pr_changes=make_plan(pr, base),
+        drift=drift,
+        reverted=[c for c in drift.changes if c.id in {x.id for x in plan.changes}],
+        base="origin/main",
+    ).render()
+    pr_part, rest = text.split("### Drift already on the live platform")
+    assert "Tenant/a will be updated" in pr_part and "Tenant/b" not in pr_part
+    drift_part = rest.split("### Apply on merge")[0]
+    assert "Tenant/b will be updated" in drift_part
+    assert "Applying on merge will revert 1 of them:** Tenant/b" in drift_part

@@ -1,0 +1,70 @@
+"""``plan --out`` then ``apply PLAN``: exactly what was reviewed, or nothing at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.integration.helpers import api, copy_specs, run_cli, target_args, writes
+
+
+def by_name(client: Any, path: str) -> dict[str, Any]:
+    return {i.get("name") or i.get("email"): i for i in client.get(path).json()["items"]}
+
+
+def test_a_saved_plan_applies_exactly_and_holds_no_secret(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    out = tmp_path / "plan.json"
+    made = run_cli(["plan", str(specs), *target_args(sandbox), "--out", str(out)], sandbox.token)
+    assert made.exit_code == 0, made.output
+    text = out.read_text()
+    assert sandbox.token not in text
+    saved = json.loads(text)
+    assert saved["format"] == "reconciler-plan"
+    assert saved["target"]["token_env"] == "RECONCILER_TOKEN"
+    assert len(saved["changes"]) == 21
+
+    # the specs change after the plan was made: the saved plan still applies as reviewed
+    (specs / "tenants" / "globex.yaml").unlink()
+    applied = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
+    assert applied.exit_code == 0, applied.output
+    assert "21 applied" in applied.stdout
+    with api(sandbox) as client:
+        assert "globex" in by_name(client, "/tenants")
+
+
+def test_a_hand_change_after_the_plan_makes_apply_refuse(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    args = target_args(sandbox)
+    assert run_cli(["apply", str(specs), *args, "--auto-approve"], sandbox.token).exit_code == 0
+    edited = (
+        (specs / "tenants" / "acme.yaml")
+        .read_text()
+        .replace("displayName: Acme Corporation", "displayName: Acme Corp")
+    )
+    (specs / "tenants" / "acme.yaml").write_text(edited)
+    out = tmp_path / "plan.json"
+    assert run_cli(["plan", str(specs), *args, "--out", str(out)], sandbox.token).exit_code == 0
+
+    with api(sandbox) as client:  # someone changes the platform by hand
+        globex = by_name(client, "/tenants")["globex"]
+        client.patch(f"/tenants/{globex['id']}", json={"display_name": "Hand made"})
+    before = len(writes(sandbox.db_path))
+    refused = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
+    assert refused.exit_code == 1
+    assert "the live state changed since" in refused.stderr
+    assert "Tenant/globex: changed since the plan was made" in refused.stderr
+    assert "Traceback" not in refused.output
+    assert len(writes(sandbox.db_path)) == before, "nothing may be applied"
+
+
+def test_a_saved_plan_needs_its_token_and_is_not_a_spec_tree(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    out = tmp_path / "plan.json"
+    run_cli(["plan", str(specs), *target_args(sandbox), "--out", str(out)], sandbox.token)
+    no_token = run_cli(["apply", str(out), "--auto-approve"])
+    assert no_token.exit_code == 1
+    assert "set RECONCILER_TOKEN" in no_token.stderr
+    both = run_cli(["apply", str(out), *target_args(sandbox), "--auto-approve"], sandbox.token)
+    assert both.exit_code != 0 and "saved plan names its own target" in both.output
