@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import __version__, core, planfile
-from reconciler.engine.executor import ChangeEvent
 from reconciler.errors import ReconcilerError, SpecError, UnsupportedError
+from reconciler.progress import ApplyProgress
 from reconciler.report import json_report, markdown, text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -395,19 +395,19 @@ def apply(
     """
     colour = use_colour(no_color)
     interactive = stdin_is_terminal()
+    progress = ApplyProgress(live=None if not no_color else False)
 
     def approve(run: core.PlanRun) -> bool:
         click.echo(text.render_plan(run.plan, run.target.describe(), colour))
-        if auto_approve:
-            return True
-        if not interactive:
-            raise click.UsageError(
-                "no terminal to confirm on; review the plan and re-run with --auto-approve"
-            )
-        return click.confirm("\nApply these changes?", default=False)
-
-    def progress(event: ChangeEvent) -> None:
-        click.echo(f"  {text.render_event(event)}", err=True)
+        if not auto_approve:
+            if not interactive:
+                raise click.UsageError(
+                    "no terminal to confirm on; review the plan and re-run with --auto-approve"
+                )
+            if not click.confirm("\nApply these changes?", default=False):
+                return False
+        progress.start(len(run.plan.changes))
+        return True
 
     try:
         if planfile.is_plan_file(path):
@@ -423,6 +423,8 @@ def apply(
     except click.UsageError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(EXIT_ERROR)
+    finally:
+        progress.stop()
     if run.result is None:
         if not run.approved:
             click.echo("Apply cancelled; nothing was changed.")

@@ -1,0 +1,83 @@
+"""Apply progress: a live bar on a terminal, plain numbered lines in CI logs.
+
+A CI log must read well after the fact (no carriage returns, one line per
+finished change); a person at a terminal wants to see the run move. Both come
+from the same executor events.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from reconciler.engine.executor import ChangeEvent
+from reconciler.report.text import render_event
+
+
+class ApplyProgress:
+    """Receives :class:`ChangeEvent` s; call ``start(total)`` once the plan is known."""
+
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.total = 0
+        self.done = 0
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def start(self, total: int) -> None:
+        self.total = total
+        if self.live and total:
+            console = Console(file=self.stream, stderr=True)
+            self._bar = Progress(
+                TextColumn("Applying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=console,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("", total=total)
+
+    def __call__(self, event: ChangeEvent) -> None:
+        if event.kind == "started":
+            if self._bar is not None and self._task is not None:
+                self._bar.update(self._task, description=str(event.change.id))
+            return
+        self.done += 1
+        line = f"[{self.done}/{self.total}] {render_event(event)}"
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task)
+            if event.kind != "succeeded":  # failures and skips stay on screen
+                self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> ApplyProgress:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
