@@ -221,10 +221,17 @@ def _report(
             base=review.base_label,
             full_report_hint=hint,
             template=template,
+            calls=(
+                text.render_calls(run.preview.calls, run.preview.unknown)
+                if run.preview is not None
+                else None
+            ),
         )
         _emit(built.render(max_length), output)
     else:
         rendered = text.render_plan(run.plan, run.target.describe(), use_colour(no_color))
+        if run.preview is not None:
+            rendered += "\n\n" + text.render_calls(run.preview.calls, run.preview.unknown)
         if review.pr_changes is not None:
             rendered += "\n\n" + text.render_review(
                 review.pr_changes, review.drift, review.reverted
@@ -244,6 +251,11 @@ def _report(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan (changes + fingerprints of what was read) for `reconciler apply FILE`.",
 )
+@click.option(
+    "--show-calls",
+    is_flag=True,
+    help="Also list the exact HTTP writes apply would send (sensitive values masked).",
+)
 def plan(
     path: Path,
     target: str | None,
@@ -259,6 +271,7 @@ def plan(
     no_color: bool,
     detailed_exitcode: bool,
     out: Path | None,
+    show_calls: bool,
 ) -> None:
     """Show what apply would change, without changing anything.
 
@@ -270,7 +283,9 @@ def plan(
 
         reconciler plan specs --out plan.json --format markdown --base origin/main
     """
-    review = core.review(path, _options(target, api, url, parallelism), base=base)
+    review = core.review(
+        path, _options(target, api, url, parallelism), base=base, show_calls=show_calls
+    )
     _report(
         review,
         title="reconciler plan",

@@ -31,6 +31,7 @@ from reconciler.origin import describe_origin
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.base import ApplyContext
 from reconciler.providers.http import ApiClient
+from reconciler.providers.preview import PlannedCall, PreviewClient
 from reconciler.spec import load_specs
 from reconciler.spec.config import Config, load_config
 from reconciler.targets import Target, resolve_target
@@ -64,6 +65,15 @@ class PlanRun:
     desired: State
     live: State
     plan: Plan
+    preview: Preview | None = None
+
+
+@dataclass
+class Preview:
+    """``plan --show-calls``: the writes in apply order, and changes that could not be shown."""
+
+    calls: list[PlannedCall]
+    unknown: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -177,20 +187,45 @@ async def apply_planned(
     return ApplyRun(planned=run, result=result, remaining=after.plan)
 
 
+async def preview_calls(session: Session, run: PlanRun) -> Preview:
+    """The writes an apply of ``run`` would send, found by running it without sending."""
+    client = PreviewClient(session.client, type(session.provider).preview_answer)
+    provider = type(session.provider)(client)
+    ctx = ApplyContext(
+        ids={r.id: sid for r in run.live if (sid := r.server_id) is not None},
+        origin=describe_origin(),
+    )
+
+    def follow(event: ChangeEvent) -> None:
+        if event.kind == "started":
+            client.current = str(event.change.id)
+
+    result = await execute(run.plan, provider, ctx, parallelism=1, on_event=follow)
+    unknown = {str(rid): why for rid, why in {**result.failed, **result.skipped}.items()}
+    return Preview(calls=client.calls, unknown=unknown)
+
+
 def plan(
     spec_path: Path | str,
     options: TargetOptions | None = None,
     *,
     workdir: Path | None = None,
+    show_calls: bool = False,
 ) -> PlanRun:
-    """Load specs, read the target and return what would change."""
+    """Load specs, read the target and return what would change.
+
+    With ``show_calls``, also the exact writes an apply would send (``run.preview``).
+    """
     desired, config = load(spec_path)
     target = _resolve(config, options or TargetOptions())
     check_support(desired, target)
 
     async def run() -> PlanRun:
         async with open_session(target, workdir) as session:
-            return await read_plan(session, desired)
+            planned = await read_plan(session, desired)
+            if show_calls:
+                planned.preview = await preview_calls(session, planned)
+            return planned
 
     return asyncio.run(run())
 
@@ -252,9 +287,10 @@ def review(
     *,
     base: str | None = None,
     workdir: Path | None = None,
+    show_calls: bool = False,
 ) -> Review:
     """Plan, and with ``base`` (a git ref or directory) split the PR's changes from drift."""
-    run = plan(spec_path, options, workdir=workdir)
+    run = plan(spec_path, options, workdir=workdir, show_calls=show_calls)
     if base is None:
         return Review(run=run, spec_path=str(spec_path), drift=run.plan)
     base_state = load_base(base, Path(spec_path))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from reconciler.errors import PlanError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
@@ -113,6 +113,17 @@ class Provider(ABC):
                         )
                     )
         return problems
+
+    @classmethod
+    def preview_answer(cls, method: str, path: str, body: Any, new_id: str) -> Any:
+        """How a write is answered under ``plan --show-calls``, where none is sent.
+
+        The default echoes the body with ``new_id`` as its ``id``; a provider
+        whose API wraps answers (an envelope) or wants numeric ids overrides it.
+        """
+        answer: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
+        answer.setdefault("id", new_id)
+        return answer
 
     @classmethod
     def can(cls, kind: Kind, action: Action) -> bool:

@@ -56,6 +56,19 @@ def review_dict(review: Review, target: dict[str, Any]) -> dict[str, Any]:
     """A plan, and with base specs the PR's own changes and the drift, for machines."""
     document = plan_dict(review.run.plan, target)
     document["specs"] = review.spec_path
+    preview = review.run.preview
+    if preview is not None:
+        document["calls"] = [
+            {
+                "change": c.change,
+                "method": c.method,
+                "path": c.path,
+                "params": dict(c.params or {}),
+                "body": c.body,
+            }
+            for c in preview.calls
+        ]
+        document["calls_unknown"] = preview.unknown
     if review.pr_changes is not None:
         document["base"] = review.base_label
         document["pr_changes"] = [change_dict(c) for c in review.pr_changes.changes]

@@ -131,6 +131,7 @@ class Report:
     graph_plan: Plan | None = None
     full_report_hint: str = "the JSON report of this run"
     template: Path | None = None
+    calls: str | None = None
 
     def render(self, limit: int = COMMENT_LIMIT) -> str:
         details = [
@@ -200,6 +201,7 @@ class Report:
             sections=sections,
             actions=[a.value for a in SUMMARY_ORDER],
             graph=graph,
+            calls=escape.fence(self.calls) if self.calls else None,
             truncated=truncated,
             limit=f"{limit:,}",
         )
@@ -218,6 +220,7 @@ def build_report(
     base: str | None = None,
     full_report_hint: str = "the JSON report of this run",
     template: Path | None = None,
+    calls: str | None = None,
 ) -> Report:
     """A report of ``plan``; with ``pr_changes`` the PR/drift split a review needs."""
     if pr_changes is None:
@@ -268,4 +271,5 @@ def build_report(
         graph_plan=plan,
         full_report_hint=full_report_hint,
         template=template,
+        calls=calls,
     )

@@ -13,6 +13,7 @@ import click
 from reconciler.engine.executor import ApplyResult, ChangeEvent
 from reconciler.engine.plan import Plan
 from reconciler.model import Action, Change, ResourceId
+from reconciler.providers.preview import PlannedCall
 from reconciler.report.values import MARKS, VERBS, show, summary_line
 
 COLOURS: dict[Action, str] = {
@@ -118,4 +119,21 @@ def render_review(pr_changes: Plan, drift: Plan | None, reverted: list[Change]) 
         lines.append(
             "Applying these specs reverts that drift on: " + ", ".join(str(c.id) for c in reverted)
         )
+    return "\n".join(lines)
+
+
+def render_calls(calls: list[PlannedCall], unknown: dict[str, str]) -> str:
+    """``plan --show-calls``: every write, grouped under the change that sends it."""
+    lines = [
+        f"HTTP calls apply would make ({len(calls)}; nothing was sent; "
+        "sensitive values masked; <new-N> is the id a create would return):"
+    ]
+    current = None
+    for call in calls:
+        if call.change != current:
+            current = call.change
+            lines.append(f"  {current}")
+        lines.append(f"    {call.describe()}")
+    for rid, why in sorted(unknown.items()):
+        lines.append(f"  {rid}: calls after this point could not be previewed ({why})")
     return "\n".join(lines)

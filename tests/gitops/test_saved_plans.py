@@ -68,3 +68,47 @@ def test_a_saved_plan_needs_its_token_and_is_not_a_spec_tree(sandbox: Any, tmp_p
     assert "set RECONCILER_TOKEN" in no_token.stderr
     both = run_cli(["apply", str(out), *target_args(sandbox), "--auto-approve"], sandbox.token)
     assert both.exit_code != 0 and "saved plan names its own target" in both.output
+
+
+def test_show_calls_lists_the_writes_without_sending_them(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    args = target_args(sandbox)
+    assert run_cli(["apply", str(specs), *args, "--auto-approve"], sandbox.token).exit_code == 0
+    acme = specs / "tenants" / "acme.yaml"
+    acme.write_text(acme.read_text().replace("Acme Corporation", "Acme Group"))
+    (specs / "new.yaml").write_text(
+        "apiVersion: reconciler.dev/v1\nkind: Tenant\nname: newco\nparent: acme\n"
+        "features: {sso: true}\n"
+    )
+    before = len(writes(sandbox.db_path))
+    result = run_cli(["plan", str(specs), *args, "--show-calls"], sandbox.token)
+    assert result.exit_code == 0, result.output
+    assert len(writes(sandbox.db_path)) == before, "a preview sends no write"
+    out = result.stdout
+    with api(sandbox) as client:
+        acme_id = by_name(client, "/tenants")["acme"]["id"]
+    assert f'PATCH /api/v1/operator/tenants/{acme_id} {{"display_name": "Acme Group"}}' in out
+    assert f'POST /api/v1/operator/tenants {{"name": "newco", "parent_id": "{acme_id}"}}' in out
+    assert (
+        'POST /api/v1/operator/tenants/<new-1>/feature-flags {"enabled": true, "key": "sso"}' in out
+    )
+    document = json.loads(
+        run_cli(
+            ["plan", str(specs), *args, "--show-calls", "--format", "json"], sandbox.token
+        ).stdout
+    )
+    assert [(c["change"], c["method"]) for c in document["calls"]] == [
+        ("Tenant/acme", "PATCH"),
+        ("Tenant/newco", "POST"),
+        ("FeatureFlag/newco/sso", "POST"),
+    ]
+
+
+def test_sensitive_values_are_masked_in_previews() -> None:
+    from reconciler.providers.preview import mask
+
+    assert mask({"email": "a@b.c", "password": "hunter2", "nested": [{"api_key": "k"}]}) == {
+        "email": "a@b.c",
+        "password": "***",
+        "nested": [{"api_key": "***"}],
+    }
