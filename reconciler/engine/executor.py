@@ -21,7 +21,7 @@ from typing import Literal
 from reconciler.engine.diff import compare
 from reconciler.engine.graph import predecessors, sorter
 from reconciler.engine.plan import Plan
-from reconciler.errors import ConflictError, ReconcilerError
+from reconciler.errors import ApiError, ConflictError, ReconcilerError, TransportError
 from reconciler.model import Action, Change, Resource, ResourceId
 from reconciler.providers.base import ApplyContext, Provider
 
@@ -131,8 +131,24 @@ async def execute(
     return result
 
 
+def unknown_outcome(exc: ReconcilerError) -> bool:
+    """Whether the server may have done the work although the call failed.
+
+    A timeout or a lost connection says nothing either way; a 5xx may come
+    after the server committed. A 4xx (but 409, handled apart) means it did not.
+    """
+    if isinstance(exc, TransportError):
+        return True
+    return isinstance(exc, ApiError) and exc.status >= 500
+
+
 async def apply_one(provider: Provider, change: Change, ctx: ApplyContext) -> Resource | None:
-    """One change through the provider; a create that meets 409 adopts what exists."""
+    """One change through the provider, never duplicating an object.
+
+    A create that meets 409 adopts what exists. A create whose outcome is
+    unknown is not repeated blindly: the kind is re-read by natural key first;
+    if the object landed it is adopted, if not the create is tried once more.
+    """
     try:
         return await provider.apply(change, ctx)
     except ConflictError:
@@ -142,6 +158,18 @@ async def apply_one(provider: Provider, change: Change, ctx: ApplyContext) -> Re
         if adopted is None:
             raise
         return adopted
+    except (TransportError, ApiError) as exc:
+        if change.action is not Action.CREATE or change.desired is None:
+            raise
+        if not unknown_outcome(exc):
+            raise
+        try:
+            adopted = await _adopt(provider, change.desired, ctx)
+        except ReconcilerError:
+            raise exc from None  # cannot tell whether it landed: report the original failure
+        if adopted is not None:
+            return adopted
+        return await provider.apply(change, ctx)
 
 
 async def _adopt(provider: Provider, want: Resource, ctx: ApplyContext) -> Resource | None:

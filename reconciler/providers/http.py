@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -22,7 +23,11 @@ from reconciler.errors import ApiError, ConflictError, TransportError
 JSON = Any
 """A decoded JSON document."""
 
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods safe to repeat after an unknown outcome (PATCH: every provider sends
+merge patches that set values, which repeat to the same result). A POST is
+repeated only when its caller says it is safe (``idempotent=True``, e.g. a
+suspend action); a create is never repeated here: the engine re-reads first."""
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -69,6 +74,7 @@ class ApiClient:
         backoff_base: float = 0.2,
         max_backoff: float = 10.0,
         max_connections: int = 64,
+        retry_budget: float = 60.0,
     ) -> None:
         headers = {"Accept": "application/json", "User-Agent": "reconciler"}
         if token:
@@ -77,6 +83,7 @@ class ApiClient:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
+        self.retry_budget = retry_budget
         self.request_count = 0
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
@@ -118,10 +125,28 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         resource: str | None = None,
         ok: Callable[[int], bool] = lambda status: 200 <= status < 300,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Send one call; retry only what is safe to repeat; raise on error status."""
+        """Send one call; retry only what is safe to repeat; raise on error status.
+
+        Retries are bounded in number (``max_attempts``) and in time
+        (``retry_budget`` seconds from the first attempt), with exponential
+        backoff and jitter, honouring ``Retry-After``.
+        """
         method = method.upper()
+        safe = method in IDEMPOTENT if idempotent is None else idempotent
         attempt = 0
+        started = time.monotonic()
+
+        def again(response: httpx.Response | None) -> float | None:
+            """The pause before another attempt, or None when out of attempts or time."""
+            if attempt + 1 >= self.max_attempts:
+                return None
+            delay = self._delay(attempt, response)
+            if time.monotonic() - started + delay > self.retry_budget:
+                return None
+            return delay
+
         while True:
             response: httpx.Response | None = None
             try:
@@ -133,25 +158,29 @@ class ApiClient:
                     params=dict(params) if params else None,
                 )
             except httpx.TimeoutException as exc:
-                if method in IDEMPOTENT and attempt + 1 < self.max_attempts:
-                    await asyncio.sleep(self._delay(attempt, None))
+                delay = again(None) if safe else None
+                if delay is not None:
+                    await asyncio.sleep(delay)
                     attempt += 1
                     continue
                 raise TransportError(
                     method, path, f"timed out ({type(exc).__name__})", resource
                 ) from exc
             except httpx.TransportError as exc:
-                if method in IDEMPOTENT and attempt + 1 < self.max_attempts:
-                    await asyncio.sleep(self._delay(attempt, None))
+                delay = again(None) if safe else None
+                if delay is not None:
+                    await asyncio.sleep(delay)
                     attempt += 1
                     continue
                 raise TransportError(
                     method, path, str(exc) or type(exc).__name__, resource
                 ) from exc
             status = response.status_code
-            retryable = status == 429 or (status in RETRY_STATUSES and method in IDEMPOTENT)
-            if retryable and attempt + 1 < self.max_attempts:
-                await asyncio.sleep(self._delay(attempt, response))
+            # 429 means "not done, come back later": safe to repeat for any method.
+            retryable = status == 429 or (status in RETRY_STATUSES and safe)
+            delay = again(response) if retryable else None
+            if delay is not None:
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             if ok(status):
@@ -167,10 +196,16 @@ class ApiClient:
         json_body: JSON = None,
         params: Mapping[str, Any] | None = None,
         resource: str | None = None,
+        idempotent: bool | None = None,
     ) -> JSON:
         """Send one call and return its decoded JSON body (``None`` when empty)."""
         response = await self.send(
-            method, path, json_body=json_body, params=params, resource=resource
+            method,
+            path,
+            json_body=json_body,
+            params=params,
+            resource=resource,
+            idempotent=idempotent,
         )
         if not response.content:
             return None

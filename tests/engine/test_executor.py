@@ -65,7 +65,7 @@ class FakeProvider(Provider):
             if name in self.bug:
                 raise RuntimeError(f"bug in {name}")
             if name in self.fail:
-                raise ApiError("POST", "/things", 500, "boom", resource=name)
+                raise ApiError("POST", "/things", 422, "boom", resource=name)
             self.finished.append(name)
         except asyncio.CancelledError:
             self.cancelled.append(name)
@@ -241,3 +241,48 @@ def test_a_409_with_nothing_to_adopt_is_a_failure() -> None:
     result = run(make_plan(State([res(T, "acme", display_name="A")]), State()), provider)
     assert list(result.failed) == [rid(T, "acme")]
     assert "already exists" in result.failed[rid(T, "acme")]
+
+
+class LostAnswerProvider(ExistingProvider):
+    """Creates land on the server, but the answer is lost (a 500 after the commit)."""
+
+    def __init__(self, landed: bool) -> None:
+        super().__init__({})
+        self.landed = landed
+
+    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        if change.action is Action.CREATE and (change.action, str(change.id)) not in self.calls:
+            self.calls.append((change.action, str(change.id)))
+            if self.landed:
+                self.existing[str(change.id)] = Resource(
+                    change.id,
+                    dict(change.desired.fields if change.desired else {}),
+                    server={"id": "srv-1"},
+                )
+            raise ApiError("POST", "/tenants", 500, "internal error", resource=str(change.id))
+        return await super().apply(change, ctx)
+
+
+def test_a_create_lost_after_commit_is_adopted_never_repeated() -> None:
+    provider = LostAnswerProvider(landed=True)
+    ctx = ApplyContext()
+    result = run(make_plan(State([res(T, "acme", display_name="A")]), State()), provider, ctx)
+    assert result.ok
+    assert provider.calls == [(Action.CREATE, "Tenant/acme")]  # one create, nothing more
+    assert provider.reads == [{T}]
+    assert ctx.ids[rid(T, "acme")] == "srv-1"
+
+
+def test_a_create_that_did_not_land_is_tried_once_more_after_a_read() -> None:
+    provider = LostAnswerProvider(landed=False)
+    result = run(make_plan(State([res(T, "acme", display_name="A")]), State()), provider)
+    assert result.ok
+    assert provider.reads == [{T}]
+    assert provider.calls == [(Action.CREATE, "Tenant/acme"), (Action.CREATE, "Tenant/acme")]
+
+
+def test_a_definite_refusal_is_not_retried() -> None:
+    provider = FakeProvider(fail={"Tenant/acme"})  # 422: the server said no
+    result = run(make_plan(State([res(T, "acme")]), State()), provider)
+    assert list(result.failed) == [rid(T, "acme")]
+    assert provider.calls == [(Action.CREATE, "Tenant/acme")]

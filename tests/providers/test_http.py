@@ -224,3 +224,46 @@ def test_request_body_is_json() -> None:
 
     run(go())
     assert bodies == [{"name": "x"}]
+
+
+def test_a_post_is_not_repeated_after_a_503_unless_marked_safe() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if len(calls) == 1:
+            return httpx.Response(503, json={"message": "busy"})
+        return httpx.Response(200, json={})
+
+    async def create() -> None:
+        async with client(handler) as c:
+            await c.call("POST", "/tenants", json_body={"name": "a"})
+
+    with pytest.raises(ApiError, match="503"):
+        run(create())
+    assert calls == ["/tenants"]
+
+    calls.clear()
+
+    async def suspend() -> object:
+        async with client(handler) as c:
+            return await c.call("POST", "/tenants/1/suspend", idempotent=True)
+
+    assert run(suspend()) == {}
+    assert calls == ["/tenants/1/suspend", "/tenants/1/suspend"]
+
+
+def test_retries_stop_at_the_time_budget() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(429, headers={"Retry-After": "5"}, json={"message": "slow down"})
+
+    async def go() -> None:
+        async with client(handler, max_attempts=10, retry_budget=1.0) as c:
+            await c.call("GET", "/x")
+
+    with pytest.raises(ApiError, match="429: slow down"):
+        run(go())
+    assert calls == [1], "a 5 s Retry-After does not fit a 1 s budget: no retry"
