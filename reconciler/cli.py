@@ -19,6 +19,7 @@ import click
 from reconciler import __version__, core, planfile
 from reconciler.errors import ReconcilerError, SpecError, UnsupportedError
 from reconciler.progress import ApplyProgress
+from reconciler.sandbox.faults import FaultConfig
 from reconciler.report import json_report, markdown, text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -513,14 +514,35 @@ def sandbox() -> None:
     help="Bearer token clients must send (default: $RECONCILER_TOKEN).",
 )
 @click.option(
-    "--seed",
+    "--data",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML or JSON file of objects the API cannot create itself (see docs/apis/).",
 )
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of API requests that fail: 503 before the work, 500 after it, 429, "
+    "or a dropped connection.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault sequence.")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Delay every request.")
 def sandbox_serve(
-    dialect: str, host: str, port: int, db: Path, token: str | None, seed: Path | None
+    dialect: str,
+    host: str,
+    port: int,
+    db: Path,
+    token: str | None,
+    data: Path | None,
+    fault_rate: float,
+    seed: int,
+    latency_ms: int,
 ) -> None:
     """Serve one API dialect over HTTP, backed by SQLite, until interrupted.
+
+    --fault-rate and --seed inject deterministic faults, to see the reconciler
+    converge through them.
 
     Example:
 
@@ -538,14 +560,23 @@ def sandbox_serve(
         raise click.UsageError(
             "give --token or set RECONCILER_TOKEN: the sandbox requires a bearer token"
         )
-    seed_data = _read_seed(seed) if seed else None
+    seed_data = _read_seed(data) if data else None
+    faults = FaultConfig(rate=fault_rate, seed=seed, latency_ms=latency_ms)
     db.parent.mkdir(parents=True, exist_ok=True)
     click.echo(
         f"Serving the {dialect} API on http://{host}:{port} (state in {db}); Ctrl-C stops.",
         err=True,
     )
     try:
-        serve(dialect=dialect, host=host, port=port, db_path=db, token=token, seed=seed_data)
+        serve(
+            dialect=dialect,
+            host=host,
+            port=port,
+            db_path=db,
+            token=token,
+            seed=seed_data,
+            faults=faults,
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -557,7 +588,7 @@ def _read_seed(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--seed") from None
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--data") from None
     if not isinstance(data, dict):
-        raise click.BadParameter(f"{path} must hold a mapping", param_hint="--seed")
+        raise click.BadParameter(f"{path} must hold a mapping", param_hint="--data")
     return data

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.sandbox.faults import FaultConfig
 from reconciler.sandbox.server import EmbeddedSandbox
 
 SANDBOX_TOKEN = "test-token-SECRET-123"
@@ -44,12 +45,13 @@ def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
             db_path: Path | None = None,
             token: str | None = SANDBOX_TOKEN,
             seed: Mapping[str, Any] | None = None,
+            faults: FaultConfig | None = None,
         ) -> EmbeddedSandbox:
             nonlocal count
             count += 1
             path = db_path or tmp_path / f"sandbox-{dialect}-{count}.sqlite"
             return stack.enter_context(
-                EmbeddedSandbox(dialect, db_path=path, token=token, seed=seed)
+                EmbeddedSandbox(dialect, db_path=path, token=token, seed=seed, faults=faults)
             )
 
         yield start

@@ -29,6 +29,7 @@ merge patches that set values, which repeat to the same result). A POST is
 repeated only when its caller says it is safe (``idempotent=True``, e.g. a
 suspend action); a create is never repeated here: the engine re-reads first."""
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def server_message(response: httpx.Response) -> str:
@@ -177,7 +178,9 @@ class ApiClient:
                 ) from exc
             status = response.status_code
             # 429 means "not done, come back later": safe to repeat for any method.
-            retryable = status == 429 or (status in RETRY_STATUSES and safe)
+            # A read changes nothing, so any 5xx on one is worth another try.
+            reading = method in READS and status >= 500
+            retryable = status == 429 or reading or (status in RETRY_STATUSES and safe)
             delay = again(response) if retryable else None
             if delay is not None:
                 await asyncio.sleep(delay)

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from reconciler import __version__
 from reconciler.sandbox.common import RequestLogMiddleware, json_response
 from reconciler.sandbox.dialect import Dialect
+from reconciler.sandbox.faults import FaultConfig, FaultMiddleware
 from reconciler.sandbox.store import Store
 
 
@@ -52,6 +53,7 @@ def create_app(
     db_path: str | Path,
     token: str,
     seed: Mapping[str, Any] | None = None,
+    faults: FaultConfig | None = None,
 ) -> FastAPI:
     """An app serving ``dialect`` with state in ``db_path``; every API call needs ``token``.
 
@@ -91,5 +93,7 @@ def create_app(
         return json_response({"status": "ok"})
 
     spec.install(app, store, token)
+    if faults is not None and faults.active:
+        app.add_middleware(FaultMiddleware, config=faults)  # inside the log: faults are logged
     app.add_middleware(RequestLogMiddleware, store=store)
     return app

@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 
 from reconciler.sandbox.app import create_app
+from reconciler.sandbox.faults import FaultConfig
 
 STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -32,9 +33,10 @@ def serve(
     token: str = "",
     log_level: str = "info",
     seed: Mapping[str, Any] | None = None,
+    faults: FaultConfig | None = None,
 ) -> None:
     """Serve ``dialect`` until interrupted (Ctrl-C); blocks the calling thread."""
-    app = create_app(dialect, db_path=db_path, token=token, seed=seed)
+    app = create_app(dialect, db_path=db_path, token=token, seed=seed, faults=faults)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
 
 
@@ -73,8 +75,10 @@ class EmbeddedSandbox:
         token: str | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
         seed: Mapping[str, Any] | None = None,
+        faults: FaultConfig | None = None,
     ) -> None:
         self.seed = seed
+        self.faults = faults
         self.dialect = dialect
         self.db_path = Path(db_path)
         self._fixed_token = token
@@ -102,7 +106,13 @@ class EmbeddedSandbox:
         if self._server is not None:
             raise SandboxError("the sandbox is already running")
         self.token = self._fixed_token or secrets.token_urlsafe(24)
-        app = create_app(self.dialect, db_path=self.db_path, token=self.token, seed=self.seed)
+        app = create_app(
+            self.dialect,
+            db_path=self.db_path,
+            token=self.token,
+            seed=self.seed,
+            faults=self.faults,
+        )
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
