@@ -19,7 +19,6 @@ import click
 from reconciler import __version__, core, planfile
 from reconciler.errors import ReconcilerError, SpecError, UnsupportedError
 from reconciler.progress import ApplyProgress
-from reconciler.sandbox.faults import FaultConfig
 from reconciler.report import json_report, markdown, text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -549,6 +548,7 @@ def sandbox_serve(
         RECONCILER_TOKEN=dev reconciler sandbox serve --api reference --port 8080
     """
     from reconciler.sandbox.app import available_dialects
+    from reconciler.sandbox.faults import FaultConfig
     from reconciler.sandbox.server import serve
 
     if dialect not in available_dialects():
