@@ -230,6 +230,9 @@ def _report(
         _emit(built.render(max_length), output)
     else:
         rendered = text.render_plan(run.plan, run.target.describe(), use_colour(no_color))
+        guards = text.render_guards(run.mass_changes, run.lockout)
+        if guards:
+            rendered += "\n\n" + guards
         if run.preview is not None:
             rendered += "\n\n" + text.render_calls(run.preview.calls, run.preview.unknown)
         if review.pr_changes is not None:
@@ -386,6 +389,11 @@ def _target_dict(run: core.PlanRun) -> dict[str, Any]:
 @spec_argument
 @target_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option(
+    "--allow-mass-changes",
+    is_flag=True,
+    help="Apply even when removals exceed the guard's limits (see reconciler.yaml 'guards').",
+)
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 def apply(
     path: Path,
@@ -394,6 +402,7 @@ def apply(
     url: str | None,
     parallelism: int | None,
     auto_approve: bool,
+    allow_mass_changes: bool,
     no_color: bool,
 ) -> None:
     """Apply the specs (or a saved plan) to the target: show, confirm, apply, verify.
@@ -430,10 +439,19 @@ def apply(
                 raise click.UsageError(
                     "a saved plan names its own target; drop --target/--api/--url"
                 )
-            run = core.apply_saved(path, approve=approve, on_event=progress)
+            run = core.apply_saved(
+                path,
+                approve=approve,
+                on_event=progress,
+                allow_mass_changes=allow_mass_changes,
+            )
         else:
             run = core.apply(
-                path, _options(target, api, url, parallelism), approve=approve, on_event=progress
+                path,
+                _options(target, api, url, parallelism),
+                approve=approve,
+                on_event=progress,
+                allow_mass_changes=allow_mass_changes,
             )
     except click.UsageError as exc:
         click.echo(f"error: {exc.message}", err=True)

@@ -18,13 +18,15 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconciler import planfile
 from reconciler.basespecs import load_base
 from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
+from reconciler.engine.guards import lockout_problems, mass_change_problems
 from reconciler.engine.plan import Plan, check_supported, make_plan
+from reconciler.engine.policy import Rules
 from reconciler.errors import ConfigError, PlanError, UnsupportedError
 from reconciler.model import Change, State
 from reconciler.origin import describe_origin
@@ -66,6 +68,10 @@ class PlanRun:
     live: State
     plan: Plan
     preview: Preview | None = None
+    mass_changes: list[str] = field(default_factory=list)
+    """Why the mass-change guard would refuse this plan (empty: it would not)."""
+    lockout: list[str] = field(default_factory=list)
+    """Why the lockout guard refuses this plan (no override)."""
 
 
 @dataclass
@@ -155,14 +161,48 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
 
 
 async def read_plan(session: Session, desired: State) -> PlanRun:
-    """Read live state and diff it against ``desired``."""
+    """Read live state, diff it against ``desired``, and find what guards would refuse."""
     provider = session.provider
     live = await provider.read(list(provider.supports))
-    plan = make_plan(desired, live, session.target.prune)
-    problems = check_supported(plan, provider)
+    return await _planned(session, desired, live, make_plan(desired, live, rules=_rules(session)))
+
+
+def _rules(session: Session) -> Rules:
+    target = session.target
+    return replace(target.rules, prune=target.prune or target.rules.prune)
+
+
+async def _planned(session: Session, desired: State, live: State, plan: Plan) -> PlanRun:
+    """Check a plan against the API's support and the guards; refuse protected removals."""
+    provider = session.provider
+    problems = plan.protected + check_supported(plan, provider)
     if problems:
         raise PlanError("\n".join(problems))
-    return PlanRun(target=session.target, desired=desired, live=live, plan=plan)
+    me = await provider.whoami() if plan.has_changes else None
+    return PlanRun(
+        target=session.target,
+        desired=desired,
+        live=live,
+        plan=plan,
+        mass_changes=mass_change_problems(plan, live, session.target.guards),
+        lockout=lockout_problems(plan, live, provider.admin_role, me),
+    )
+
+
+class GuardError(PlanError):
+    """An apply refused by a guard; the message says what would have happened."""
+
+
+def check_guards(run: PlanRun, allow_mass_changes: bool) -> None:
+    """Raise GuardError if the plan trips a guard (mass changes can be allowed once)."""
+    problems = list(run.lockout)
+    if not allow_mass_changes and run.mass_changes:
+        problems += run.mass_changes
+        problems.append("re-run with --allow-mass-changes if this is really intended")
+    if problems:
+        raise GuardError(
+            "apply refused, nothing was changed:\n" + "\n".join(f"  {p}" for p in problems)
+        )
 
 
 async def apply_planned(
@@ -237,8 +277,9 @@ def apply(
     approve: Callable[[PlanRun], bool] = lambda run: True,
     on_event: Callable[[ChangeEvent], None] | None = None,
     workdir: Path | None = None,
+    allow_mass_changes: bool = False,
 ) -> ApplyRun:
-    """Plan, ask ``approve`` (the CLI shows the plan and asks), apply, verify."""
+    """Plan, check the guards, ask ``approve`` (the CLI shows the plan), apply, verify."""
     desired, config = load(spec_path)
     target = _resolve(config, options or TargetOptions())
     check_support(desired, target)
@@ -248,6 +289,7 @@ def apply(
             planned = await read_plan(session, desired)
             if not planned.plan.has_changes:
                 return ApplyRun(planned=planned, remaining=planned.plan)
+            check_guards(planned, allow_mass_changes)
             if not approve(planned):
                 return ApplyRun(planned=planned, approved=False)
             return await apply_planned(session, planned, on_event=on_event)
@@ -331,6 +373,7 @@ def apply_saved(
     on_event: Callable[[ChangeEvent], None] | None = None,
     workdir: Path | None = None,
     env: dict[str, str] | None = None,
+    allow_mass_changes: bool = False,
 ) -> ApplyRun:
     """Apply exactly a saved plan; refuse (StalePlanError) if the live state moved."""
     path = Path(plan_path)
@@ -350,12 +393,10 @@ def apply_saved(
             moved = planfile.moved(saved.fingerprints, live)
             if moved:
                 raise StalePlanError(path, moved)
-            planned = PlanRun(target=target, desired=saved.desired, live=live, plan=saved.plan)
-            problems = check_supported(saved.plan, session.provider)
-            if problems:
-                raise PlanError("\n".join(problems))
+            planned = await _planned(session, saved.desired, live, saved.plan)
             if not saved.plan.has_changes:
                 return ApplyRun(planned=planned, remaining=saved.plan)
+            check_guards(planned, allow_mass_changes)
             if not approve(planned):
                 return ApplyRun(planned=planned, approved=False)
             return await apply_planned(session, planned, on_event=on_event)

@@ -114,6 +114,10 @@ class Resource:
     server: dict[str, Any] = field(default_factory=dict)
     source: SourceLocation | None = None
     field_sources: dict[str, SourceLocation] = field(default_factory=dict)
+    protect: bool = False
+    """Set by ``protect: true`` in a spec: never suspended nor deleted."""
+    ignore_fields: frozenset[str] = frozenset()
+    """Fields (``name`` or ``name.key``) set on create, then left to the server or to hand."""
 
     @property
     def server_id(self) -> str | None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
+from reconciler.engine.guards import GuardPolicy
 from reconciler.engine.plan import Plan
+from reconciler.engine.policy import Rules
 from reconciler.errors import ConfigError, SourceLocation
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
 from reconciler.targets import Target
@@ -110,6 +112,13 @@ def _target(target: Target) -> dict[str, Any]:
         "parallelism": target.parallelism,
         "embedded_db": str(target.embedded_db),
         "prune": {kind.value: policy for kind, policy in target.prune.items()},
+        "grace_seconds": {k.value: g.total_seconds() for k, g in target.rules.grace.items()},
+        "ignore_fields": {k.value: sorted(v) for k, v in target.rules.ignore_fields.items()},
+        "protect": sorted(str(r) for r in target.rules.protect),
+        "guards": {
+            "max_removals": target.guards.max_removals,
+            "max_removal_percent": target.guards.max_removal_percent,
+        },
     }
 
 
@@ -186,6 +195,13 @@ def load(path: Path) -> SavedPlan:
         )
     try:
         t = data["target"]
+        prune = {Kind(k): v for k, v in t["prune"].items()}
+        rules = Rules(
+            prune=prune,
+            grace={Kind(k): timedelta(seconds=v) for k, v in t["grace_seconds"].items()},
+            ignore_fields={Kind(k): frozenset(v) for k, v in t["ignore_fields"].items()},
+            protect=frozenset(ResourceId.parse(r) for r in t["protect"]),
+        )
         target = Target(
             name=t["name"],
             dialect=t["dialect"],
@@ -193,7 +209,9 @@ def load(path: Path) -> SavedPlan:
             token_env=t["token_env"],
             parallelism=int(t["parallelism"]),
             embedded_db=Path(t["embedded_db"]),
-            prune={Kind(k): v for k, v in t["prune"].items()},
+            prune=prune,
+            rules=rules,
+            guards=GuardPolicy(**t["guards"]),
         )
         changes = []
         for c in data["changes"]:

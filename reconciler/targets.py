@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.engine.guards import GuardPolicy
+from reconciler.engine.policy import Rules
 from reconciler.errors import ConfigError
 from reconciler.model import Kind
 from reconciler.spec.config import Config, PrunePolicy
@@ -36,6 +38,11 @@ class Target:
     prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
     parallelism: int = DEFAULT_PARALLELISM
     embedded_db: Path = EMBEDDED_DB
+    rules: Rules = field(default_factory=Rules)
+    guards: GuardPolicy = field(default_factory=GuardPolicy)
+    ca_bundle: str | None = None
+    insecure: bool = False
+    allow_plain_http: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -75,6 +82,8 @@ def resolve_target(
             token=token,
             prune=config.prune_for(None),
             parallelism=parallelism or DEFAULT_PARALLELISM,
+            rules=config.rules,
+            guards=config.guards,
         )
     name = target or config.default_target
     if name is None and len(config.targets) == 1:
@@ -96,6 +105,8 @@ def resolve_target(
             prune=config.prune_for(None),
             parallelism=parallelism or DEFAULT_PARALLELISM,
             embedded_db=db,
+            rules=config.rules,
+            guards=config.guards,
         )
     if name not in config.targets:
         known = ", ".join(sorted(config.targets)) or "none configured"
@@ -114,4 +125,9 @@ def resolve_target(
         token_env=tc.token_env,
         prune=dict(tc.prune),
         parallelism=parallelism or tc.parallelism or DEFAULT_PARALLELISM,
+        rules=tc.rules,
+        guards=tc.guards,
+        ca_bundle=tc.ca_bundle,
+        insecure=tc.insecure,
+        allow_plain_http=tc.allow_plain_http,
     )

@@ -8,13 +8,14 @@ left alone unless a prune policy for their kind says otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
-from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy
+from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy, Rules
 from reconciler.model import (
     KIND_ORDER,
     LIFECYCLE,
@@ -42,37 +43,76 @@ def sort_key(rid: ResourceId) -> tuple[int, str]:
 
 @dataclass
 class DiffResult:
-    """Changes to make (never no-ops), and what was left as is; all sorted."""
+    """Changes to make (never no-ops), and what was left as is; all sorted.
+
+    ``ignored``: per resource, fields that differ but are ignored by rule.
+    ``notes``: per resource, what a rule decided that a reader should know
+    (a deletion that becomes due later). ``protected``: removals refused
+    because the object is protected, one message each.
+    """
 
     changes: list[Change] = field(default_factory=list)
     unchanged: list[ResourceId] = field(default_factory=list)
     unmanaged: list[ResourceId] = field(default_factory=list)
+    ignored: dict[ResourceId, list[str]] = field(default_factory=dict)
+    notes: dict[ResourceId, str] = field(default_factory=dict)
+    protected: list[str] = field(default_factory=list)
 
 
 def diff(
-    desired: State, live: State, prune: Mapping[Kind, PrunePolicy] | None = None
+    desired: State,
+    live: State,
+    prune: Mapping[Kind, PrunePolicy] | None = None,
+    rules: Rules | None = None,
 ) -> DiffResult:
     """Compare ``desired`` with ``live`` and say what must change.
+
+    ``prune`` (kept for callers that only prune) overrides ``rules.prune``.
 
     Complexity: O(D + L) dictionary look-ups plus, per matched resource, one
     ``==`` per field the spec sets (per key for dict fields); deepdiff runs only
     on values already known to differ, so a no-op diff never calls it. Sorting
     the results adds O(n log n) with a C-level tuple key.
     """
-    prune = prune or {}
+    rules = rules or Rules()
+    policies = prune if prune is not None else rules.prune
+    now = rules.now or datetime.now(UTC)
     result = DiffResult()
     for want in desired:
         have = live.get(want.id)
-        change = _create(want) if have is None else compare(want, have)
+        change: Change | None
+        if have is None:
+            change = _create(want)
+        else:
+            ignore = want.ignore_fields | rules.ignore_fields.get(want.id.kind, frozenset())
+            if ignore:
+                differing = _ignored_differences(want, have, ignore)
+                if differing:
+                    result.ignored[want.id] = differing
+                want = _without(want, ignore)
+            change = compare(want, have)
         if change is None:
             result.unchanged.append(want.id)
-        else:
-            result.changes.append(change)
+            continue
+        if change.is_destructive and (want.protect or want.id in rules.protect):
+            result.protected.append(
+                f"{want.id} is protected and would be {change.action.value}ed "
+                f"({change.reason}); remove 'protect' first if that is really wanted"
+            )
+            continue
+        result.changes.append(change)
     for have in live:
         if have.id in desired:
             continue
-        change = _prune(have, desired, prune.get(have.id.kind, DEFAULT_PRUNE))
+        policy = policies.get(have.id.kind, DEFAULT_PRUNE)
+        change = _prune(have, desired, policy, rules.grace_for(have.id.kind), now, result.notes)
         if change is None:
+            result.unmanaged.append(have.id)
+        elif have.id in rules.protect:
+            result.protected.append(
+                f"{have.id} is protected and would be {change.action.value}d by the prune "
+                f"policy '{policy}'; remove it from 'protect' first if that is really wanted"
+            )
             result.unmanaged.append(have.id)
         else:
             result.changes.append(change)
@@ -80,6 +120,38 @@ def diff(
     result.unchanged.sort(key=sort_key)
     result.unmanaged.sort(key=sort_key)
     return result
+
+
+def _ignored_differences(want: Resource, have: Resource, ignore: frozenset[str]) -> list[str]:
+    """The ignored paths where the spec and live disagree (shown, never changed)."""
+    paths = []
+    for path in sorted(ignore):
+        name, _, key = path.partition(".")
+        if name not in want.fields:
+            continue
+        new, old = want.fields[name], have.fields.get(name)
+        if key:
+            new = new.get(key) if isinstance(new, dict) else None
+            old = old.get(key) if isinstance(old, dict) else None
+            if key not in (want.fields[name] or {}):
+                continue
+        if new != old:
+            paths.append(path)
+    return paths
+
+
+def _without(want: Resource, ignore: frozenset[str]) -> Resource:
+    """``want`` without its ignored fields and keys: what remains to compare."""
+    fields = dict(want.fields)
+    for path in ignore:
+        name, _, key = path.partition(".")
+        if name not in fields:
+            continue
+        if not key:
+            del fields[name]
+        elif isinstance(fields[name], dict):
+            fields[name] = {k: v for k, v in fields[name].items() if k != key}
+    return replace(want, fields=fields)
 
 
 def _create(want: Resource) -> Change:
@@ -188,7 +260,14 @@ def _owner(resource: Resource) -> ResourceId | None:
     return ResourceId(kind, resource.id.key)
 
 
-def _prune(have: Resource, desired: State, policy: PrunePolicy) -> Change | None:
+def _prune(
+    have: Resource,
+    desired: State,
+    policy: PrunePolicy,
+    grace: timedelta,
+    now: datetime,
+    notes: dict[ResourceId, str],
+) -> Change | None:
     """What a prune policy does to a live object no spec mentions (``None``: nothing)."""
     kind = have.id.kind
     if policy == "ignore" or kind is Kind.TIER_DEFAULTS:
@@ -201,10 +280,34 @@ def _prune(have: Resource, desired: State, policy: PrunePolicy) -> Change | None
         return Change(Action.DELETE, have.id, live=have, reason=reason)
     lifecycle = LIFECYCLE.get(kind)
     if lifecycle is None:
-        return None  # nothing to suspend with; config validation should refuse this
+        if policy == "suspend-then-delete":  # nothing to suspend: delete after all
+            return Change(Action.DELETE, have.id, live=have, reason=reason)
+        return None  # nothing to suspend with; config validation refuses this
     before = have.fields.get(lifecycle.field)
     if before == lifecycle.inactive:
-        return None
+        if policy != "suspend-then-delete":
+            return None
+        since = suspended_since(have)
+        if since is None:
+            notes[have.id] = (
+                "suspended, but the API does not say since when: deletion never becomes "
+                "due; delete it with the 'delete' policy or by hand"
+            )
+            return None
+        due = since + grace
+        if now < due:
+            notes[have.id] = (
+                f"suspended since {since:%Y-%m-%d %H:%M} UTC; deletion due {due:%Y-%m-%d %H:%M} UTC"
+            )
+            return None
+        return Change(
+            Action.DELETE,
+            have.id,
+            live=have,
+            reason=f"{reason}; suspended since {since:%Y-%m-%d} UTC, past its grace of {grace}",
+        )
+    if policy == "suspend-then-delete":
+        reason += f"; deletion due {grace} after the suspension"
     # A desired resource holding only the status lets providers treat a prune
     # suspend exactly like a spec-driven one.
     target = Resource(have.id, {lifecycle.field: lifecycle.inactive})
@@ -216,3 +319,20 @@ def _prune(have: Resource, desired: State, policy: PrunePolicy) -> Change | None
         fields=[FieldChange(lifecycle.field, before, lifecycle.inactive)],
         reason=reason,
     )
+
+
+SUSPENDED_AT_FIELDS = ("suspended_at", "status_changed_at", "deactivated_at", "updated_at")
+"""Server timestamps that tell since when an object is inactive, best first."""
+
+
+def suspended_since(resource: Resource) -> datetime | None:
+    """Since when a suspended object has been so, from the API's own timestamps."""
+    for name in SUSPENDED_AT_FIELDS:
+        value = resource.server.get(name)
+        if isinstance(value, str) and value:
+            try:
+                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from reconciler.engine.diff import diff
 from reconciler.engine.graph import order
-from reconciler.engine.policy import PrunePolicy
+from reconciler.engine.policy import PrunePolicy, Rules
 from reconciler.model import KIND_ORDER, LIFECYCLE, Action, Change, Kind, ResourceId, State
 from reconciler.providers.base import Provider
 
@@ -26,6 +26,12 @@ class Plan:
     unmanaged: list[ResourceId] = field(default_factory=list)
     desired_counts: dict[Kind, int] = field(default_factory=dict)
     live_counts: dict[Kind, int] = field(default_factory=dict)
+    ignored: dict[ResourceId, list[str]] = field(default_factory=dict)
+    """Fields that differ but are left alone by ``ignoreFields``."""
+    notes: dict[ResourceId, str] = field(default_factory=dict)
+    """What the rules decided for objects without a change (a deletion not yet due)."""
+    protected: list[str] = field(default_factory=list)
+    """Removals refused because the object is protected: a plan with these is an error."""
 
     @property
     def has_changes(self) -> bool:
@@ -48,15 +54,23 @@ def _counts(state: State) -> dict[Kind, int]:
     return {kind: counts[kind] for kind in KIND_ORDER if counts[kind]}
 
 
-def make_plan(desired: State, live: State, prune: Mapping[Kind, PrunePolicy] | None = None) -> Plan:
+def make_plan(
+    desired: State,
+    live: State,
+    prune: Mapping[Kind, PrunePolicy] | None = None,
+    rules: Rules | None = None,
+) -> Plan:
     """Diff, then order; raises :class:`PlanError` when the changes form a cycle."""
-    result = diff(desired, live, prune)
+    result = diff(desired, live, prune, rules)
     return Plan(
         changes=order(result.changes),
         unchanged=result.unchanged,
         unmanaged=result.unmanaged,
         desired_counts=_counts(desired),
         live_counts=_counts(live),
+        ignored=result.ignored,
+        notes=result.notes,
+        protected=result.protected,
     )
 
 

@@ -55,6 +55,8 @@ class Provider(ABC):
     dialect: ClassVar[str]
     title: ClassVar[str]
     supports: ClassVar[Mapping[Kind, KindSupport]]
+    admin_role: ClassVar[str | None] = None
+    """The API's highest operator role, guarded so an apply never leaves none active."""
     base_path: ClassVar[str] = ""
     """Path the target URL of this API ends with when the document's paths are
     relative to a base (``iaas-v1``: ``/api``); the embedded sandbox serves the
@@ -74,6 +76,13 @@ class Provider(ABC):
         Returns the live resource after a create or update when the API tells
         (so its server id can be recorded), ``None`` otherwise.
         """
+
+    async def whoami(self) -> str | None:
+        """The email of the account the token belongs to, when the API says; else None.
+
+        Used to refuse a plan that would suspend, demote or delete that account.
+        """
+        return None
 
     @classmethod
     def check(cls, desired: State) -> list[SpecProblem]:

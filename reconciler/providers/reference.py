@@ -48,6 +48,7 @@ class ReferenceProvider(Provider):
     """All five kinds on one API, as served by the embedded sandbox."""
 
     dialect = "reference"
+    admin_role = "operator-admin"
     title = "Reference operator API (the embedded sandbox's default)"
     supports = {
         Kind.PLAN: KindSupport(frozenset({C, U}), frozenset({"display_name", "description"})),

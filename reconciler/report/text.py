@@ -67,8 +67,28 @@ def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
         lines.append(
             f"Unmanaged (live, in no spec; left alone by the prune policy): {shown}{suffix}"
         )
+    if plan.ignored:
+        lines.append("")
+        lines.append("Ignored (they differ, but ignoreFields leaves them alone):")
+        lines += [f"  {rid}: {', '.join(paths)}" for rid, paths in sorted(plan.ignored.items())]
+    if plan.notes:
+        lines.append("")
+        lines.append("Notes:")
+        lines += [f"  {rid}: {note}" for rid, note in sorted(plan.notes.items())]
     lines.append("")
     lines.append(summary_line(plan.changes, len(plan.unchanged), len(plan.unmanaged)))
+    return "\n".join(lines)
+
+
+def render_guards(mass_changes: list[str], lockout: list[str]) -> str:
+    """What apply would refuse, shown under a plan so nobody is surprised on merge."""
+    lines: list[str] = []
+    if lockout:
+        lines.append("Apply will refuse this plan (lockout guard):")
+        lines += [f"  {p}" for p in lockout]
+    if mass_changes:
+        lines.append("Apply will refuse this plan without --allow-mass-changes:")
+        lines += [f"  {p}" for p in mass_changes]
     return "\n".join(lines)
 
 

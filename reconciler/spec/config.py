@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.alias_generators import to_camel
 
-from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy
+from reconciler.engine.guards import GuardPolicy
+from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy, Rules, parse_duration
 from reconciler.errors import ConfigError, SourceLocation, SpecError, SpecProblem
-from reconciler.model import LIFECYCLE, Kind
+from reconciler.model import LIFECYCLE, Kind, ResourceId
 from reconciler.spec.loader import CONFIG_NAMES, display_path
 from reconciler.spec.models import ENV_PATTERN, NAME_PATTERN, URL_PATTERN
 from reconciler.spec.problems import did_you_mean, validation_problems
@@ -46,22 +48,46 @@ class _Model(BaseModel):
     )
 
 
-class TargetSpec(_Model):
+Duration = Annotated[str, StringConstraints(pattern=r"^\d+[smhdw]$")]
+RefText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/.+$")]
+
+
+class GuardsSpec(_Model):
+    """Limits on removals per apply (``--allow-mass-changes`` lifts them once)."""
+
+    max_removals: Annotated[int, Field(ge=0)] = 10
+    max_removal_percent: Annotated[float, Field(ge=0, le=100)] = 20.0
+
+
+class RulesSpec(_Model):
+    """What may be set at the top level and overridden per target."""
+
+    prune: dict[KindName, PrunePolicy] = Field(default_factory=dict)
+    grace: dict[KindName, Duration] = Field(default_factory=dict)
+    ignore_fields: dict[KindName, list[Annotated[str, StringConstraints(min_length=1)]]] = Field(
+        default_factory=dict
+    )
+    protect: list[RefText] = Field(default_factory=list)
+    guards: GuardsSpec | None = None
+
+
+class TargetSpec(RulesSpec):
     """One API a spec tree can be applied to, as written in ``reconciler.yaml``."""
 
     api: Annotated[str, StringConstraints(min_length=1)]
     url: Annotated[str, StringConstraints(pattern=URL_PATTERN)]
     token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
     parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
-    prune: dict[KindName, PrunePolicy] = Field(default_factory=dict)
+    ca_bundle: Annotated[str, StringConstraints(min_length=1)] | None = None
+    insecure: bool = False
+    allow_plain_http: bool = False
 
 
-class ConfigSpec(_Model):
+class ConfigSpec(RulesSpec):
     """The whole of ``reconciler.yaml``."""
 
     api_version: Literal["reconciler.dev/v1"]
     default_target: str | None = None
-    prune: dict[KindName, PrunePolicy] = Field(default_factory=dict)
     targets: dict[Annotated[str, StringConstraints(pattern=NAME_PATTERN)], TargetSpec] = Field(
         default_factory=dict
     )
@@ -77,6 +103,11 @@ class TargetConfig:
     token_env: str = DEFAULT_TOKEN_ENV
     parallelism: int | None = None
     prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
+    rules: Rules = field(default_factory=Rules)
+    guards: GuardPolicy = field(default_factory=GuardPolicy)
+    ca_bundle: str | None = None
+    insecure: bool = False
+    allow_plain_http: bool = False
 
 
 @dataclass
@@ -87,6 +118,8 @@ class Config:
     default_target: str | None = None
     prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
     source: Path | None = None
+    rules: Rules = field(default_factory=Rules)
+    guards: GuardPolicy = field(default_factory=GuardPolicy)
 
     def prune_for(self, target: str | None) -> dict[Kind, PrunePolicy]:
         """The policy of every kind for ``target`` (``None``: the top-level defaults)."""
@@ -130,6 +163,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
         raise SpecError(problems) from None
 
     problems += _suspend_problems(spec.prune, doc.locate, ("prune",))
+    problems += _protect_problems(spec, doc.locate)
     for name, target in spec.targets.items():
         problems += _suspend_problems(target.prune, doc.locate, ("targets", name, "prune"))
     if spec.default_target is not None and spec.default_target not in spec.targets:
@@ -144,6 +178,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
         raise SpecError(problems)
 
     defaults = {Kind(k): v for k, v in spec.prune.items()}
+    top_rules = _rules(spec, None)
     targets = {
         name: TargetConfig(
             name=name,
@@ -152,10 +187,54 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
             token_env=t.token_env,
             parallelism=t.parallelism,
             prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
+            rules=_rules(spec, t),
+            guards=_guards(t.guards or spec.guards),
+            ca_bundle=t.ca_bundle,
+            insecure=t.insecure,
+            allow_plain_http=t.allow_plain_http,
         )
         for name, t in spec.targets.items()
     }
-    return Config(targets, spec.default_target, defaults, path)
+    return Config(targets, spec.default_target, defaults, path, top_rules, _guards(spec.guards))
+
+
+def _guards(spec: GuardsSpec | None) -> GuardPolicy:
+    spec = spec or GuardsSpec()
+    return GuardPolicy(spec.max_removals, spec.max_removal_percent)
+
+
+def _rules(top: RulesSpec, target: RulesSpec | None) -> Rules:
+    """The top-level rules, with a target's overriding them kind by kind."""
+    layers = [top] if target is None else [top, target]
+    prune: dict[Kind, PrunePolicy] = {}
+    grace: dict[Kind, timedelta] = {}
+    ignore: dict[Kind, frozenset[str]] = {}
+    protect: set[ResourceId] = set()
+    for layer in layers:
+        prune |= {Kind(k): v for k, v in layer.prune.items()}
+        grace |= {Kind(k): parse_duration(v) for k, v in layer.grace.items()}
+        ignore |= {Kind(k): frozenset(v) for k, v in layer.ignore_fields.items()}
+        protect |= {ResourceId.parse(r) for r in layer.protect}
+    return Rules(
+        prune=_complete(prune), grace=grace, ignore_fields=ignore, protect=frozenset(protect)
+    )
+
+
+def _protect_problems(
+    spec: ConfigSpec, locate: Callable[[YamlPath], SourceLocation]
+) -> list[SpecProblem]:
+    """Entries of ``protect`` must name a kind: ``Tenant/acme``."""
+    kinds = ", ".join(k.value for k in Kind)
+    problems = []
+    layers: list[tuple[YamlPath, RulesSpec]] = [((), spec)]
+    layers += [(("targets", name), t) for name, t in spec.targets.items()]
+    for base, layer in layers:
+        for i, ref in enumerate(layer.protect):
+            kind = ref.partition("/")[0]
+            if kind not in {k.value for k in Kind}:
+                message = f"protect entry '{ref}' must start with a kind ({kinds})"
+                problems.append(SpecProblem(locate((*base, "protect", i)), message))
+    return problems
 
 
 def _allowed_fields(path: YamlPath) -> list[str]:
@@ -174,9 +253,9 @@ def _suspend_problems(
     return [
         SpecProblem(
             locate((*base, kind)),
-            f"prune policy 'suspend' is only valid for {allowed}; "
+            f"prune policy '{policy}' is only valid for {allowed}; "
             f"{kind} can be 'ignore' or 'delete'",
         )
         for kind, policy in prune.items()
-        if policy == "suspend" and Kind(kind) not in LIFECYCLE
+        if policy in ("suspend", "suspend-then-delete") and Kind(kind) not in LIFECYCLE
     ]

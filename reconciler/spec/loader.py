@@ -32,7 +32,7 @@ from reconciler.spec.references import (
     dangling_problems,
     duplicate_problems,
 )
-from reconciler.spec.resources import to_resources
+from reconciler.spec.resources import ignore_field_problems, to_resources
 from reconciler.spec.yamlload import Document, YamlPath, read_file
 
 CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
@@ -79,6 +79,9 @@ def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
     tenants = {d.key for d in declared if d.kind == "Tenant"}
     problems += dangling_problems(specs, plans, tenants, complete)
     problems += cycle_problems((s, d) for s, d in specs if isinstance(s, TenantSpec))
+    for spec, doc in specs:
+        where = doc.locate(("ignoreFields",))
+        problems += [SpecProblem(where, m) for m in ignore_field_problems(spec, doc)]
     if problems:
         raise SpecError(problems)
     return State(r for spec, doc in specs for r in to_resources(spec, doc))

@@ -108,11 +108,17 @@ class _Spec(BaseModel):
 
     KEY_FIELD: ClassVar[str] = "name"
     api_version: Literal["reconciler.dev/v1"]
+    protect: Annotated[bool | None, *_Set] = None
+    ignore_fields: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1)]] | None, *_Set
+    ] = None
 
     @classmethod
     def field_aliases(cls) -> list[str]:
-        """The field names as written in YAML."""
-        return [info.alias or name for name, info in cls.model_fields.items()]
+        """The field names as written in YAML, the kind's own before the shared extras."""
+        names = [info.alias or name for name, info in cls.model_fields.items()]
+        extras = ["protect", "ignoreFields"]
+        return [n for n in names if n not in extras] + extras
 
 
 class DeviceTierSpec(_Spec):

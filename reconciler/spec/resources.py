@@ -8,7 +8,10 @@ resource. Only fields the spec set are included: the engine compares nothing els
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from pydantic.alias_generators import to_camel
 
 from reconciler.model import Kind, Resource, ResourceId, assignment_key, flag_key, role_key
 from reconciler.spec.models import (
@@ -39,7 +42,35 @@ _FIELDS: dict[type, tuple[str, ...]] = {
 
 
 def to_resources(spec: AnySpec, doc: Document) -> list[Resource]:
-    """The resources one document declares, with where each was written."""
+    """The resources one document declares, with where each was written.
+
+    ``protect`` and ``ignoreFields`` belong to the document's main resource.
+    """
+    resources = _declared(spec, doc)
+    main = resources[0]
+    main.protect = bool(spec.protect)
+    main.ignore_fields = frozenset(_snake_path(p) for p in spec.ignore_fields or [])
+    return resources
+
+
+def _snake_path(path: str) -> str:
+    """``displayName`` → ``display_name``; a configuration key after the dot stays as written."""
+    name, dot, key = path.partition(".")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() + dot + key
+
+
+def ignore_field_problems(spec: AnySpec, doc: Document) -> list[str]:
+    """``ignoreFields`` entries that name no field of the document's kind."""
+    allowed = _FIELDS[type(spec)]
+    return [
+        f"'ignoreFields' entry '{path}' names no field of a {spec.kind} "
+        f"(fields: {', '.join(to_camel(f) for f in allowed)})"
+        for path in spec.ignore_fields or []
+        if _snake_path(path).partition(".")[0] not in allowed
+    ]
+
+
+def _declared(spec: AnySpec, doc: Document) -> list[Resource]:
     model = type(spec)
     values = {n: getattr(spec, n) for n in _FIELDS[model] if n in spec.model_fields_set}
     sources = {n: doc.locate((model.model_fields[n].alias or n,)) for n in values}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.engine.policy import Rules
 from reconciler.errors import ConfigError, SpecError
 from reconciler.model import Kind
 from reconciler.spec import Config, PrunePolicy, TargetConfig, load_config
@@ -20,13 +21,19 @@ def test_valid_config(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.source == Path("reconciler.yaml")
     assert config.default_target == "staging"
     assert config.prune == {Kind.TENANT: "suspend", Kind.FEATURE_FLAG: "delete"}
+    staging_prune: dict[Kind, PrunePolicy] = {
+        **IGNORE_ALL,
+        Kind.FEATURE_FLAG: "delete",
+        Kind.OPERATOR: "suspend",
+    }
     assert config.targets["staging"] == TargetConfig(
         name="staging",
         api="reference",
         url="https://staging.example.com",
         token_env="STAGING_TOKEN",
         parallelism=4,
-        prune={**IGNORE_ALL, Kind.FEATURE_FLAG: "delete", Kind.OPERATOR: "suspend"},
+        prune=staging_prune,
+        rules=Rules(prune=staging_prune),
     )
     production = config.targets["production"]
     assert production.token_env == "RECONCILER_TOKEN"
@@ -78,7 +85,7 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "config_bad_values": [
         ("reconciler.yaml:3:3", ["key 'Tenants' in 'prune'", "did you mean 'Tenant'?"]),
-        ("reconciler.yaml:4:13", ["'prune.Operator' must be 'ignore', 'suspend' or 'delete'"]),
+        ("reconciler.yaml:4:13", ["'prune.Operator' must be 'ignore', 'suspend', 'delete' or 'suspend-then-delete'"]),
         ("reconciler.yaml:8:10", ["'targets.staging.url' must be an http:// or https:// URL"]),
         ("reconciler.yaml:9:18", ["'targets.staging.parallelism' must be >= 1, not the number 0"]),
         ("reconciler.yaml:10:15", ["'targets.staging.tokenEnv' must be an environment variable"]),

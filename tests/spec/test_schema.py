@@ -38,6 +38,8 @@ def test_schema_uses_yaml_names_and_forbids_extras() -> None:
         "owner",
         "planOverride",
         "roles",
+        "protect",
+        "ignoreFields",
     }
     role = defs["RoleSpec"]
     assert role["additionalProperties"] is False

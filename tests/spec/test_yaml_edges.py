@@ -36,7 +36,7 @@ def test_unreadable_file_is_a_problem_and_others_still_load(cwd: Path) -> None:
         (
             "specs/plan.yaml:4:1",
             "unknown field 'role' (allowed: apiVersion, kind, name, "
-            "displayName, description, tierDefaults)",
+            "displayName, description, tierDefaults, protect, ignoreFields)",
         ),
     ]
 
