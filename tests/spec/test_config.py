@@ -85,7 +85,10 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "config_bad_values": [
         ("reconciler.yaml:3:3", ["key 'Tenants' in 'prune'", "did you mean 'Tenant'?"]),
-        ("reconciler.yaml:4:13", ["'prune.Operator' must be 'ignore', 'suspend', 'delete' or 'suspend-then-delete'"]),
+        (
+            "reconciler.yaml:4:13",
+            ["'prune.Operator' must be 'ignore', 'suspend', 'delete' or 'suspend-then-delete'"],
+        ),
         ("reconciler.yaml:8:10", ["'targets.staging.url' must be an http:// or https:// URL"]),
         ("reconciler.yaml:9:18", ["'targets.staging.parallelism' must be >= 1, not the number 0"]),
         ("reconciler.yaml:10:15", ["'targets.staging.tokenEnv' must be an environment variable"]),
