@@ -28,6 +28,7 @@ from reconciler.engine.guards import lockout_problems, mass_change_problems
 from reconciler.engine.plan import Plan, check_supported, make_plan
 from reconciler.engine.policy import Rules
 from reconciler.errors import ConfigError, PlanError, UnsupportedError
+from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.model import Change, State
 from reconciler.origin import describe_origin
 from reconciler.providers import Provider, provider_class
@@ -167,6 +168,12 @@ async def read_plan(session: Session, desired: State) -> PlanRun:
     return await _planned(session, desired, live, make_plan(desired, live, rules=_rules(session)))
 
 
+def journal_path(env: dict[str, str] | None = None) -> Path:
+    """Where writes are journaled: ``$RECONCILER_JOURNAL`` or ``.reconciler/journal.jsonl``."""
+    environ = os.environ if env is None else env
+    return Path(environ.get("RECONCILER_JOURNAL") or DEFAULT_JOURNAL)
+
+
 def _rules(session: Session) -> Rules:
     target = session.target
     return replace(target.rules, prune=target.prune or target.rules.prune)
@@ -216,13 +223,23 @@ async def apply_planned(
         ids={r.id: sid for r in run.live if (sid := r.server_id) is not None},
         origin=describe_origin(),
     )
-    result = await execute(
-        run.plan,
-        session.provider,
-        ctx,
-        parallelism=session.target.parallelism,
-        on_event=on_event,
+    journal = Journal(
+        path=journal_path(),
+        target=session.target.name,
+        dialect=session.target.dialect,
+        origin=ctx.origin,
     )
+    session.client.on_write = journal.record
+    try:
+        result = await execute(
+            run.plan,
+            session.provider,
+            ctx,
+            parallelism=session.target.parallelism,
+            on_event=on_event,
+        )
+    finally:
+        session.client.on_write = None
     after = await read_plan(session, run.desired)
     return ApplyRun(planned=run, result=result, remaining=after.plan)
 

@@ -61,3 +61,9 @@ def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
 def sandbox(sandbox_factory: SandboxFactory, tmp_path: Path) -> EmbeddedSandbox:
     """A running reference sandbox on ``tmp_path / "sandbox.sqlite"``."""
     return sandbox_factory("reference", db_path=tmp_path / "sandbox.sqlite")
+
+
+@pytest.fixture(autouse=True)
+def _journal_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Applies journal their writes; keep every test's journal out of the repository."""
+    monkeypatch.setenv("RECONCILER_JOURNAL", str(tmp_path / "journal.jsonl"))

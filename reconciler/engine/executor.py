@@ -22,6 +22,7 @@ from reconciler.engine.diff import compare
 from reconciler.engine.graph import predecessors, sorter
 from reconciler.engine.plan import Plan
 from reconciler.errors import ApiError, ConflictError, ReconcilerError, TransportError
+from reconciler.journal import current_change
 from reconciler.model import Action, Change, Resource, ResourceId
 from reconciler.providers.base import ApplyContext, Provider
 
@@ -149,6 +150,7 @@ async def apply_one(provider: Provider, change: Change, ctx: ApplyContext) -> Re
     unknown is not repeated blindly: the kind is re-read by natural key first;
     if the object landed it is adopted, if not the create is tried once more.
     """
+    current_change.set(change)  # this task's own context: the journal names the change
     try:
         return await provider.apply(change, ctx)
     except ConflictError:

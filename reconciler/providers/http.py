@@ -86,6 +86,8 @@ class ApiClient:
         self.max_backoff = max_backoff
         self.retry_budget = retry_budget
         self.request_count = 0
+        self.on_write: Callable[[str, str, int | None, str | None], None] | None = None
+        """Called after every write attempt: (method, path, status or None, error)."""
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
@@ -105,6 +107,10 @@ class ApiClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def _journal(self, method: str, path: str, status: int | None, error: str | None) -> None:
+        if self.on_write is not None and method not in READS:
+            self.on_write(method, path, status, error)
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
@@ -159,6 +165,7 @@ class ApiClient:
                     params=dict(params) if params else None,
                 )
             except httpx.TimeoutException as exc:
+                self._journal(method, path, None, f"timed out ({type(exc).__name__})")
                 delay = again(None) if safe else None
                 if delay is not None:
                     await asyncio.sleep(delay)
@@ -168,6 +175,7 @@ class ApiClient:
                     method, path, f"timed out ({type(exc).__name__})", resource
                 ) from exc
             except httpx.TransportError as exc:
+                self._journal(method, path, None, str(exc) or type(exc).__name__)
                 delay = again(None) if safe else None
                 if delay is not None:
                     await asyncio.sleep(delay)
@@ -177,6 +185,7 @@ class ApiClient:
                     method, path, str(exc) or type(exc).__name__, resource
                 ) from exc
             status = response.status_code
+            self._journal(method, path, status, None if status < 400 else server_message(response))
             # 429 means "not done, come back later": safe to repeat for any method.
             # A read changes nothing, so any 5xx on one is worth another try.
             reading = method in READS and status >= 500

@@ -64,8 +64,7 @@ def test_mass_change_limits_by_count_and_by_share() -> None:
     plan = make_plan(State(), many, rules=Rules(prune={T: "suspend"}, now=NOW))
     problems = mass_change_problems(plan, many, GuardPolicy(max_removals=50))
     assert (
-        problems[0]
-        == "40 of 40 live Tenant objects (100%) would be suspended or deleted, "
+        problems[0] == "40 of 40 live Tenant objects (100%) would be suspended or deleted, "
         "over the limit of 20%"
     )
     assert mass_change_problems(plan, many, GuardPolicy(50, 100)) == []

@@ -84,3 +84,26 @@ def test_repeated_applies_converge_through_20_percent_faults(
             items: list[dict[str, Any]] = client.get(path, params={"limit": 500}).json()["items"]
             names = Counter(i.get("name") or i.get("email") for i in items)
             assert all(n == 1 for n in names.values()), f"duplicates in {path}: {names}"
+
+
+def test_every_write_is_journaled_with_its_change_and_source(
+    sandbox_factory: SandboxFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = tmp_path / "journal.jsonl"
+    monkeypatch.setenv("RECONCILER_JOURNAL", str(journal))
+    monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef")
+    box = sandbox_factory(faults=FaultConfig(rate=0.3, seed=5))
+    specs = copy_specs(tmp_path)
+    run_cli(["apply", str(specs), *target_args(box), "--auto-approve"], SANDBOX_TOKEN)
+    from reconciler.journal import read
+
+    records = read(journal)
+    writes = [r for r in request_log(box.db_path) if r[0] != "GET"]
+    assert len(records) == len(writes)  # one record per write the server saw
+    acme = [r for r in records if r["change"] == "Tenant/acme"]
+    assert acme and acme[0]["method"] == "POST" and acme[0]["action"] == "create"
+    assert acme[0]["source"].endswith("acme.yaml:2:1")
+    assert acme[0]["commit"] == "0123456789abcdef"
+    outcomes = {r["outcome"] for r in records}
+    assert "ok" in outcomes and outcomes & {"unknown", "refused"}
+    assert SANDBOX_TOKEN not in journal.read_text()
