@@ -81,10 +81,57 @@ def target_options(func: F) -> F:
     return func
 
 
+class ClickHandler(logging.Handler):
+    """Log records to stderr as it is at the moment of the record (what tests capture)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            click.echo(self.format(record), err=True)
+        except Exception:  # noqa: BLE001 - logging must never break a run
+            self.handleError(record)
+
+
+def tls_options(func: F) -> F:
+    """``--ca-bundle`` / ``--insecure`` / ``--allow-http``: how to trust the target."""
+    options = [
+        click.option(
+            "--ca-bundle",
+            type=click.Path(exists=True, dir_okay=False),
+            help="PEM file of the CA that signed the target's certificate (private CAs).",
+        ),
+        click.option(
+            "--insecure",
+            is_flag=True,
+            help="Do not verify the target's TLS certificate (warns on every run).",
+        ),
+        click.option(
+            "--allow-http",
+            is_flag=True,
+            help="Allow plain http:// to a host that is not this machine.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def _options(
-    target: str | None, api: str | None, url: str | None, parallelism: int | None
+    target: str | None,
+    api: str | None,
+    url: str | None,
+    parallelism: int | None,
+    tls: dict[str, Any] | None = None,
 ) -> core.TargetOptions:
-    return core.TargetOptions(target=target, api=api, url=url, parallelism=parallelism)
+    tls = tls or {}
+    return core.TargetOptions(
+        target=target,
+        api=api,
+        url=url,
+        parallelism=parallelism,
+        ca_bundle=tls.get("ca_bundle"),
+        insecure=bool(tls.get("insecure")),
+        allow_http=bool(tls.get("allow_http")),
+    )
 
 
 @click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,9 +145,16 @@ def main(verbose: int) -> None:
         reconciler plan specs && reconciler apply specs
     """
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, ClickHandler)]:
+        root.removeHandler(handler)
+    handler = ClickHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
     # httpx logs full URLs at INFO; they hold no token, but keep them for -vv only.
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
 
 
 @main.command()
@@ -243,6 +297,7 @@ def _report(
 
 
 @main.command()
+@tls_options
 @spec_argument
 @target_options
 @report_options
@@ -275,6 +330,7 @@ def plan(
     detailed_exitcode: bool,
     out: Path | None,
     show_calls: bool,
+    **tls: Any,
 ) -> None:
     """Show what apply would change, without changing anything.
 
@@ -287,7 +343,7 @@ def plan(
         reconciler plan specs --out plan.json --format markdown --base origin/main
     """
     review = core.review(
-        path, _options(target, api, url, parallelism), base=base, show_calls=show_calls
+        path, _options(target, api, url, parallelism, tls), base=base, show_calls=show_calls
     )
     _report(
         review,
@@ -307,6 +363,7 @@ def plan(
 
 
 @main.command()
+@tls_options
 @spec_argument
 @target_options
 @report_options
@@ -323,6 +380,7 @@ def drift(
     max_length: int,
     json_report_path: Path | None,
     no_color: bool,
+    **tls: Any,
 ) -> None:
     """Compare the live platform with the specs; exit 2 when they differ.
 
@@ -333,7 +391,7 @@ def drift(
 
         reconciler drift specs --format markdown --output drift.md
     """
-    review = core.review(path, _options(target, api, url, parallelism), base=base)
+    review = core.review(path, _options(target, api, url, parallelism, tls), base=base)
     _report(
         review,
         title="reconciler drift report",
@@ -349,6 +407,7 @@ def drift(
 
 
 @main.command()
+@tls_options
 @spec_argument
 @target_options
 @click.option(
@@ -365,6 +424,7 @@ def graph(
     url: str | None,
     parallelism: int | None,
     fmt: str,
+    **tls: Any,
 ) -> None:
     """Draw the pending changes in dependency order (mermaid or Graphviz dot).
 
@@ -376,7 +436,7 @@ def graph(
     """
     from reconciler.report import graph as graphs
 
-    run = core.plan(path, _options(target, api, url, parallelism))
+    run = core.plan(path, _options(target, api, url, parallelism, tls))
     click.echo(graphs.mermaid(run.plan) if fmt == "mermaid" else graphs.dot(run.plan))
 
 
@@ -386,6 +446,7 @@ def _target_dict(run: core.PlanRun) -> dict[str, Any]:
 
 
 @main.command()
+@tls_options
 @spec_argument
 @target_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
@@ -404,6 +465,7 @@ def apply(
     auto_approve: bool,
     allow_mass_changes: bool,
     no_color: bool,
+    **tls: Any,
 ) -> None:
     """Apply the specs (or a saved plan) to the target: show, confirm, apply, verify.
 
@@ -444,11 +506,12 @@ def apply(
                 approve=approve,
                 on_event=progress,
                 allow_mass_changes=allow_mass_changes,
+                tls=_options(None, None, None, None, tls),
             )
         else:
             run = core.apply(
                 path,
-                _options(target, api, url, parallelism),
+                _options(target, api, url, parallelism, tls),
                 approve=approve,
                 on_event=progress,
                 allow_mass_changes=allow_mass_changes,
@@ -545,6 +608,12 @@ def sandbox() -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault sequence.")
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Delay every request.")
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve https with this certificate (PEM; with --tls-key).",
+)
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Its private key.")
 def sandbox_serve(
     dialect: str,
     host: str,
@@ -555,6 +624,8 @@ def sandbox_serve(
     fault_rate: float,
     seed: int,
     latency_ms: int,
+    tls_cert: str | None,
+    tls_key: str | None,
 ) -> None:
     """Serve one API dialect over HTTP, backed by SQLite, until interrupted.
 
@@ -578,6 +649,8 @@ def sandbox_serve(
         raise click.UsageError(
             "give --token or set RECONCILER_TOKEN: the sandbox requires a bearer token"
         )
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     seed_data = _read_seed(data) if data else None
     faults = FaultConfig(rate=fault_rate, seed=seed, latency_ms=latency_ms)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -594,6 +667,7 @@ def sandbox_serve(
             token=token,
             seed=seed_data,
             faults=faults,
+            tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

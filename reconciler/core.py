@@ -14,12 +14,16 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import httpx
 
 from reconciler import planfile
 from reconciler.basespecs import load_base
@@ -39,6 +43,8 @@ from reconciler.spec import load_specs
 from reconciler.spec.config import Config, load_config
 from reconciler.targets import Target, resolve_target
 
+log = logging.getLogger("reconciler")
+
 
 @dataclass
 class TargetOptions:
@@ -48,6 +54,9 @@ class TargetOptions:
     api: str | None = None
     url: str | None = None
     parallelism: int | None = None
+    ca_bundle: str | None = None
+    insecure: bool = False
+    allow_http: bool = False
 
 
 @dataclass
@@ -129,13 +138,39 @@ def check_support(desired: State, target: Target) -> None:
 
 
 def _resolve(config: Config, options: TargetOptions) -> Target:
-    return resolve_target(
+    target = resolve_target(
         config,
         target=options.target,
         api=options.api,
         url=options.url,
         parallelism=options.parallelism,
     )
+    target.ca_bundle = options.ca_bundle or target.ca_bundle
+    target.insecure = options.insecure or target.insecure
+    target.allow_plain_http = options.allow_http or target.allow_plain_http
+    check_transport(target)
+    return target
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def check_transport(target: Target) -> None:
+    """Refuse plain HTTP off this machine unless allowed; TLS settings must be coherent."""
+    if target.url is None:
+        return
+    parsed = httpx.URL(target.url)
+    host = parsed.host.strip("[]")
+    local = host in LOOPBACK or host.startswith("127.")
+    if parsed.scheme == "http" and not local and not target.allow_plain_http:
+        raise ConfigError(
+            f"refusing plain http:// to {host}: the token would cross the network "
+            "unencrypted; use https://, or --allow-http if you really mean it"
+        )
+    if target.insecure and target.ca_bundle:
+        raise ConfigError("give either --ca-bundle or --insecure, not both")
+    if target.ca_bundle and not Path(target.ca_bundle).is_file():
+        raise ConfigError(f"--ca-bundle {target.ca_bundle}: no such file")
 
 
 @asynccontextmanager
@@ -155,7 +190,17 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
         else:
             assert target.url is not None and target.token is not None
             url, token = target.url, target.token
-        client = ApiClient(url, token, max_connections=max(target.parallelism, 16))
+        verify: bool | ssl.SSLContext = True
+        if target.insecure:
+            log.warning(
+                "TLS certificate verification is OFF for %s (--insecure): anyone on the "
+                "path can read the token and change what is applied",
+                target.name,
+            )
+            verify = False
+        elif target.ca_bundle:
+            verify = ssl.create_default_context(cafile=target.ca_bundle)
+        client = ApiClient(url, token, max_connections=max(target.parallelism, 16), verify=verify)
         await stack.enter_async_context(client)
         provider = provider_class(target.dialect)(client)
         yield Session(target=target, provider=provider, client=client, url=url)
@@ -391,11 +436,20 @@ def apply_saved(
     workdir: Path | None = None,
     env: dict[str, str] | None = None,
     allow_mass_changes: bool = False,
+    tls: TargetOptions | None = None,
 ) -> ApplyRun:
-    """Apply exactly a saved plan; refuse (StalePlanError) if the live state moved."""
+    """Apply exactly a saved plan; refuse (StalePlanError) if the live state moved.
+
+    ``tls`` carries the transport options of this run (the plan file holds none).
+    """
     path = Path(plan_path)
     saved = planfile.load(path)
     target = saved.target
+    if tls is not None:
+        target.ca_bundle = tls.ca_bundle
+        target.insecure = tls.insecure
+        target.allow_plain_http = tls.allow_http
+    check_transport(target)
     if not target.embedded:
         environ = os.environ if env is None else env
         target.token = environ.get(target.token_env)

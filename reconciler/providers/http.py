@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -69,7 +70,7 @@ class ApiClient:
         token: str | None,
         *,
         timeout: float = 30.0,
-        verify: bool | str = True,
+        verify: bool | ssl.SSLContext = True,
         transport: httpx.AsyncBaseTransport | None = None,
         max_attempts: int = 4,
         backoff_base: float = 0.2,

@@ -34,10 +34,19 @@ def serve(
     log_level: str = "info",
     seed: Mapping[str, Any] | None = None,
     faults: FaultConfig | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> None:
     """Serve ``dialect`` until interrupted (Ctrl-C); blocks the calling thread."""
     app = create_app(dialect, db_path=db_path, token=token, seed=seed, faults=faults)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
+    )
 
 
 class _ThreadServer(uvicorn.Server):
@@ -76,9 +85,12 @@ class EmbeddedSandbox:
         startup_timeout: float = STARTUP_TIMEOUT,
         seed: Mapping[str, Any] | None = None,
         faults: FaultConfig | None = None,
+        tls: tuple[str, str] | None = None,
     ) -> None:
         self.seed = seed
         self.faults = faults
+        self.tls = tls
+        """(certificate file, key file): serve https instead of http."""
         self.dialect = dialect
         self.db_path = Path(db_path)
         self._fixed_token = token
@@ -96,7 +108,8 @@ class EmbeddedSandbox:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def __repr__(self) -> str:  # never shows the token
         state = f"port {self._port}" if self._port else "stopped"
@@ -122,6 +135,8 @@ class EmbeddedSandbox:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=5,
+            ssl_certfile=self.tls[0] if self.tls else None,
+            ssl_keyfile=self.tls[1] if self.tls else None,
         )
         server = _ThreadServer(config)
         thread = threading.Thread(target=server.run, name=f"sandbox-{self.dialect}", daemon=True)
@@ -153,7 +168,8 @@ class EmbeddedSandbox:
         last: Exception | str = "no answer"
         while time.monotonic() < deadline:
             try:
-                response = httpx.get(f"{self.url}/healthz", timeout=1.0)
+                # our own server on loopback: the probe need not check the certificate
+                response = httpx.get(f"{self.url}/healthz", timeout=1.0, verify=False)
                 if response.status_code == 200:
                     return
                 last = f"HTTP {response.status_code}"
