@@ -100,7 +100,21 @@ def discover(root: Path, problems: list[SpecProblem]) -> list[Path]:
         problems.append(SpecProblem(None, f"cannot read directory '{where}': {exc.strerror}"))
 
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+    seen: dict[str, Path] = {}
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
+        # Symlinked directories are followed (shared specs), but never in a circle.
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            problems.append(
+                SpecProblem(
+                    None,
+                    f"symlink loop: '{dirpath}' leads back to '{seen[real]}'; "
+                    "its specs are read once, from there",
+                )
+            )
+            dirnames[:] = []
+            continue
+        seen[real] = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         found += (
             Path(dirpath, name)
