@@ -87,7 +87,7 @@ class ClickHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             click.echo(self.format(record), err=True)
-        except Exception:  # noqa: BLE001 - logging must never break a run
+        except Exception:
             self.handleError(record)
 
 
