@@ -607,6 +607,16 @@ def sandbox() -> None:
     "or a dropped connection.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault sequence.")
+@click.option(
+    "--corrupt",
+    type=click.Choice(["html", "truncated", "wrong-types", "repeat-page", "skip-page"]),
+    help="Answer every read badly, to see the reconciler refuse to plan from it.",
+)
+@click.option(
+    "--max-page",
+    type=click.IntRange(min=1),
+    help="Serve at most this many items per page, whatever the client asks for.",
+)
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Delay every request.")
 @click.option(
     "--tls-cert",
@@ -626,6 +636,8 @@ def sandbox_serve(
     latency_ms: int,
     tls_cert: str | None,
     tls_key: str | None,
+    corrupt: str | None,
+    max_page: int | None,
 ) -> None:
     """Serve one API dialect over HTTP, backed by SQLite, until interrupted.
 
@@ -652,7 +664,9 @@ def sandbox_serve(
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
     seed_data = _read_seed(data) if data else None
-    faults = FaultConfig(rate=fault_rate, seed=seed, latency_ms=latency_ms)
+    faults = FaultConfig(
+        rate=fault_rate, seed=seed, latency_ms=latency_ms, corrupt=corrupt, max_page=max_page
+    )
     db.parent.mkdir(parents=True, exist_ok=True)
     click.echo(
         f"Serving the {dialect} API on http://{host}:{port} (state in {db}); Ctrl-C stops.",

@@ -31,9 +31,9 @@ from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
 from reconciler.engine.guards import lockout_problems, mass_change_problems
 from reconciler.engine.plan import Plan, check_supported, make_plan
 from reconciler.engine.policy import Rules
-from reconciler.errors import ConfigError, PlanError, UnsupportedError
+from reconciler.errors import ApiError, ConfigError, PlanError, UnsupportedError
 from reconciler.journal import DEFAULT_JOURNAL, Journal
-from reconciler.model import Change, State
+from reconciler.model import Change, Resource, State
 from reconciler.origin import describe_origin
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.base import ApplyContext
@@ -208,9 +208,44 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
 
 async def read_plan(session: Session, desired: State) -> PlanRun:
     """Read live state, diff it against ``desired``, and find what guards would refuse."""
-    provider = session.provider
-    live = await provider.read(list(provider.supports))
+    live = await read_live(session)
     return await _planned(session, desired, live, make_plan(desired, live, rules=_rules(session)))
+
+
+class MalformedResponse(ApiError):
+    """The API answered in a shape its provider cannot read: nothing is planned from it."""
+
+
+async def read_live(session: Session) -> State:
+    """The live state, or a clear error naming the call when an answer has the wrong shape."""
+    provider = session.provider
+    try:
+        live = await provider.read(list(provider.supports))
+        for resource in live:
+            _check_shape(resource)
+        return live
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        method, _, path = session.client.last_call.partition(" ")
+        raise MalformedResponse(
+            method or "GET",
+            path or "?",
+            200,
+            f"the {session.target.dialect} API answered in a shape it does not document "
+            f"({type(exc).__name__}: {exc}); nothing was planned",
+        ) from None
+
+
+REFERENCE_FIELDS = ("plan", "parent", "tenant", "role", "flag", "name", "email")
+
+
+def _check_shape(resource: Resource) -> None:
+    """Natural keys and references read from an API must be text: the diff relies on it."""
+    if not isinstance(resource.id.key, str) or not resource.id.key:
+        raise TypeError(f"a {resource.id.kind.value} has the key {resource.id.key!r}, not a name")
+    for name in REFERENCE_FIELDS:
+        value = resource.fields.get(name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{resource.id}: '{name}' is {value!r}, not text")
 
 
 def journal_path(env: dict[str, str] | None = None) -> Path:
@@ -460,7 +495,7 @@ def apply_saved(
 
     async def run() -> ApplyRun:
         async with open_session(target, workdir) as session:
-            live = await session.provider.read(list(session.provider.supports))
+            live = await read_live(session)
             moved = planfile.moved(saved.fingerprints, live)
             if moved:
                 raise StalePlanError(path, moved)

@@ -87,6 +87,7 @@ class ApiClient:
         self.max_backoff = max_backoff
         self.retry_budget = retry_budget
         self.request_count = 0
+        self.last_call = ""
         self.on_write: Callable[[str, str, int | None, str | None], None] | None = None
         """Called after every write attempt: (method, path, status or None, error)."""
         self._client = httpx.AsyncClient(
@@ -159,6 +160,7 @@ class ApiClient:
             response: httpx.Response | None = None
             try:
                 self.request_count += 1
+                self.last_call = f"{method} {path}"
                 response = await self._client.request(
                     method,
                     path,
@@ -252,17 +254,20 @@ class ApiClient:
         reported total is reached, never merely on a short page.
         """
         offset = 0
+        seen = _SeenItems(path)
         while True:
             query = dict(params or {})
             query[offset_param] = offset
             query[limit_param] = limit
             body = await self.call("GET", path, params=query, resource=resource)
-            page = items(body)
+            page = _page(items, body, path)
+            seen.add(page)
             for item in page:
                 yield item
             offset += len(page)
             reported = total(body)
             if not page or (reported is not None and offset >= reported):
+                seen.check_total(reported)
                 return
 
     async def paginate_pages(
@@ -278,17 +283,70 @@ class ApiClient:
     ) -> AsyncIterator[Any]:
         """Follow ``page``/``limit`` pages to the end (empty page or total reached)."""
         page_no = first_page
-        seen = 0
+        seen = _SeenItems(path)
         while True:
             query = dict(params or {})
             query["page"] = page_no
             query["limit"] = limit
             body = await self.call("GET", path, params=query, resource=resource)
-            page = items(body)
+            page = _page(items, body, path)
+            seen.add(page)
             for item in page:
                 yield item
-            seen += len(page)
             reported = total(body)
-            if not page or (reported is not None and seen >= reported):
+            if not page or (reported is not None and seen.count >= reported):
+                seen.check_total(reported)
                 return
             page_no += 1
+
+
+class InconsistentRead(ApiError):
+    """A listing that contradicts itself: nothing may be planned (or written) from it."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__("GET", path, 200, message)
+
+
+def _page(items: Callable[[JSON], list[Any]], body: JSON, path: str) -> list[Any]:
+    """The items of one page, or a clear error when the answer has another shape."""
+    try:
+        page = items(body)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise InconsistentRead(
+            path, f"unexpected answer shape ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(page, list):
+        raise InconsistentRead(path, f"expected a list of items, got {type(page).__name__}")
+    return page
+
+
+class _SeenItems:
+    """Catches pages that repeat or skip: by item id, and against the reported total."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.ids: set[str] = set()
+        self.count = 0
+
+    def add(self, page: list[Any]) -> None:
+        for item in page:
+            self.count += 1
+            ident = item.get("id") if isinstance(item, dict) else None
+            if ident is None:
+                continue
+            key = str(ident)
+            if key in self.ids:
+                raise InconsistentRead(
+                    self.path,
+                    f"the listing returned item {key} twice (pages repeat or moved while "
+                    "read); nothing was planned from it",
+                )
+            self.ids.add(key)
+
+    def check_total(self, reported: int | None) -> None:
+        if reported is not None and self.count < reported:
+            raise InconsistentRead(
+                self.path,
+                f"the server reported {reported} items but its pages held {self.count} "
+                "(pages skip items); nothing was planned from it",
+            )

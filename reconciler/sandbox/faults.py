@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FAULTS: tuple[str, ...] = ("503-before", "500-after", "429", "drop")
+CORRUPTIONS: tuple[str, ...] = ("html", "truncated", "wrong-types", "repeat-page", "skip-page")
+"""Bad answers to reads: an HTML error page with status 200, JSON cut short, names
+that are numbers, pagination that ignores the offset (or skips an item)."""
 UNFAULTED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})
 
 
@@ -33,16 +36,27 @@ class FaultConfig:
     rate: float = 0.0
     seed: int = 0
     latency_ms: int = 0
+    corrupt: str | None = None
+    """Make every successful read answer badly: one of :data:`CORRUPTIONS`."""
+    max_page: int | None = None
+    """Serve at most this many items per page, whatever ``limit`` the client asks for."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"the fault rate must be between 0 and 1, not {self.rate}")
         if self.latency_ms < 0:
             raise ValueError("the latency must not be negative")
+        if self.corrupt is not None and self.corrupt not in CORRUPTIONS:
+            raise ValueError(f"unknown corruption '{self.corrupt}' ({', '.join(CORRUPTIONS)})")
 
     @property
     def active(self) -> bool:
-        return self.rate > 0 or self.latency_ms > 0
+        return (
+            self.rate > 0
+            or self.latency_ms > 0
+            or self.corrupt is not None
+            or self.max_page is not None
+        )
 
 
 async def _respond(
@@ -84,9 +98,14 @@ class FaultMiddleware:
             return
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)
+        if self.config.max_page is not None and scope["method"] == "GET":
+            scope = _capped(scope, self.config.max_page)
         fault = self._draw() if self.config.rate else None
         if fault is None:
-            await self.app(scope, receive, send)
+            if self.config.corrupt and scope["method"] == "GET":
+                await _corrupted(self.app, self.config.corrupt, scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         self.injected.append(fault)
         if fault == "503-before":
@@ -135,3 +154,86 @@ async def _drop(send: Send) -> None:
     )
     await send({"type": "http.response.body", "body": b'{"trunc', "more_body": True})
     raise DroppedConnection("injected: connection dropped")
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    raw = scope.get("query_string", b"").decode()
+    return dict(p.split("=", 1) for p in raw.split("&") if "=" in p)
+
+
+def _with_query(scope: Scope, query: dict[str, str]) -> Scope:
+    text = "&".join(f"{k}={v}" for k, v in query.items())
+    return {**scope, "query_string": text.encode()}
+
+
+def _capped(scope: Scope, max_page: int) -> Scope:
+    """A smaller page than asked for, as real servers with a lower cap answer."""
+    query = _query(scope)
+    for name in ("limit", "per_page", "page_size"):
+        if name in query and query[name].isdigit() and int(query[name]) > max_page:
+            query[name] = str(max_page)
+    return _with_query(scope, query)
+
+
+def _paging(scope: Scope, corrupt: str) -> Scope:
+    """The request as a buggy server would see it: offset ignored, or one item skipped."""
+    pairs = [
+        p.split("=", 1) for p in scope.get("query_string", b"").decode().split("&") if "=" in p
+    ]
+    query = dict(pairs)
+    if corrupt == "repeat-page":
+        if "offset" in query:
+            query["offset"] = "0"
+        if "page" in query:
+            query["page"] = "1"
+    elif corrupt == "skip-page" and query.get("offset", "0") not in ("", "0"):
+        query["offset"] = str(int(query["offset"]) + 1)
+    return _with_query(scope, query)
+
+
+def _numbers_for_names(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: 12345 if k == "name" else _numbers_for_names(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers_for_names(v) for v in value]
+    return value
+
+
+async def _corrupted(
+    app: ASGIApp, corrupt: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Run the read, then spoil its answer the way ``corrupt`` says."""
+    if corrupt in ("repeat-page", "skip-page"):
+        await app(_paging(scope, corrupt), receive, send)
+        return
+    status = 200
+    chunks: list[bytes] = []
+
+    async def keep(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    body = b"".join(chunks)
+    content_type = b"application/json"
+    if status < 300:
+        if corrupt == "html":
+            body, content_type = b"<html><body><h1>502 Bad Gateway</h1></body></html>", b"text/html"
+        elif corrupt == "truncated":
+            body = body[: max(1, len(body) // 2)]
+        elif corrupt == "wrong-types":
+            body = json.dumps(_numbers_for_names(json.loads(body or b"null"))).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
