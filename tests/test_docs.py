@@ -48,3 +48,24 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
         result = runner.invoke(main, [*name.split(), "--help"])
         assert result.exit_code == 0, result.output
         assert f"reconciler {name}" in README, f"README does not document 'reconciler {name}'"
+
+
+def test_every_test_named_in_the_reliability_doc_exists() -> None:
+    """docs/reliability.md cites tests as proof; a renamed or deleted test must fail here."""
+    import re
+
+    text = (ROOT / "docs" / "reliability.md").read_text()
+    current = ""
+    cited = 0
+    for token in re.findall(r"`([^`]+)`", text):
+        if token.startswith("tests/") and ".py" in token:
+            current, _, name = token.partition("::")
+            assert (ROOT / current).is_file(), token
+        elif token.startswith("::"):
+            name = token[2:]
+        else:
+            continue
+        if name:
+            cited += 1
+            assert f"def {name}(" in (ROOT / current).read_text(), f"{current}::{name}"
+    assert cited >= 15
