@@ -116,9 +116,21 @@ class ReferenceProvider(Provider):
                     )
                 )
         if Kind.FEATURE_FLAG in kinds:
-            for flags in await self._gather_bounded(self._read_flags(t) for t in tenants):
-                for flag in flags:
-                    state.add(flag)
+            # One paged listing of every tenant's flags, not a request per tenant.
+            for f in await self._list("/feature-flags", "feature flags"):
+                name = tenant_names.get(f.get("tenant_id"))
+                if name is None:
+                    continue  # a flag of a tenant that vanished between the two listings
+                state.add(
+                    Resource(
+                        ResourceId(Kind.FEATURE_FLAG, flag_key(name, f["key"])),
+                        {"tenant": name, "flag": f["key"], "enabled": f.get("enabled")},
+                        server={
+                            "id": f["key"],
+                            **{k: f[k] for k in ("created_at", "updated_at") if k in f},
+                        },
+                    )
+                )
         if Kind.OPERATOR in kinds:
             for u in await self._list("/users", "users"):
                 state.add(
@@ -135,16 +147,6 @@ class ReferenceProvider(Provider):
                 )
         return state
 
-    async def _gather_bounded(self, coros: Any, bound: int = 16) -> list[Any]:
-        """Per-tenant reads, a bounded number in flight (the API has no bulk list)."""
-        semaphore = asyncio.Semaphore(bound)
-
-        async def run(coro: Any) -> Any:
-            async with semaphore:
-                return await coro
-
-        return list(await asyncio.gather(*(run(c) for c in coros)))
-
     async def _read_tiers(self, plan: dict[str, Any]) -> Resource:
         body = await self.client.call(
             "GET",
@@ -158,23 +160,6 @@ class ReferenceProvider(Provider):
             {"tiers": tiers},
             server={"id": plan["id"]},
         )
-
-    async def _read_flags(self, tenant: dict[str, Any]) -> list[Resource]:
-        name = tenant["name"]
-        body = await self.client.call(
-            "GET", f"{BASE}/tenants/{tenant['id']}/feature-flags", resource=f"Tenant/{name}"
-        )
-        return [
-            Resource(
-                ResourceId(Kind.FEATURE_FLAG, flag_key(name, f["key"])),
-                {"tenant": name, "flag": f["key"], "enabled": f.get("enabled")},
-                server={
-                    "id": f["key"],
-                    **{k: f[k] for k in ("created_at", "updated_at") if k in f},
-                },
-            )
-            for f in _items(body)
-        ]
 
     # ---- writing -------------------------------------------------------------
 

@@ -185,7 +185,7 @@ class Reference:
 
     def create_flag(self, tenant_id: str, body: FlagCreate) -> Response:
         self.get(TENANTS, tenant_id, "tenant")
-        fields = {"key": body.key, "enabled": body.enabled}
+        fields = {"key": body.key, "enabled": body.enabled, "tenant_id": tenant_id}
         try:
             flag = self.store.insert(FLAGS, fields, key=body.key, scope=tenant_id)
         except Conflict:
@@ -289,7 +289,11 @@ def router(store: Store, token: str) -> APIRouter:
     api = Reference(store)
     r = APIRouter(prefix=BASE, dependencies=[Depends(bearer_auth(token))])
 
-    # Routes are matched in order, so the hottest (one flag list per tenant) go first.
+    # Routes are matched in order, so the hottest go first.
+    @r.get("/feature-flags", tags=["feature flags"])
+    async def list_all_flags(limit: Limit = 100, offset: Offset = 0) -> Response:
+        return page_response(store, FLAGS, limit, offset)
+
     @r.get("/tenants/{tenant_id}/feature-flags", tags=["feature flags"])
     async def list_flags(tenant_id: str) -> Response:
         return api.list_flags(tenant_id)
