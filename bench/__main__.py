@@ -124,6 +124,13 @@ def main() -> None:
             naive_s = naive.reconcile(box.url, specs_1pct)
     records.append(("apply-1pct", ours, floor_s, best_c, curve, naive_s, len(calls)))
 
+    if args.curve:
+        walls = {}
+        for p in (1, 2, 4, 8, 16, 32):
+            with SandboxProcess(copy_of(empty_db)()) as box:
+                walls[p] = measure("apply-empty", specs, box.url, p, work)["wall_s"]
+        print(json.dumps({"scenario": "parallelism-curve", "apply_empty_wall_s": walls}), flush=True)
+
     for scenario, ours, floor_s, best_c, curve, naive_s, n_calls in records:
         ours.pop("record", None)
         print(

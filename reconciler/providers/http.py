@@ -246,26 +246,59 @@ class ApiClient:
         resource: str | None = None,
         offset_param: str = "offset",
         limit_param: str = "limit",
+        concurrency: int = 4,
     ) -> AsyncIterator[Any]:
-        """Follow ``offset``/``limit`` pages to the end.
+        """Follow ``offset``/``limit`` pages to the end, items in order.
 
-        Servers may return smaller pages than asked for, so the offset moves by
-        what actually came back, and the walk ends on an empty page or when the
-        reported total is reached, never merely on a short page.
+        Servers may return smaller pages than asked for, so the walk moves by
+        what actually came back. When the first page reports a total, the
+        remaining pages are fetched ``concurrency`` at a time, sized as the
+        server sized the first one; a last sequential walk picks up anything
+        beyond (a total that grew meanwhile). The walk ends on an empty page or
+        when the reported total is reached, never merely on a short page.
         """
-        offset = 0
         seen = _SeenItems(path)
-        while True:
+
+        async def fetch(offset: int) -> tuple[list[Any], int | None]:
             query = dict(params or {})
             query[offset_param] = offset
             query[limit_param] = limit
             body = await self.call("GET", path, params=query, resource=resource)
-            page = _page(items, body, path)
+            return _page(items, body, path), total(body)
+
+        first, reported = await fetch(0)
+        seen.add(first)
+        for item in first:
+            yield item
+        offset = len(first)
+        if not first or (reported is not None and offset >= reported):
+            seen.check_total(reported)
+            return
+        if reported is not None and concurrency > 1:
+            size = len(first)  # the server's own page size, which may be below ``limit``
+            offsets = list(range(offset, reported, size))
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def bounded(at: int) -> tuple[list[Any], int | None]:
+                async with semaphore:
+                    return await fetch(at)
+
+            for start in range(0, len(offsets), concurrency * 4):
+                batch = offsets[start : start + concurrency * 4]
+                for page, _ in await asyncio.gather(*(bounded(at) for at in batch)):
+                    seen.add(page)
+                    for item in page:
+                        yield item
+                    offset += len(page)
+            if offset >= reported:
+                seen.check_total(reported)
+                return
+        while True:  # sequential from here: short pages, or a listing without a total
+            page, reported = await fetch(offset)
             seen.add(page)
             for item in page:
                 yield item
             offset += len(page)
-            reported = total(body)
             if not page or (reported is not None and offset >= reported):
                 seen.check_total(reported)
                 return

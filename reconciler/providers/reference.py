@@ -79,7 +79,20 @@ class ReferenceProvider(Provider):
 
     async def read(self, kinds: Collection[Kind]) -> State:
         state = State()
-        plans = await self._list("/plans", "plans")
+        need_tenants = {Kind.TENANT, Kind.FEATURE_FLAG, Kind.OPERATOR} & set(kinds)
+
+        async def nothing() -> list[dict[str, Any]]:
+            return []
+
+        # The listings do not depend on each other: fetch them at once.
+        plans, tenants, all_flags, users = await asyncio.gather(
+            self._list("/plans", "plans"),
+            self._list("/tenants", "tenants") if need_tenants else nothing(),
+            self._list("/feature-flags", "feature flags")
+            if Kind.FEATURE_FLAG in kinds
+            else nothing(),
+            self._list("/users", "users") if Kind.OPERATOR in kinds else nothing(),
+        )
         plan_names = {p["id"]: p["name"] for p in plans}
         if Kind.PLAN in kinds:
             for p in plans:
@@ -97,8 +110,6 @@ class ReferenceProvider(Provider):
             for resource in await asyncio.gather(*(self._read_tiers(p) for p in plans)):
                 state.add(resource)
 
-        need_tenants = {Kind.TENANT, Kind.FEATURE_FLAG, Kind.OPERATOR} & set(kinds)
-        tenants = await self._list("/tenants", "tenants") if need_tenants else []
         tenant_names = {t["id"]: t["name"] for t in tenants}
         if Kind.TENANT in kinds:
             for t in tenants:
@@ -117,7 +128,7 @@ class ReferenceProvider(Provider):
                 )
         if Kind.FEATURE_FLAG in kinds:
             # One paged listing of every tenant's flags, not a request per tenant.
-            for f in await self._list("/feature-flags", "feature flags"):
+            for f in all_flags:
                 name = tenant_names.get(f.get("tenant_id"))
                 if name is None:
                     continue  # a flag of a tenant that vanished between the two listings
@@ -132,7 +143,7 @@ class ReferenceProvider(Provider):
                     )
                 )
         if Kind.OPERATOR in kinds:
-            for u in await self._list("/users", "users"):
+            for u in users:
                 state.add(
                     Resource(
                         ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
