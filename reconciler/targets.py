@@ -19,7 +19,9 @@ from reconciler.model import Kind
 from reconciler.spec.config import Config, PrunePolicy
 
 DEFAULT_TOKEN_ENV = "RECONCILER_TOKEN"
-DEFAULT_PARALLELISM = 8
+DEFAULT_PARALLELISM = 4
+"""Measured in bench/ (docs/performance.md): on the sandbox, 2 to 4 changes in flight
+get closest to what the server can serve; more only queue on its side."""
 EMBEDDED_DB = Path(".reconciler") / "sandbox.sqlite"
 
 
