@@ -223,7 +223,6 @@ async def read_live(session: Session) -> State:
         live = await provider.read(list(provider.supports))
         for resource in live:
             _check_shape(resource)
-        return live
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         method, _, path = session.client.last_call.partition(" ")
         raise MalformedResponse(
@@ -233,6 +232,16 @@ async def read_live(session: Session) -> State:
             f"the {session.target.dialect} API answered in a shape it does not document "
             f"({type(exc).__name__}: {exc}); nothing was planned",
         ) from None
+    if live.duplicates:
+        shown = "; ".join(
+            f"{a.id} (ids {a.server_id} and {b.server_id})" for a, b in live.duplicates[:5]
+        )
+        raise PlanError(
+            f"the {session.target.dialect} API holds {len(live.duplicates)} object(s) under a "
+            f"name another object already has: {shown}. Which one the specs mean is "
+            "ambiguous; remove the duplicates by hand, then plan again"
+        )
+    return live
 
 
 REFERENCE_FIELDS = ("plan", "parent", "tenant", "role", "flag", "name", "email")

@@ -152,10 +152,16 @@ class State:
 
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         self._by_id: dict[ResourceId, Resource] = {}
+        self.duplicates: list[tuple[Resource, Resource]] = []
+        """Pairs that share a natural key (the later one replaced the earlier): a live
+        platform holding two objects under one name is ambiguous, and reads refuse it."""
         for r in resources:
             self.add(r)
 
     def add(self, resource: Resource) -> None:
+        earlier = self._by_id.get(resource.id)
+        if earlier is not None and earlier is not resource:
+            self.duplicates.append((earlier, resource))
         self._by_id[resource.id] = resource
 
     def get(self, rid: ResourceId) -> Resource | None:
