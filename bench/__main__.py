@@ -27,7 +27,16 @@ CONCURRENCIES = (1, 4, 16, 64)
 def measure(scenario: str, specs: Path, url: str, parallelism: int, work: Path) -> dict[str, Any]:
     record = work / f"{scenario}.calls.json"
     out = subprocess.run(
-        [sys.executable, "-m", "bench.child", scenario, str(specs), url, str(parallelism), str(record)],
+        [
+            sys.executable,
+            "-m",
+            "bench.child",
+            scenario,
+            str(specs),
+            url,
+            str(parallelism),
+            str(record),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -129,7 +138,9 @@ def main() -> None:
         for p in (1, 2, 4, 8, 16, 32):
             with SandboxProcess(copy_of(empty_db)()) as box:
                 walls[p] = measure("apply-empty", specs, box.url, p, work)["wall_s"]
-        print(json.dumps({"scenario": "parallelism-curve", "apply_empty_wall_s": walls}), flush=True)
+        print(
+            json.dumps({"scenario": "parallelism-curve", "apply_empty_wall_s": walls}), flush=True
+        )
 
     for scenario, ours, floor_s, best_c, curve, naive_s, n_calls in records:
         ours.pop("record", None)
@@ -157,8 +168,11 @@ def main() -> None:
     for scenario, ours, floor_s, _, _, naive_s, _ in records:
         ratio = ours["wall_s"] / floor_s
         speed = f"{naive_s / ours['wall_s']:.1f}x faster than naive" if naive_s else "naive skipped"
-        print(f"{scenario:12s} ours {ours['wall_s']:8.2f}s  floor {floor_s:8.2f}s  "
-              f"ours/floor {ratio:5.2f}  {speed}", file=sys.stderr)
+        print(
+            f"{scenario:12s} ours {ours['wall_s']:8.2f}s  floor {floor_s:8.2f}s  "
+            f"ours/floor {ratio:5.2f}  {speed}",
+            file=sys.stderr,
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 

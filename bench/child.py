@@ -54,7 +54,9 @@ async def run(scenario: str, specs: Path, url: str, parallelism: int) -> dict[st
     cpu0 = time.process_time()
     desired = load_specs(specs)
     load_cpu = time.process_time() - cpu0
-    target = Target(name="bench", dialect="reference", url=url, token="bench-token", parallelism=parallelism)
+    target = Target(
+        name="bench", dialect="reference", url=url, token="bench-token", parallelism=parallelism
+    )
     calls: list[dict[str, Any]] = []
     async with core.open_session(target) as session:
         session.client._client.event_hooks["response"].append(_recorder(calls))

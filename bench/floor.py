@@ -56,6 +56,7 @@ async def replay(base: str, calls: list[dict[str, Any]], concurrency: int) -> fl
             for j in deps[i]:
                 await done[j].wait()
             call = calls[i]
+
             def swap(match: re.Match[str]) -> str:
                 return new_ids.get(match.group(0), match.group(0))
 

@@ -67,7 +67,10 @@ def reconcile(url: str, specs: Path) -> float:
             have = flags.get((tenant, key))
             tid = tenants[tenant]["id"]
             if have is None:
-                c.post(f"/tenants/{tid}/feature-flags", json={"key": key, "enabled": r.fields["enabled"]})
+                c.post(
+                    f"/tenants/{tid}/feature-flags",
+                    json={"key": key, "enabled": r.fields["enabled"]},
+                )
             elif have.get("enabled") != r.fields["enabled"]:
                 c.put(f"/tenants/{tid}/feature-flags/{key}", json={"enabled": r.fields["enabled"]})
         for r in desired.of_kind(Kind.OPERATOR):

@@ -44,7 +44,9 @@ def write_specs(root: Path, tenants: int, flags: int, rename: set[int] | None = 
                 lines.append(f"parent: tenant-{t - 1:06d}")
             lines.append(f"configuration: {{region: r{t % 5}, tier: t{t % 3}}}")
             if flags:
-                inner = ", ".join(f"flag_{f}: {'true' if (t + f) % 2 else 'false'}" for f in range(flags))
+                inner = ", ".join(
+                    f"flag_{f}: {'true' if (t + f) % 2 else 'false'}" for f in range(flags)
+                )
                 lines.append(f"features: {{{inner}}}")
             docs.append("\n".join(lines) + "\n")
         (root / "tenants" / f"tenants-{start // chunk:04d}.yaml").write_text("---\n".join(docs))
