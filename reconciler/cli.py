@@ -73,7 +73,7 @@ def target_options(func: F) -> F:
         click.option(
             "--parallelism",
             type=click.IntRange(1, 256),
-            help="How many changes run at once (default 8).",
+            help="How many changes run at once (default 4).",
         ),
     ]
     for option in reversed(options):
@@ -698,3 +698,9 @@ def _read_seed(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise click.BadParameter(f"{path} must hold a mapping", param_hint="--data")
     return data
+
+
+from reconciler.cli_github import comment, drift_issue  # noqa: E402
+
+main.add_command(comment)
+main.add_command(drift_issue)

@@ -1,0 +1,169 @@
+"""The GitHub workflow files users run: valid against GitHub's schemas, pinned, injection-free.
+
+A broken workflow only shows on GitHub, after a merge; these checks catch it in
+the test suite. Schema validation uses check-jsonschema's vendored schemas (no
+network); zizmor runs when its binary is installed (the ``dev`` extra).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from reconciler.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted(
+    [*ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("examples/github/.github/workflows/*.yml")]
+)
+ACTION = ROOT / "action.yml"
+ALL_FILES = [*WORKFLOWS, ACTION]
+PINNED = re.compile(r"[^@\s]+@[0-9a-f]{40}")
+PLACEHOLDER = "REPLACE-WITH-RECONCILER-COMMIT-SHA"
+
+needs_check_jsonschema = pytest.mark.skipif(
+    importlib.util.find_spec("check_jsonschema") is None,
+    reason="check-jsonschema is not installed (pip install -e '.[test]')",
+)
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def load(path: Path) -> dict[Any, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def steps(path: Path) -> list[dict[str, Any]]:
+    data = load(path)
+    if path == ACTION:
+        return list(data["runs"]["steps"])
+    return [s for job in data["jobs"].values() for s in job.get("steps", [])]
+
+
+def test_the_files_exist() -> None:
+    names = {p.relative_to(ROOT).as_posix() for p in ALL_FILES}
+    assert {
+        ".github/workflows/ci.yml",
+        ".github/workflows/reconcile.yml",
+        "examples/github/.github/workflows/reconcile.yml",
+        "action.yml",
+    } <= names
+
+
+@needs_check_jsonschema
+def test_workflows_and_the_action_match_githubs_schemas() -> None:
+    workflows = check_jsonschema("vendor.github-workflows", *WORKFLOWS)
+    assert workflows.returncode == 0, workflows.stdout + workflows.stderr
+    action = check_jsonschema("vendor.github-actions", ACTION)
+    assert action.returncode == 0, action.stdout + action.stderr
+
+
+@needs_check_jsonschema
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    permissions: {issues: maybe}\n    steps: [{run: 'true'}]\n",
+        encoding="utf-8",
+    )
+    assert check_jsonschema("vendor.github-workflows", broken).returncode != 0
+
+
+def test_every_remote_action_and_workflow_is_pinned_to_a_commit() -> None:
+    for path in ALL_FILES:
+        data = load(path)
+        uses = [s["uses"] for s in steps(path) if "uses" in s]
+        uses += [j["uses"] for j in data.get("jobs", {}).values() if "uses" in j]
+        for ref in uses:
+            if ref.startswith("./"):
+                continue
+            assert PINNED.fullmatch(ref) or ref.endswith("@" + PLACEHOLDER), f"{path}: {ref}"
+
+
+def test_no_expression_is_spliced_into_a_shell_script() -> None:
+    """``${{ inputs.x }}`` inside ``run:`` lets a value run as code; values go through env."""
+    for path in ALL_FILES:
+        for step in steps(path):
+            assert "${{" not in step.get("run", ""), f"{path}: {step.get('name', step)}"
+
+
+def test_checkouts_keep_no_credentials_and_jobs_say_their_permissions() -> None:
+    for path in ALL_FILES:
+        for step in steps(path):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, path
+    for path in WORKFLOWS:
+        data = load(path)
+        for name, job in data["jobs"].items():
+            assert "permissions" in job or "permissions" in data, f"{path}: job {name}"
+
+
+def test_the_reusable_workflow_plans_applies_one_at_a_time_and_tracks_drift() -> None:
+    data = load(ROOT / ".github/workflows/reconcile.yml")
+    assert data["permissions"] == {}
+    assert "workflow_call" in data[True]  # YAML 1.1 reads the key `on` as true
+    jobs = data["jobs"]
+    assert jobs["apply"]["concurrency"]["cancel-in-progress"] is False
+    assert jobs["apply"]["permissions"] == {"contents": "read"}
+    assert jobs["plan"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert jobs["drift"]["permissions"] == {"contents": "read", "issues": "write"}
+    commands = [
+        s["with"]["command"]
+        for j in jobs.values()
+        for s in j["steps"]
+        if s["uses"] == "./.reconciler-action"
+    ]
+    assert commands == ["validate", "plan", "apply", "drift"]
+
+
+def test_the_action_runs_the_cli_flags_that_exist() -> None:
+    """Every ``reconciler`` option the action passes is one the CLI accepts."""
+    script = "\n".join(s.get("run", "") for s in steps(ACTION))
+    runner = CliRunner()
+    for command, options in {
+        "plan": ["--out", "--format", "--output", "--json-report", "--base", "--target"],
+        "drift": ["--format", "--output", "--json-report", "--base", "--target"],
+        "apply": ["--auto-approve"],
+        "comment": ["--author"],
+        "drift-issue": ["--state", "--author"],
+    }.items():
+        help_text = runner.invoke(main, [command, "--help"]).output
+        for option in options:
+            assert option in script and option in help_text, f"{command} {option}"
+
+
+def test_the_examples_specs_are_valid() -> None:
+    result = CliRunner().invoke(main, ["validate", str(ROOT / "examples/github/specs")])
+    assert result.exit_code == 0, result.output
+
+
+def test_zizmor_finds_nothing_of_high_severity() -> None:
+    zizmor = shutil.which("zizmor") or shutil.which("zizmor", path=str(Path(sys.executable).parent))
+    if zizmor is None:
+        pytest.skip("zizmor is not installed (pip install -e '.[dev]')")
+    result = subprocess.run(
+        [zizmor, "--offline", "--min-severity", "high", *map(str, ALL_FILES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
