@@ -67,10 +67,16 @@ def main() -> None:
     parser.add_argument("--parallelism", type=int, default=None, help="default: the reconciler's")
     parser.add_argument("--curve", action="store_true", help="also apply at 1, 4, 8, 16, 32, 64")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument(
+        "--floor-concurrency",
+        default="1,4,16,64",
+        help="concurrencies the floor tries, comma-separated (the fastest counts)",
+    )
     args = parser.parse_args()
     from reconciler.targets import DEFAULT_PARALLELISM
 
     parallelism = args.parallelism or DEFAULT_PARALLELISM
+    concurrencies = tuple(int(c) for c in args.floor_concurrency.split(","))
     work = Path(tempfile.mkdtemp(prefix="reconciler-bench-"))
     specs = write_specs(work / "specs", args.tenants, args.flags)
     n_objects = object_count(args.tenants, args.flags)
@@ -97,7 +103,7 @@ def main() -> None:
     snapshot_full = work / "full.sqlite"
     shutil.copy(db, snapshot_full)
     calls = floor.minimal(floor.load(ours["record"]), applying=True)
-    floor_s, best_c, curve = best_floor(copy_of(empty_db), calls, CONCURRENCIES)
+    floor_s, best_c, curve = best_floor(copy_of(empty_db), calls, concurrencies)
     naive_s = None
     if not args.skip_naive:
         naive_db = copy_of(empty_db)()
@@ -111,7 +117,7 @@ def main() -> None:
         ours = measure("noop-plan", specs, box.url, parallelism, work)
         ours["requests"] = dict(box.requests_since(start))
     calls = floor.load(ours["record"])
-    floor_s, best_c, curve = best_floor(copy_of(snapshot_full), calls, CONCURRENCIES)
+    floor_s, best_c, curve = best_floor(copy_of(snapshot_full), calls, concurrencies)
     naive_s = None
     if not args.skip_naive:
         with SandboxProcess(copy_of(snapshot_full)()) as box:
@@ -126,7 +132,7 @@ def main() -> None:
         ours = measure("apply-1pct", specs_1pct, box.url, parallelism, work)
         ours["requests"] = dict(box.requests_since(start))
     calls = floor.minimal(floor.load(ours["record"]), applying=True)
-    floor_s, best_c, curve = best_floor(copy_of(snapshot_full), calls, CONCURRENCIES)
+    floor_s, best_c, curve = best_floor(copy_of(snapshot_full), calls, concurrencies)
     naive_s = None
     if not args.skip_naive:
         with SandboxProcess(copy_of(snapshot_full)()) as box:

@@ -25,7 +25,9 @@ from reconciler.spec import load_specs
 from reconciler.targets import Target
 
 
-def _recorder(calls: list[dict[str, Any]]) -> Any:
+def _recorder(sink: Any) -> Any:
+    """Writes each request as a JSON line as it completes, so recording adds no memory."""
+
     async def on_response(response: httpx.Response) -> None:
         await response.aread()
         request = response.request
@@ -36,20 +38,20 @@ def _recorder(calls: list[dict[str, Any]]) -> Any:
             body = response.json()
             if isinstance(body, dict):
                 answer_id = body.get("id")
-        calls.append(
-            {
-                "method": request.method,
-                "url": str(request.url),
-                "body": request.content.decode() if request.content else None,
-                "id": answer_id,
-                "t": time.perf_counter(),
-            }
-        )
+        record = {
+            "method": request.method,
+            "url": str(request.url),
+            "body": request.content.decode() if request.content else None,
+            "id": answer_id,
+        }
+        sink.write(json.dumps(record) + "\n")
 
     return on_response
 
 
-async def run(scenario: str, specs: Path, url: str, parallelism: int) -> dict[str, Any]:
+async def run(
+    scenario: str, specs: Path, url: str, parallelism: int, record: Path
+) -> dict[str, Any]:
     started = time.perf_counter()
     cpu0 = time.process_time()
     desired = load_specs(specs)
@@ -57,9 +59,9 @@ async def run(scenario: str, specs: Path, url: str, parallelism: int) -> dict[st
     target = Target(
         name="bench", dialect="reference", url=url, token="bench-token", parallelism=parallelism
     )
-    calls: list[dict[str, Any]] = []
+    sink = record.open("w")
     async with core.open_session(target) as session:
-        session.client._client.event_hooks["response"].append(_recorder(calls))
+        session.client._client.event_hooks["response"].append(_recorder(sink))
         read_started = time.perf_counter()
         live = await core.read_live(session)
         read_wall = time.perf_counter() - read_started
@@ -72,6 +74,7 @@ async def run(scenario: str, specs: Path, url: str, parallelism: int) -> dict[st
             if not applied.ok:
                 failed = applied.result.failed if applied.result else {}
                 raise SystemExit(f"apply failed: {list(failed.items())[:3]}")
+    sink.close()
     wall = time.perf_counter() - started
     return {
         "wall_s": round(wall, 3),
@@ -82,15 +85,13 @@ async def run(scenario: str, specs: Path, url: str, parallelism: int) -> dict[st
         "objects": len(desired),
         "changes": len(plan.changes),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "calls": calls,
     }
 
 
 def main() -> None:
     scenario, specs, url, parallelism, record = sys.argv[1:6]
     os.environ.setdefault("RECONCILER_JOURNAL", str(Path(record).with_suffix(".journal")))
-    result = asyncio.run(run(scenario, Path(specs), url, int(parallelism)))
-    Path(record).write_text(json.dumps(result.pop("calls")))
+    result = asyncio.run(run(scenario, Path(specs), url, int(parallelism), Path(record)))
     print(json.dumps(result))
 
 

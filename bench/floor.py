@@ -76,5 +76,4 @@ async def replay(base: str, calls: list[dict[str, Any]], concurrency: int) -> fl
 
 def load(path: str) -> list[dict[str, Any]]:
     with open(path) as handle:
-        calls: list[dict[str, Any]] = json.load(handle)
-    return calls
+        return [json.loads(line) for line in handle if line.strip()]
