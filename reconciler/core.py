@@ -14,12 +14,13 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import secrets
 import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -113,10 +114,29 @@ class ApplyRun:
         return self.result is not None and self.result.ok and self.converged
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while building large acyclic structures.
+
+    Loading 110,000 objects or diffing them allocates millions of small objects
+    that live on; each allocation burst triggers full collections that find
+    nothing (measured in bench/: a third of the engine's CPU). Reference
+    counting still frees everything; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load(spec_path: Path | str) -> tuple[State, Config]:
     """Load and validate the specs and their ``reconciler.yaml``; raises SpecError."""
     path = Path(spec_path)
-    desired = load_specs(path)
+    with paused_gc():
+        desired = load_specs(path)
     config = load_config(path if path.is_dir() else path.parent)
     return desired, config
 
@@ -209,7 +229,9 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
 async def read_plan(session: Session, desired: State) -> PlanRun:
     """Read live state, diff it against ``desired``, and find what guards would refuse."""
     live = await read_live(session)
-    return await _planned(session, desired, live, make_plan(desired, live, rules=_rules(session)))
+    with paused_gc():
+        plan = make_plan(desired, live, rules=_rules(session))
+    return await _planned(session, desired, live, plan)
 
 
 class MalformedResponse(ApiError):
@@ -220,9 +242,10 @@ async def read_live(session: Session) -> State:
     """The live state, or a clear error naming the call when an answer has the wrong shape."""
     provider = session.provider
     try:
-        live = await provider.read(list(provider.supports))
-        for resource in live:
-            _check_shape(resource)
+        with paused_gc():
+            live = await provider.read(list(provider.supports))
+            for resource in live:
+                _check_shape(resource)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         method, _, path = session.client.last_call.partition(" ")
         raise MalformedResponse(
