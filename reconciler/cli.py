@@ -534,6 +534,33 @@ def apply(
 
 
 @main.command()
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to this file instead of stdout.",
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of spec documents, for completion and checks in editors.
+
+    Point the YAML language server at it with a first line such as
+    `# yaml-language-server: $schema=docs/schema/spec.schema.json`.
+
+    Example:
+
+        reconciler schema --output docs/schema/spec.schema.json
+    """
+    from reconciler.spec import spec_json_schema
+
+    text = json_report.dumps(spec_json_schema()) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Schema written to {output}", err=True)
+
+
+@main.command()
 @click.argument("dialect", required=False)
 @click.option(
     "--format",
