@@ -534,6 +534,59 @@ def apply(
 
 
 @main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@target_options
+@tls_options
+@click.option(
+    "--layout",
+    type=click.Choice(["kind", "tenant"]),
+    default="kind",
+    show_default=True,
+    help="One file per kind, or one file per tenant (with its flags and roles).",
+)
+@click.option("--force", is_flag=True, help="Overwrite spec files that exist.")
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Spec directory whose reconciler.yaml names the targets (default: OUT_DIR).",
+)
+def export(
+    out_dir: Path,
+    target: str | None,
+    api: str | None,
+    url: str | None,
+    parallelism: int | None,
+    layout: str,
+    force: bool,
+    config_dir: Path | None,
+    **tls: Any,
+) -> None:
+    """Write YAML specs from a target's live state, to adopt an existing platform.
+
+    A plan of the exported specs right after shows no changes. Nothing is
+    pruned until you choose a policy in the written reconciler.yaml.
+
+    Example:
+
+        reconciler export specs --api reference --url https://platform.example.com
+    """
+    from reconciler import export as exporting
+    from reconciler.spec.config import load_config
+
+    config = load_config(config_dir or out_dir) if (config_dir or out_dir).is_dir() else None
+    resolved = core.resolve_for_export(config, _options(target, api, url, parallelism, tls))
+    written = exporting.export(
+        resolved, out_dir, "tenant" if layout == "tenant" else "kind", force=force
+    )
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"Exported {resolved.describe()} into {out_dir}; check with: reconciler plan {out_dir}"
+    )
+
+
+@main.command()
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -157,6 +157,11 @@ def check_support(desired: State, target: Target) -> None:
         raise UnsupportedError(problems)
 
 
+def resolve_for_export(config: Config | None, options: TargetOptions) -> Target:
+    """The target to export from (no specs yet, so maybe no reconciler.yaml either)."""
+    return _resolve(config or Config(), options)
+
+
 def _resolve(config: Config, options: TargetOptions) -> Target:
     target = resolve_target(
         config,

@@ -1,0 +1,154 @@
+"""Live state → YAML specs, to adopt an existing platform.
+
+The inverse of :mod:`reconciler.spec.resources`: tier defaults go back into
+their plan, flags and roles (with their members) into their tenant, with the
+camelCase names the spec format uses. Only what the provider read is written,
+and a value the spec would read differently is quoted, so a ``plan`` right after
+an export shows no changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic.alias_generators import to_camel
+
+from reconciler.errors import ConfigError
+from reconciler.model import Kind, State
+from reconciler.spec.models import API_VERSION
+
+Layout = Literal["kind", "tenant"]
+
+KIND_FILES = {
+    Kind.DEVICE_TIER: "device-tiers.yaml",
+    Kind.PLAN: "plans.yaml",
+    Kind.TENANT: "tenants.yaml",
+    Kind.OPERATOR: "operators.yaml",
+}
+ORDER = ("apiVersion", "kind", "name", "email")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, keys in the order given, multi-line strings as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    value = value.replace("${", "$${")  # a literal "${" must not become interpolation
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _document(kind: Kind, key_name: str, key: str, fields: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"apiVersion": API_VERSION, "kind": kind.value, key_name: key}
+    for name, value in fields.items():
+        if value is None:
+            continue  # absent means "not managed" (and no parent, no tenant): nothing to say
+        doc[to_camel(name)] = value
+    return doc
+
+
+def documents(state: State) -> dict[Kind, list[dict[str, Any]]]:
+    """Spec documents by kind, nested as the spec format nests them, sorted by key."""
+    tiers = {r.id.key: r.fields.get("tiers") for r in state.of_kind(Kind.TIER_DEFAULTS)}
+    flags: defaultdict[str, dict[str, bool]] = defaultdict(dict)
+    for r in state.of_kind(Kind.FEATURE_FLAG):
+        flags[r.fields["tenant"]][r.fields["flag"]] = bool(r.fields.get("enabled"))
+    roles: defaultdict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in state.of_kind(Kind.ROLE):
+        body = {k: r.fields[k] for k in ("description", "permissions") if r.fields.get(k)}
+        roles[r.fields["tenant"]][r.fields["name"]] = body
+    for r in state.of_kind(Kind.ROLE_ASSIGNMENT):
+        role = roles[r.fields["tenant"]].setdefault(r.fields["role"], {})
+        role.setdefault("members", []).append(r.fields["user"])
+
+    out: dict[Kind, list[dict[str, Any]]] = {}
+    for kind in (Kind.DEVICE_TIER, Kind.PLAN, Kind.TENANT, Kind.OPERATOR):
+        docs = []
+        for r in sorted(state.of_kind(kind), key=lambda r: r.id.key):
+            key_name = "email" if kind is Kind.OPERATOR else "name"
+            doc = _document(kind, key_name, r.id.key, r.fields)
+            if kind is Kind.PLAN and tiers.get(r.id.key):
+                doc["tierDefaults"] = tiers[r.id.key]
+            if kind is Kind.TENANT:
+                if flags.get(r.id.key):
+                    doc["features"] = dict(sorted(flags[r.id.key].items()))
+                if roles.get(r.id.key):
+                    doc["roles"] = {
+                        name: _sorted_members(body)
+                        for name, body in sorted(roles[r.id.key].items())
+                    }
+            docs.append(doc)
+        if docs:
+            out[kind] = docs
+    return out
+
+
+def _sorted_members(body: dict[str, Any]) -> dict[str, Any]:
+    if "members" in body:
+        return {**body, "members": sorted(body["members"])}
+    return body
+
+
+def _dump(docs: Iterable[dict[str, Any]], header: str) -> str:
+    parts = [yaml.dump(d, Dumper=_Dumper, sort_keys=False, allow_unicode=True) for d in docs]
+    return header + "---\n".join(parts)
+
+
+def export_state(
+    state: State, out_dir: Path, layout: Layout = "kind", *, source: str = "", force: bool = False
+) -> list[Path]:
+    """Write ``state`` as spec files under ``out_dir``; refuses to overwrite without ``force``."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = f"# Exported by reconciler from {source or 'a live target'} on {when}.\n"
+    by_kind = documents(state)
+    files: dict[Path, list[dict[str, Any]]] = {}
+    for kind, docs in by_kind.items():
+        if kind is Kind.TENANT and layout == "tenant":
+            for doc in docs:
+                files[out_dir / "tenants" / f"{doc['name']}.yaml"] = [doc]
+        else:
+            files[out_dir / KIND_FILES[kind]] = docs
+    config = out_dir / "reconciler.yaml"
+    existing = [p for p in files if p.exists()]
+    if existing and not force:
+        shown = ", ".join(str(p) for p in existing[:5])
+        raise ConfigError(f"refusing to overwrite {shown} (use --force)")
+    written = []
+    for path, docs in sorted(files.items()):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_dump(docs, header), encoding="utf-8")
+        written.append(path)
+    if not config.exists():
+        config.write_text(
+            header
+            + f"apiVersion: {API_VERSION}\n"
+            + "# Everything on the platform is in these specs now; nothing is pruned until\n"
+            + "# you choose a policy per kind (ignore | suspend | delete | suspend-then-delete).\n"
+            + "prune: {}\n",
+            encoding="utf-8",
+        )
+        written.append(config)
+    return written
+
+
+def export(
+    target: Any, out_dir: Path, layout: Layout = "kind", *, force: bool = False
+) -> list[Path]:
+    """Read every kind ``target``'s API supports and write it as specs (library entry point)."""
+    from reconciler import core
+
+    async def read() -> State:
+        async with core.open_session(target) as session:
+            return await core.read_live(session)
+
+    state = asyncio.run(read())
+    return export_state(state, out_dir, layout, source=target.describe(), force=force)
