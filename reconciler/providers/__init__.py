@@ -7,6 +7,7 @@ imported on first use, so a run pays only for the API it talks to.
 from __future__ import annotations
 
 from importlib import import_module
+from types import ModuleType
 
 from reconciler.errors import ConfigError
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
@@ -27,15 +28,26 @@ def dialects() -> list[str]:
     return [name for name in DIALECT_MODULES if _load(name) is not None]
 
 
-def _load(dialect: str) -> type[Provider] | None:
+def dialect_module(package: str, dialect: str) -> ModuleType | None:
+    """``package``'s module for ``dialect``, or None when the dialect has none there.
+
+    A module that exists but fails to import raises: that is a bug, not absence.
+    """
     module = DIALECT_MODULES.get(dialect)
     if module is None:
         return None
+    name = f"{package}.{module}"
     try:
-        loaded = import_module(f"reconciler.providers.{module}")
+        return import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name != f"reconciler.providers.{module}":
+        if exc.name != name:
             raise
+        return None
+
+
+def _load(dialect: str) -> type[Provider] | None:
+    loaded = dialect_module("reconciler.providers", dialect)
+    if loaded is None:
         return None
     provider: type[Provider] = loaded.PROVIDER
     return provider
@@ -55,6 +67,7 @@ __all__ = [
     "ApplyContext",
     "KindSupport",
     "Provider",
+    "dialect_module",
     "dialects",
     "provider_class",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,10 @@ from reconciler.sandbox.store import Store
 
 def load_dialect(name: str) -> Dialect | None:
     """The emulation of ``name``, or None when there is none."""
-    from reconciler.providers import DIALECT_MODULES
+    from reconciler.providers import dialect_module
 
-    module = DIALECT_MODULES.get(name)
-    if module is None:
-        return None
-    try:
-        loaded = import_module(f"reconciler.sandbox.dialects.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"reconciler.sandbox.dialects.{module}":
-            raise
+    loaded = dialect_module("reconciler.sandbox.dialects", name)
+    if loaded is None:
         return None
     dialect: Dialect = loaded.DIALECT
     return dialect

@@ -9,21 +9,11 @@ exactly that change; a saved plan applied after a hand change is refused.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from tests.github.fake_github import FakeGitHub, RunGh
-from tests.integration.helpers import api, copy_specs, run_cli, target_args
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
+from tests.integration.helpers import api, copy_specs, git, run_cli, target_args
 
 
 def test_pull_request_merge_and_drift(

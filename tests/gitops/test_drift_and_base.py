@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.helpers import api, copy_specs, run_cli, target_args
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
+from tests.integration.helpers import api, copy_specs, git, run_cli, target_args
 
 
 def hand_rename(sandbox: Any, name: str, display: str) -> None:

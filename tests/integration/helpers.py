@@ -49,3 +49,15 @@ def api(sandbox: Any) -> httpx.Client:
         base_url=sandbox.url + "/api/v1/operator",
         headers={"Authorization": f"Bearer {sandbox.token}"},
     )
+
+
+def git(repo: Path, *args: str) -> None:
+    """Run git in ``repo`` as a throwaway identity (for tests that need a base branch)."""
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
