@@ -34,7 +34,7 @@ from reconciler.engine.plan import Plan, check_supported, make_plan
 from reconciler.engine.policy import Rules
 from reconciler.errors import ApiError, ConfigError, PlanError, UnsupportedError
 from reconciler.journal import DEFAULT_JOURNAL, Journal
-from reconciler.model import Change, Resource, State
+from reconciler.model import LIFECYCLE, Action, Change, Resource, State
 from reconciler.origin import describe_origin
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.base import ApplyContext
@@ -236,7 +236,30 @@ async def read_plan(session: Session, desired: State) -> PlanRun:
     live = await read_live(session)
     with paused_gc():
         plan = make_plan(desired, live, rules=_rules(session))
+    _drop_met_by_absence(plan, session.provider)
     return await _planned(session, desired, live, plan)
+
+
+def _drop_met_by_absence(plan: Plan, provider: Provider) -> None:
+    """Creates of inactive objects an API never lists as inactive: nothing to do."""
+    kinds = provider.absent_is_inactive
+    if not kinds:
+        return
+    keep = []
+    for change in plan.changes:
+        lifecycle = LIFECYCLE.get(change.id.kind)
+        met = (
+            change.action is Action.CREATE
+            and change.id.kind in kinds
+            and lifecycle is not None
+            and change.desired is not None
+            and change.desired.fields.get(lifecycle.field) == lifecycle.inactive
+        )
+        if met:
+            plan.unchanged.append(change.id)
+        else:
+            keep.append(change)
+    plan.changes = keep
 
 
 class MalformedResponse(ApiError):

@@ -55,6 +55,9 @@ class Provider(ABC):
     dialect: ClassVar[str]
     title: ClassVar[str]
     supports: ClassVar[Mapping[Kind, KindSupport]]
+    absent_is_inactive: ClassVar[frozenset[Kind]] = frozenset()
+    """Kinds whose inactive objects the API does not list (a deactivated operator is
+    no longer an operator): a spec asking for an inactive one that is absent is met."""
     admin_role: ClassVar[str | None] = None
     """The API's highest operator role, guarded so an apply never leaves none active."""
     base_path: ClassVar[str] = ""

@@ -35,6 +35,8 @@ def test_every_dialect_is_listed_with_every_kind() -> None:
 
 def test_matrix_json_says_what_each_dialect_can_do() -> None:
     table = json.loads(run_cli(["apis", "--format", "json"]).stdout)
+    assert table["admin-operators"]["Operator"] == "C.SRD"
+    assert table["admin-operators"]["Tenant"] == "-"
     assert table["reference"]["Tenant"] == "CUSRD"
     assert table["reference"]["DeviceTier"] == "-"
     assert table["reference"]["Plan"] == "CU..."
