@@ -444,14 +444,27 @@ def apply(
     async def run() -> ApplyRun:
         async with open_session(target, workdir) as session:
             planned = await read_plan(session, desired)
-            if not planned.plan.has_changes:
-                return ApplyRun(planned=planned, remaining=planned.plan)
-            check_guards(planned, allow_mass_changes)
-            if not approve(planned):
-                return ApplyRun(planned=planned, approved=False)
-            return await apply_planned(session, planned, on_event=on_event)
+            return await _guard_approve_apply(
+                session, planned, approve, on_event, allow_mass_changes
+            )
 
     return asyncio.run(run())
+
+
+async def _guard_approve_apply(
+    session: Session,
+    planned: PlanRun,
+    approve: Callable[[PlanRun], bool],
+    on_event: Callable[[ChangeEvent], None] | None,
+    allow_mass_changes: bool,
+) -> ApplyRun:
+    """The steps every apply shares once it has a plan: guards, approval, apply, verify."""
+    if not planned.plan.has_changes:
+        return ApplyRun(planned=planned, remaining=planned.plan)
+    check_guards(planned, allow_mass_changes)
+    if not approve(planned):
+        return ApplyRun(planned=planned, approved=False)
+    return await apply_planned(session, planned, on_event=on_event)
 
 
 @dataclass
@@ -560,11 +573,8 @@ def apply_saved(
             if moved:
                 raise StalePlanError(path, moved)
             planned = await _planned(session, saved.desired, live, saved.plan)
-            if not saved.plan.has_changes:
-                return ApplyRun(planned=planned, remaining=saved.plan)
-            check_guards(planned, allow_mass_changes)
-            if not approve(planned):
-                return ApplyRun(planned=planned, approved=False)
-            return await apply_planned(session, planned, on_event=on_event)
+            return await _guard_approve_apply(
+                session, planned, approve, on_event, allow_mass_changes
+            )
 
     return asyncio.run(run())
