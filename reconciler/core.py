@@ -362,6 +362,7 @@ async def apply_planned(
     ctx = ApplyContext(
         ids={r.id: sid for r in run.live if (sid := r.server_id) is not None},
         origin=describe_origin(),
+        changes=run.plan.changes,
     )
     journal = Journal(
         path=journal_path(),
@@ -391,6 +392,7 @@ async def preview_calls(session: Session, run: PlanRun) -> Preview:
     ctx = ApplyContext(
         ids={r.id: sid for r in run.live if (sid := r.server_id) is not None},
         origin=describe_origin(),
+        changes=run.plan.changes,
     )
 
     def follow(event: ChangeEvent) -> None:

@@ -41,6 +41,9 @@ class ApplyContext:
 
     ids: dict[ResourceId, str] = field(default_factory=dict)
     origin: str = "reconciler"
+    changes: list[Change] = field(default_factory=list)
+    """The whole plan being applied, for APIs that take several changes in one call
+    (a bulk flag update): the first such change can send its siblings too."""
 
     def server_id(self, rid: ResourceId) -> str:
         try:
