@@ -34,12 +34,13 @@ from reconciler.engine.plan import Plan, check_supported, make_plan
 from reconciler.engine.policy import Rules
 from reconciler.errors import ApiError, ConfigError, PlanError, UnsupportedError
 from reconciler.journal import DEFAULT_JOURNAL, Journal
-from reconciler.model import LIFECYCLE, Action, Change, Resource, State
+from reconciler.model import LIFECYCLE, Action, Change, FieldChange, Kind, Resource, State
 from reconciler.origin import describe_origin
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.base import ApplyContext
 from reconciler.providers.http import ApiClient
 from reconciler.providers.preview import PlannedCall, PreviewClient
+from reconciler.report.values import SENSITIVE
 from reconciler.spec import load_specs
 from reconciler.spec.config import Config, load_config
 from reconciler.targets import Target, resolve_target
@@ -319,9 +320,33 @@ def _rules(session: Session) -> Rules:
     return replace(target.rules, prune=target.prune or target.rules.prune)
 
 
+def sensitive_fields(provider: type[Provider] | Provider) -> dict[Kind, frozenset[str]]:
+    """Fields the API marks sensitive, per kind: shown as ``(sensitive)``, never saved."""
+    return {kind: s.sensitive for kind, s in provider.supports.items() if s.sensitive}
+
+
+def _mask(plan: Plan, sensitive: dict[Kind, frozenset[str]]) -> None:
+    """Field-level detail of sensitive fields becomes ``(sensitive)`` in every report."""
+    for change in plan.changes:
+        hidden = sensitive.get(change.id.kind)
+        if not hidden:
+            continue
+        change.fields = [
+            FieldChange(
+                fc.path,
+                SENSITIVE if fc.old is not None else None,
+                SENSITIVE if fc.new is not None else None,
+            )
+            if fc.path.split(".", 1)[0] in hidden
+            else fc
+            for fc in change.fields
+        ]
+
+
 async def _planned(session: Session, desired: State, live: State, plan: Plan) -> PlanRun:
     """Check a plan against the API's support and the guards; refuse protected removals."""
     provider = session.provider
+    _mask(plan, sensitive_fields(provider))
     problems = plan.protected + check_supported(plan, provider)
     if problems:
         raise PlanError("\n".join(problems))
@@ -521,7 +546,13 @@ def review(
 def save_plan(run: PlanRun, out: Path | str, spec_path: Path | str) -> None:
     """Write ``run`` as a saved plan that ``apply_saved`` can execute exactly."""
     document = planfile.dump(
-        run.plan, run.target, run.desired, run.live, str(spec_path), describe_origin()
+        run.plan,
+        run.target,
+        run.desired,
+        run.live,
+        str(spec_path),
+        describe_origin(),
+        sensitive_fields(provider_class(run.target.dialect)),
     )
     planfile.write(Path(out), document)
 
@@ -555,6 +586,10 @@ def apply_saved(
     path = Path(plan_path)
     saved = planfile.load(path)
     target = saved.target
+    if sensitive_fields(provider_class(target.dialect)):
+        problems = planfile.restore_secrets(saved, load_specs(saved.specs))
+        if problems:
+            raise PlanError("\n".join(problems))
     if tls is not None:
         target.ca_bundle = tls.ca_bundle
         target.insecure = tls.insecure

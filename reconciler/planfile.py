@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,12 +93,35 @@ def _location(loc: SourceLocation | None) -> dict[str, Any] | None:
     return {"file": loc.file, "line": loc.line, "column": loc.column}
 
 
-def _resource(resource: Resource | None) -> dict[str, Any] | None:
+SECRET = "$sensitive"
+"""A sensitive value's stand-in: ``{"$sensitive": sha256 of the value}``."""
+
+Sensitive = Mapping[Kind, frozenset[str]]
+
+
+def secret_digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {SECRET}
+
+
+def _fields(resource: Resource, sensitive: Sensitive) -> dict[str, Any]:
+    hidden = sensitive.get(resource.id.kind, frozenset())
+    return {
+        name: {SECRET: secret_digest(value)} if name in hidden and value is not None else value
+        for name, value in resource.fields.items()
+    }
+
+
+def _resource(resource: Resource | None, sensitive: Sensitive = {}) -> dict[str, Any] | None:  # noqa: B006
     if resource is None:
         return None
     return {
         "id": str(resource.id),
-        "fields": resource.fields,
+        "fields": _fields(resource, sensitive),
         "server": resource.server,
         "source": _location(resource.source),
     }
@@ -129,8 +153,14 @@ def dump(
     live: State,
     specs: str,
     origin: str = "",
+    sensitive: Sensitive | None = None,
 ) -> dict[str, Any]:
-    """The saved plan as a JSON-ready document (no token: only its variable's name)."""
+    """The saved plan as a JSON-ready document (no token: only its variable's name).
+
+    Fields the API marks ``sensitive`` are kept as a digest only; applying the
+    plan takes their values from the specs again, and only if they still match.
+    """
+    sensitive = sensitive or {}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -143,8 +173,8 @@ def dump(
             {
                 "action": c.action.value,
                 "id": str(c.id),
-                "desired": _resource(c.desired),
-                "live": _resource(c.live),
+                "desired": _resource(c.desired, sensitive),
+                "live": _resource(c.live, sensitive),
                 "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields],
                 "reason": c.reason,
             }
@@ -152,7 +182,7 @@ def dump(
         ],
         "unchanged": [str(r) for r in plan.unchanged],
         "unmanaged": [str(r) for r in plan.unmanaged],
-        "desired": [_resource(r) for r in desired],
+        "desired": [_resource(r, sensitive) for r in desired],
         "fingerprints": fingerprints(live),
     }
 
@@ -242,3 +272,26 @@ def load(path: Path) -> SavedPlan:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path} is a damaged saved plan ({exc!r})") from None
+
+
+def restore_secrets(saved: SavedPlan, current: State) -> list[str]:
+    """Put sensitive values back from the specs; problems where they no longer match."""
+    problems: list[str] = []
+    resources = [r for c in saved.plan.changes for r in (c.desired, c.live) if r is not None]
+    for resource in [*resources, *saved.desired]:
+        for name, value in list(resource.fields.items()):
+            if not is_secret(value):
+                continue
+            if resource is not None and any(resource is c.live for c in saved.plan.changes):
+                resource.fields[name] = None  # the live value is not needed to apply
+                continue
+            now = current.get(resource.id)
+            wanted = now.fields.get(name) if now is not None else None
+            if wanted is None or secret_digest(wanted) != value[SECRET]:
+                problems.append(
+                    f"{resource.id}: the sensitive field '{name}' is kept out of the plan file, "
+                    f"and the specs at {saved.specs} no longer hold the value it was planned with"
+                )
+            else:
+                resource.fields[name] = wanted
+    return problems

@@ -62,6 +62,7 @@ class IaasProvider(Provider):
             frozenset({C, U, D}),
             frozenset({"role", "tenant", "wireguard_pubkey"}),
             choices={"role": ("member", "operator")},
+            sensitive=frozenset({"wireguard_pubkey"}),
             notes="one tenant per user; tenant and wireguardPubkey go together",
         ),
     }

@@ -179,3 +179,40 @@ def test_faults_and_extra_fields_still_converge(
     calm = sandbox_factory("iaas-v1", db_path=noisy.db_path)
     plan = run_cli(["plan", str(EXAMPLE), *target(calm), "--detailed-exitcode"], SANDBOX_TOKEN)
     assert plan.exit_code == 0, plan.output
+
+
+def test_wireguard_keys_are_sensitive_in_plans_and_plan_files(box: Any, tmp_path: Path) -> None:
+    specs = copy_example(tmp_path)
+    shown = run_cli(["plan", str(specs), *target(box)], SANDBOX_TOKEN)
+    assert 'wireguard_pubkey = "(sensitive)"' in shown.stdout
+    assert KEY not in shown.output
+    as_json = run_cli(["plan", str(specs), *target(box), "--format", "json"], SANDBOX_TOKEN)
+    assert KEY not in as_json.stdout and "(sensitive)" in as_json.stdout
+    saved = tmp_path / "plan.json"
+    assert (
+        run_cli(["plan", str(specs), *target(box), "--out", str(saved)], SANDBOX_TOKEN).exit_code
+        == 0
+    )
+    assert KEY not in saved.read_text()
+    applied = run_cli(["apply", str(saved), "--auto-approve"], SANDBOX_TOKEN)
+    assert applied.exit_code == 0, applied.output
+    assert members(box)["project-alpha"]["alice.smith@company.example"] == KEY
+
+    # a key changed in the specs after the plan was made: the plan no longer applies
+    users = specs / "users.yaml"
+    users.write_text(
+        users.read_text().replace(
+            "role: member\ntenant: project-beta", "role: operator\ntenant: project-beta"
+        )
+    )
+    stale = tmp_path / "stale.json"
+    assert (
+        run_cli(["plan", str(specs), *target(box), "--out", str(stale)], SANDBOX_TOKEN).exit_code
+        == 0
+    )
+    users.write_text(
+        users.read_text().replace("TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=", OTHER_KEY)
+    )
+    refused = run_cli(["apply", str(stale), "--auto-approve"], SANDBOX_TOKEN)
+    assert refused.exit_code == 1
+    assert "no longer hold the value it was planned with" in refused.stderr
