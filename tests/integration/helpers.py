@@ -61,3 +61,34 @@ def git(repo: Path, *args: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def assert_converges_through_faults(
+    sandbox_factory: Any,
+    dialect: str,
+    specs: Path,
+    faults: Any,
+    *,
+    base_path: str = "",
+    seed: Any = None,
+    token: str = "test-token-SECRET-123",
+) -> Any:
+    """Apply ``specs`` up to 3 times through a faulty sandbox, then plan on a calm restart
+    of the same database: it must be exactly converged. Returns the noisy sandbox."""
+    noisy = sandbox_factory(dialect, seed=seed, faults=faults)
+    args = ["--api", dialect, "--url"]
+    outputs = []
+    for _ in range(3):
+        result = run_cli(
+            ["apply", str(specs), *args, noisy.url + base_path, "--auto-approve"], token
+        )
+        outputs.append(result.output)
+        if result.exit_code == 0:
+            break
+    else:
+        raise AssertionError("did not converge in 3 runs:\n" + "\n----\n".join(outputs))
+    noisy.stop()
+    calm = sandbox_factory(dialect, db_path=noisy.db_path)
+    plan = run_cli(["plan", str(specs), *args, calm.url + base_path, "--detailed-exitcode"], token)
+    assert plan.exit_code == 0, plan.output
+    return noisy

@@ -11,7 +11,7 @@ import yaml
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "admin-operators"
 DATA = yaml.safe_load((EXAMPLE / ".sandbox" / "data.yaml").read_text())
@@ -131,18 +131,10 @@ def test_name_and_role_cannot_be_set_and_nothing_is_called(box: Any, tmp_path: P
 def test_extra_fields_and_faults_still_converge(
     sandbox_factory: SandboxFactory, tmp_path: Path
 ) -> None:
-    noisy = sandbox_factory(
+    assert_converges_through_faults(
+        sandbox_factory,
         "admin-operators",
+        EXAMPLE,
+        FaultConfig(rate=0.2, seed=3),
         seed={**DATA, "quirks": {"extra_fields": True}},
-        faults=FaultConfig(rate=0.2, seed=3),
     )
-    for _ in range(3):
-        result = run_cli(["apply", str(EXAMPLE), *target(noisy), "--auto-approve"], SANDBOX_TOKEN)
-        if result.exit_code == 0:
-            break
-    else:
-        pytest.fail(result.output)
-    noisy.stop()
-    calm = sandbox_factory("admin-operators", db_path=noisy.db_path)
-    plan = run_cli(["plan", str(EXAMPLE), *target(calm), "--detailed-exitcode"], SANDBOX_TOKEN)
-    assert plan.exit_code == 0, plan.output

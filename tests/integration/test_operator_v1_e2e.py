@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "operator-v1"
 BASE = "/api/v1/operator"
@@ -102,14 +102,6 @@ def test_flags_and_tenant_status_are_not_in_this_api(box: Any, tmp_path: Path) -
 
 
 def test_faults_still_converge(sandbox_factory: SandboxFactory) -> None:
-    noisy = sandbox_factory("operator-v1", faults=FaultConfig(rate=0.2, seed=5, max_page=2))
-    for _ in range(3):
-        result = apply(EXAMPLE, noisy)
-        if result.exit_code == 0:
-            break
-    else:
-        pytest.fail(result.output)
-    noisy.stop()
-    calm = sandbox_factory("operator-v1", db_path=noisy.db_path)
-    plan = run_cli(["plan", str(EXAMPLE), *target(calm), "--detailed-exitcode"], SANDBOX_TOKEN)
-    assert plan.exit_code == 0, plan.output
+    assert_converges_through_faults(
+        sandbox_factory, "operator-v1", EXAMPLE, FaultConfig(rate=0.2, seed=5, max_page=2)
+    )

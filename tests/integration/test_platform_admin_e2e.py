@@ -12,7 +12,7 @@ import yaml
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "platform-admin"
 DATA = yaml.safe_load((EXAMPLE / ".sandbox" / "data.yaml").read_text())
@@ -111,24 +111,17 @@ def test_users_cannot_be_created_and_nothing_is_called(box: Any, tmp_path: Path)
 
 
 def test_limit_never_exceeds_100_and_faults_converge(sandbox_factory: SandboxFactory) -> None:
-    noisy = sandbox_factory(
+    noisy = assert_converges_through_faults(
+        sandbox_factory,
         "platform-admin",
+        EXAMPLE,
+        FaultConfig(rate=0.2, seed=8),
         seed={**DATA, "quirks": {"extra_fields": True}},
-        faults=FaultConfig(rate=0.2, seed=8),
     )
-    for _ in range(3):
-        result = apply(EXAMPLE, noisy)
-        if result.exit_code == 0:
-            break
-    else:
-        pytest.fail(result.output)
-    noisy.stop()
-    calm = sandbox_factory("platform-admin", db_path=noisy.db_path)
-    plan = run_cli(["plan", str(EXAMPLE), *target(calm), "--detailed-exitcode"], SANDBOX_TOKEN)
-    assert plan.exit_code == 0, plan.output
+
     import sqlite3
 
-    with sqlite3.connect(calm.db_path) as db:
+    with sqlite3.connect(noisy.db_path) as db:
         queries = [
             q for (q,) in db.execute("SELECT query FROM request_log WHERE path LIKE '%/tenants'")
         ]

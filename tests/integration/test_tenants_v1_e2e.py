@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "tenants-v1"
 LIMITED = "limited-token-SECRET-456"
@@ -118,14 +118,6 @@ def test_removed_grants_are_revoked_and_state_machine_enforced(box: Any, tmp_pat
 
 
 def test_faults_and_small_pages_still_converge(sandbox_factory: SandboxFactory) -> None:
-    noisy = sandbox_factory("tenants-v1", faults=FaultConfig(rate=0.2, seed=6, max_page=1))
-    for _ in range(3):
-        result = apply(EXAMPLE, noisy)
-        if result.exit_code == 0:
-            break
-    else:
-        pytest.fail(result.output)
-    noisy.stop()
-    calm = sandbox_factory("tenants-v1", db_path=noisy.db_path)
-    plan = run_cli(["plan", str(EXAMPLE), *target(calm), "--detailed-exitcode"], SANDBOX_TOKEN)
-    assert plan.exit_code == 0, plan.output
+    assert_converges_through_faults(
+        sandbox_factory, "tenants-v1", EXAMPLE, FaultConfig(rate=0.2, seed=6, max_page=1)
+    )
