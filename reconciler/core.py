@@ -412,8 +412,11 @@ async def apply_planned(
 
 async def preview_calls(session: Session, run: PlanRun) -> Preview:
     """The writes an apply of ``run`` would send, found by running it without sending."""
-    client = PreviewClient(session.client, type(session.provider).preview_answer)
-    provider = type(session.provider)(client)
+    provider_type = type(session.provider)
+    client = PreviewClient(
+        session.client, provider_type.preview_answer, provider_type.sensitive_body_keys
+    )
+    provider = provider_type(client)
     ctx = ApplyContext(
         ids={r.id: sid for r in run.live if (sid := r.server_id) is not None},
         origin=describe_origin(),

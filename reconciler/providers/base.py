@@ -61,6 +61,9 @@ class Provider(ABC):
     absent_is_inactive: ClassVar[frozenset[Kind]] = frozenset()
     """Kinds whose inactive objects the API does not list (a deactivated operator is
     no longer an operator): a spec asking for an inactive one that is absent is met."""
+    sensitive_body_keys: ClassVar[frozenset[str]] = frozenset()
+    """Request-body keys that carry a sensitive field's value (``pubkey`` for a
+    WireGuard key), masked in ``plan --show-calls``."""
     admin_role: ClassVar[str | None] = None
     """The API's highest operator role, guarded so an apply never leaves none active."""
     base_path: ClassVar[str] = ""

@@ -12,25 +12,29 @@ Document ``001``. Paths are relative to ``${API_BASE_URL}`` (``…/api``):
   two calls, remove then add.
 
 In the specs, membership is the Operator's ``tenant`` with its
-``wireguardPubkey`` (required together).
+``wireguardPubkey`` (required together). Choices where the document is silent
+(listing shape, paging, members in the tenant listing): docs/apis/iaas-v1.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any, ClassVar
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.http import ApiClient, InconsistentRead
 
 C, U, D = Action.CREATE, Action.UPDATE, Action.DELETE
+PAGE = 100
+"""Asked for per listing page (``limit``); servers that cap lower are followed by ``skip``."""
 
 
 def _items(body: Any) -> list[dict[str, Any]]:
     """A plain array, as the document's examples imply; an envelope is tolerated."""
     if isinstance(body, dict):
-        for key in ("items", "data", "users", "tenants", "results"):
+        for key in ("items", "data", "results", "users", "tenants"):
             if isinstance(body.get(key), list):
                 return list(body[key])
     if not isinstance(body, list):
@@ -38,11 +42,31 @@ def _items(body: Any) -> list[dict[str, Any]]:
     return body
 
 
-def _member(entry: Any) -> tuple[str, str | None]:
-    """A tenant's member as (user id, pubkey): objects or bare ids, as servers differ."""
-    if isinstance(entry, dict):
-        return str(entry.get("user_id") or entry.get("id")), entry.get("pubkey")
-    return str(entry), None
+def _total(body: Any) -> int | None:
+    """The count an envelope may report; a plain array reports none."""
+    if isinstance(body, dict):
+        for key in ("total", "count"):
+            if isinstance(body.get(key), int):
+                return int(body[key])
+    return None
+
+
+def _object(body: Any) -> dict[str, Any]:
+    """A created object, bare or wrapped in ``data``."""
+    if isinstance(body, dict) and "id" not in body and isinstance(body.get("data"), dict):
+        return dict(body["data"])
+    return body if isinstance(body, dict) else {}
+
+
+def _members(tenant: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """A tenant's members as (user id, pubkey): objects or bare ids, as servers differ."""
+    for entry in tenant.get("users") or tenant.get("members") or []:
+        if isinstance(entry, dict):
+            user_id = entry.get("user_id", entry.get("id"))
+            if user_id is not None:
+                yield str(user_id), entry.get("pubkey")
+        else:
+            yield str(entry), None
 
 
 class IaasProvider(Provider):
@@ -51,12 +75,13 @@ class IaasProvider(Provider):
     dialect = "iaas-v1"
     title = "IaaS operator API: users, tenants, WireGuard membership (document 001)"
     base_path = "/api"
+    sensitive_body_keys = frozenset({"pubkey"})
     admin_role = "operator"
     supports: ClassVar[dict[Kind, KindSupport]] = {
         Kind.TENANT: KindSupport(
             frozenset({C, D}),
             frozenset(),
-            notes="the API has no tenant update: a tenant is only its name",
+            notes="the API has no tenant update nor suspend: a tenant is only its name",
         ),
         Kind.OPERATOR: KindSupport(
             frozenset({C, U, D}),
@@ -67,6 +92,11 @@ class IaasProvider(Provider):
         ),
     }
 
+    def __init__(self, client: ApiClient) -> None:
+        super().__init__(client)
+        self._joined: dict[str, tuple[str, str]] = {}
+        """user id → (tenant, pubkey) this run put in a tenant's create already."""
+
     @classmethod
     def check(cls, desired: State) -> list[SpecProblem]:
         problems = super().check(desired)
@@ -76,63 +106,84 @@ class IaasProvider(Provider):
                 problems.append(
                     SpecProblem(
                         r.field_sources.get("tenant", r.source),
-                        f"{r.id}: a tenant member on the {cls.dialect} API needs its "
-                        "'wireguardPubkey'",
+                        f"{r.id}: a member of tenant '{tenant}' on the {cls.dialect} API "
+                        "needs its 'wireguardPubkey' (the API joins users with their key)",
                     )
                 )
-            if key and "tenant" in r.fields and not tenant:
+            if key and not tenant:
                 problems.append(
                     SpecProblem(
                         r.field_sources.get("wireguard_pubkey", r.source),
-                        f"{r.id}: 'wireguardPubkey' is only meaningful with a 'tenant'",
+                        f"{r.id}: 'wireguardPubkey' on the {cls.dialect} API belongs to a "
+                        "tenant membership: set 'tenant' too",
                     )
                 )
         return problems
 
+    async def _list(self, path: str) -> list[dict[str, Any]]:
+        """Every object of a listing, however the server pages it.
+
+        The document shows a bare ``GET`` answered with the whole array. Servers
+        of this kind often cap a list and page it with FastAPI's ``skip``/``limit``;
+        those that do not ignore both and send the whole array again. So: ask page
+        by page, move on by what came back, and stop on an empty page, on a
+        reported total, or on a page of objects already seen (paging ignored).
+        """
+        found: dict[str, dict[str, Any]] = {}
+        while True:
+            body = await self.client.call(
+                "GET", path, params={"skip": len(found), "limit": PAGE}, resource=path[1:]
+            )
+            page, total = _items(body), _total(body)
+            fresh = {str(o["id"]): o for o in page if str(o["id"]) not in found}
+            if page and not fresh:
+                return list(found.values())
+            if len(fresh) != len(page):
+                raise InconsistentRead(
+                    path, "a page repeated some objects and not others; nothing was planned"
+                )
+            found.update(fresh)
+            if not page or (total is not None and len(found) >= total):
+                return list(found.values())
+
     async def read(self, kinds: Collection[Kind]) -> State:
-        users = _items(await self.client.call("GET", "/users", resource="users"))
-        tenants = _items(await self.client.call("GET", "/tenants", resource="tenants"))
+        tenants = await self._list("/tenants")
         state = State()
         membership: dict[str, tuple[str, str | None]] = {}
         for t in tenants:
-            for entry in t.get("users") or []:
-                user_id, pubkey = _member(entry)
+            for user_id, pubkey in _members(t):
                 membership[user_id] = (str(t["name"]), pubkey)
             if Kind.TENANT in kinds:
-                state.add(
-                    Resource(
-                        ResourceId(Kind.TENANT, str(t["name"])), {}, server={"id": str(t["id"])}
-                    )
+                rid = ResourceId(Kind.TENANT, str(t["name"]))
+                state.add(Resource(rid, {}, server={"id": str(t["id"])}))
+        if Kind.OPERATOR not in kinds:
+            return state
+        for u in await self._list("/users"):
+            tenant, pubkey = membership.get(str(u["id"]), (None, None))
+            state.add(
+                Resource(
+                    ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
+                    {"role": u.get("role"), "tenant": tenant, "wireguard_pubkey": pubkey},
+                    # PUT replaces the whole user: keep what the specs do not manage.
+                    server={
+                        "id": str(u["id"]),
+                        "email": u["email"],
+                        "ssh_key_id": u.get("ssh_key_id"),
+                    },
                 )
-        if Kind.OPERATOR in kinds:
-            for u in users:
-                tenant, pubkey = membership.get(str(u["id"]), (None, None))
-                state.add(
-                    Resource(
-                        ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
-                        {"role": u.get("role"), "tenant": tenant, "wireguard_pubkey": pubkey},
-                        server={
-                            "id": str(u["id"]),
-                            "ssh_key_id": u.get("ssh_key_id"),
-                            "email": u["email"],
-                        },
-                    )
-                )
+            )
         return state
 
     async def whoami(self) -> str | None:
         me = await self.client.call("GET", "/users/me", resource="users/me")
-        email = me.get("email") if isinstance(me, dict) else None
+        email = _object(me).get("email")
         return str(email).lower() if email else None
 
     async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
         rid = str(change.id)
         if change.id.kind is Kind.TENANT:
             if change.action is C:
-                body = await self.client.call(
-                    "POST", "/tenants", json_body={"name": change.id.key, "users": []}, resource=rid
-                )
-                return Resource(change.id, {}, server={"id": str(body["id"])})
+                return await self._create_tenant(change, ctx)
             if change.action is D:
                 await self.client.call(
                     "DELETE", f"/tenants/{ctx.server_id(change.id)}", resource=rid
@@ -145,53 +196,80 @@ class IaasProvider(Provider):
                 await self._update_user(change, ctx)
                 return None
             if change.action is D:
+                # The API takes the user out of its tenant too: one call.
                 await self.client.call("DELETE", f"/users/{ctx.server_id(change.id)}", resource=rid)
                 return None
         raise ApiError("-", "-", 0, f"the iaas-v1 API cannot {change.action.value} this", rid)
 
+    async def _create_tenant(self, change: Change, ctx: ApplyContext) -> Resource:
+        """``POST /tenants`` with the members already known: users that exist and are in
+        no tenant yet, whose specs put them here (the others join by ``PUT`` later)."""
+        name = change.id.key
+        members = list(_waiting_for(name, ctx))
+        body = await self.client.call(
+            "POST",
+            "/tenants",
+            json_body={"name": name, "users": [{"user_id": u, "pubkey": k} for u, k in members]},
+            resource=str(change.id),
+        )
+        for user_id, pubkey in members:
+            self._joined[user_id] = (name, pubkey)
+        tenant_id = _object(body).get("id")
+        if tenant_id is None:  # an answer without the object: find it by name
+            tenant_id = next(t["id"] for t in await self._list("/tenants") if t["name"] == name)
+        return Resource(change.id, {}, server={"id": str(tenant_id)})
+
     async def _create_user(self, change: Change, ctx: ApplyContext) -> Resource:
         assert change.desired is not None
-        f = change.desired.fields
+        f, email = change.desired.fields, change.id.key
         body = await self.client.call(
             "POST",
             "/users",
-            json_body={"email": change.id.key, "role": f.get("role", "member"), "ssh_key_id": None},
+            json_body={"email": email, "role": f.get("role", "member"), "ssh_key_id": None},
             resource=str(change.id),
         )
-        user_id = str(body["id"])
+        user_id = _object(body).get("id")
+        if user_id is None:
+            user_id = next(u["id"] for u in await self._list("/users") if u["email"] == email)
         if f.get("tenant"):
-            await self._join(f["tenant"], user_id, f["wireguard_pubkey"], ctx, str(change.id))
-        return Resource(change.id, {}, server={"id": user_id})
+            await self._join(f["tenant"], str(user_id), f["wireguard_pubkey"], ctx, str(change.id))
+        return Resource(change.id, {}, server={"id": str(user_id)})
 
     async def _update_user(self, change: Change, ctx: ApplyContext) -> None:
         assert change.desired is not None and change.live is not None
         rid, want, have = str(change.id), change.desired.fields, change.live.fields
         user_id = ctx.server_id(change.id)
         if "role" in want and want["role"] != have.get("role"):
-            # PUT replaces the whole user: keep what the spec does not manage.
             body = {
                 "email": change.live.server.get("email", change.id.key),
                 "role": want["role"],
                 "ssh_key_id": change.live.server.get("ssh_key_id"),
             }
             await self.client.call("PUT", f"/users/{user_id}", json_body=body, resource=rid)
-        if "tenant" not in want and "wireguard_pubkey" not in want:
-            return
-        new_tenant = want.get("tenant", have.get("tenant"))
-        new_key = want.get("wireguard_pubkey", have.get("wireguard_pubkey"))
-        old_tenant = have.get("tenant")
-        if old_tenant == new_tenant and have.get("wireguard_pubkey") == new_key:
+        if "tenant" not in want:
+            return  # membership unmanaged (the check ties a key to a tenant)
+        new_tenant, new_key = want["tenant"], want.get("wireguard_pubkey")
+        old_tenant, old_key = have.get("tenant"), have.get("wireguard_pubkey")
+        if self._joined.pop(user_id, None) == (new_tenant, new_key):
+            return  # joined in its tenant's create
+        if (old_tenant, old_key) == (new_tenant, new_key):
             return
         if old_tenant and old_tenant != new_tenant:
             # One tenant per user: leave the old one first, then join the new one.
             old_id = ctx.server_id(ResourceId(Kind.TENANT, old_tenant))
-            await self.client.call("DELETE", f"/tenants/{old_id}/users/{user_id}", resource=rid)
+            await self.client.send(
+                "DELETE",
+                f"/tenants/{old_id}/users/{user_id}",
+                resource=rid,
+                ok=lambda status: 200 <= status < 300 or status == 404,  # left already
+            )
         if new_tenant:
             await self._join(new_tenant, user_id, new_key, ctx, rid)
 
     async def _join(
         self, tenant: str, user_id: str, pubkey: str | None, ctx: ApplyContext, rid: str
     ) -> None:
+        """Add a member, or change its key (the same ``PUT`` again)."""
         tenant_id = ctx.server_id(ResourceId(Kind.TENANT, tenant))
         await self.client.call(
             "PUT",
@@ -199,6 +277,19 @@ class IaasProvider(Provider):
             json_body={"pubkey": pubkey},
             resource=rid,
         )
+
+
+def _waiting_for(tenant: str, ctx: ApplyContext) -> Iterator[tuple[str, str]]:
+    """(user id, pubkey) of live users in no tenant that this plan puts in ``tenant``."""
+    for other in ctx.changes:
+        if other.id.kind is not Kind.OPERATOR or other.action is not U:
+            continue
+        if other.desired is None or other.live is None or other.live.server_id is None:
+            continue
+        want = other.desired.fields
+        key = want.get("wireguard_pubkey")
+        if want.get("tenant") == tenant and not other.live.fields.get("tenant") and key:
+            yield other.live.server_id, str(key)
 
 
 PROVIDER = IaasProvider

@@ -23,12 +23,15 @@ MASK = "***"
 SENSITIVE_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|private|credential", re.I)
 
 
-def mask(value: JSON) -> JSON:
+def mask(value: JSON, extra: frozenset[str] = frozenset()) -> JSON:
     """``value`` with every sensitive-looking key's value replaced by ``***``."""
     if isinstance(value, dict):
-        return {k: MASK if SENSITIVE_KEY.search(str(k)) else mask(v) for k, v in value.items()}
+        return {
+            k: MASK if SENSITIVE_KEY.search(str(k)) or k in extra else mask(v, extra)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [mask(v) for v in value]
+        return [mask(v, extra) for v in value]
     return value
 
 
@@ -64,7 +67,13 @@ class PlannedCall:
 class PreviewClient(ApiClient):
     """An :class:`ApiClient` that sends reads and records writes instead of sending them."""
 
-    def __init__(self, real: ApiClient, answer: Answer = echo_answer) -> None:
+    def __init__(
+        self,
+        real: ApiClient,
+        answer: Answer = echo_answer,
+        sensitive_keys: frozenset[str] = frozenset(),
+    ) -> None:
+        self.sensitive_keys = sensitive_keys
         self.__dict__.update(real.__dict__)  # shares the real client's connection pool
         self.answer = answer
         self.calls: list[PlannedCall] = []
@@ -89,7 +98,11 @@ class PreviewClient(ApiClient):
             return await super().send(
                 method, path, json_body=json_body, params=params, resource=resource, **kwargs
             )
-        self.calls.append(PlannedCall(self.current, method.upper(), path, params, mask(json_body)))
+        self.calls.append(
+            PlannedCall(
+                self.current, method.upper(), path, params, mask(json_body, self.sensitive_keys)
+            )
+        )
         # A POST makes something new; other writes act on the object their path names.
         new_id = self.placeholder() if method.upper() == "POST" else path.rsplit("/", 1)[-1]
         answer = self.answer(method.upper(), path, json_body, new_id)

@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.responses import Response
 
-from reconciler.sandbox.common import ApiError, bearer_auth, install_error_handlers, json_response
+from reconciler.sandbox.common import (
+    bearer_auth,
+    conflict,
+    install_error_handlers,
+    invalid,
+    json_response,
+    not_found,
+)
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.store import Collection, Conflict, Obj, Store
 
@@ -26,7 +34,15 @@ PREFIX = "/api"
 USERS, TENANTS, SETTINGS = "users", "tenants", "settings"
 ROLES = ("member", "operator")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+TENANT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+"""Tenant names as the document writes them (``project-alpha``): they name networks."""
+PUBKEY = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+"""A WireGuard public key: 32 bytes in base64."""
 ME = {"email": "operator@iaas.local", "role": "operator"}
+"""Who the token belongs to when no ``me`` is seeded (not a listed user then)."""
+
+Skip = Annotated[int | None, Query(ge=0, description="Objects to skip (not in the document).")]
+Limit = Annotated[int | None, Query(ge=0, description="Most objects to return.")]
 
 
 def _error(status: int, code: str, message: str) -> dict[str, str]:
@@ -37,30 +53,30 @@ async def _json(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
-        raise ApiError(400, "validation_error", "request body must be JSON") from None
+        raise invalid("request body must be JSON") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "validation_error", "request body must be a JSON object")
+        raise invalid("request body must be a JSON object")
     return body
 
 
 def _user_body(body: dict[str, Any]) -> dict[str, Any]:
-    email, role = body.get("email"), body.get("role")
+    """The whole user, as both ``POST`` and ``PUT`` take it."""
+    email, role, ssh = body.get("email"), body.get("role"), body.get("ssh_key_id")
     if not isinstance(email, str) or not EMAIL.match(email):
-        raise ApiError(400, "validation_error", "email: a valid email address is required")
+        raise invalid("email: a valid email address is required")
     if role not in ROLES:
-        raise ApiError(400, "validation_error", f"role: must be one of {', '.join(ROLES)}")
-    ssh = body.get("ssh_key_id")
+        raise invalid(f"role: must be one of {', '.join(ROLES)}")
     if ssh is not None and not isinstance(ssh, str):
-        raise ApiError(400, "validation_error", "ssh_key_id: must be a string or null")
+        raise invalid("ssh_key_id: must be a string or null")
     return {"email": email, "role": role, "ssh_key_id": ssh}
 
 
 def _pubkey(body: dict[str, Any]) -> str:
     key = body.get("pubkey")
-    if not isinstance(key, str) or not key.strip():
-        raise ApiError(
-            400, "validation_error", "pubkey: the member's WireGuard public key is required"
-        )
+    if not isinstance(key, str) or not key:
+        raise invalid("pubkey: the member's WireGuard public key is required")
+    if not PUBKEY.match(key):
+        raise invalid("pubkey: not a WireGuard public key (32 bytes in base64)")
     return key
 
 
@@ -70,59 +86,83 @@ class Iaas:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def extra(self) -> bool:
+    def quirk(self, name: str) -> Any:
         quirks = self.store.find(SETTINGS, "quirks")
-        return bool(quirks and quirks.get("extra_fields"))
+        return quirks.get(name) if quirks else None
 
-    def _all(self, collection: str) -> list[Obj]:
+    def all(self, collection: str) -> list[Obj]:
         rows, _ = self.store.page(collection, 1_000_000, 0)
         return [json.loads(r) for r in rows]
+
+    def window(self, objects: list[Any], skip: int | None, limit: int | None) -> list[Any]:
+        """``skip``/``limit`` when asked (FastAPI's usual), capped by the ``max_page`` quirk."""
+        shown = objects[skip or 0 :]
+        cap = self.quirk("max_page")
+        for most in (limit, cap):
+            if most is not None:
+                shown = shown[: int(most)]
+        return shown
 
     def user(self, user_id: str) -> Obj:
         user = self.store.get(USERS, user_id)
         if user is None:
-            raise ApiError(404, "not_found", f"user {user_id} not found")
+            raise not_found(f"user {user_id}")
         return user
 
     def tenant(self, tenant_id: str) -> Obj:
         tenant = self.store.get(TENANTS, tenant_id)
         if tenant is None:
-            raise ApiError(404, "not_found", f"tenant {tenant_id} not found")
+            raise not_found(f"tenant {tenant_id}")
         return tenant
 
     def show_user(self, user: Obj) -> dict[str, Any]:
         shown = {k: user.get(k) for k in ("id", "email", "role", "ssh_key_id", "created_at")}
-        return shown | ({"last_seen": None} if self.extra() else {})
+        return shown | (
+            {"last_login": None, "is_active": True} if self.quirk("extra_fields") else {}
+        )
 
-    def show_tenant(self, tenant: Obj) -> dict[str, Any]:
-        members = [
-            {"user_id": u["id"], "pubkey": u["pubkey"]}
-            for u in self._all(USERS)
-            if u.get("tenant_id") == tenant["id"]
-        ]
-        shown = {"id": tenant["id"], "name": tenant["name"], "users": members}
-        return shown | ({"subnet": "10.0.0.0/24"} if self.extra() else {})
+    def members(self) -> dict[str, list[dict[str, Any]]]:
+        """tenant id → its members as the listing shows them."""
+        extra = self.quirk("extra_fields")
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for u in self.all(USERS):
+            if u.get("tenant_id"):
+                member = {"user_id": u["id"], "pubkey": u["pubkey"]}
+                found[u["tenant_id"]].append(member | ({"allowed_ips": []} if extra else {}))
+        return found
+
+    def show_tenant(self, tenant: Obj, members: Mapping[str, list[dict[str, Any]]]) -> Obj:
+        shown = {
+            "id": tenant["id"],
+            "name": tenant["name"],
+            "users": members.get(tenant["id"], []),
+            "created_at": tenant["created_at"],
+        }
+        return shown | ({"subnet": "10.8.0.0/24"} if self.quirk("extra_fields") else {})
 
     def join(self, tenant_id: str, user_id: str, pubkey: str) -> Obj:
+        """Put a user in a tenant, or change its key there; never in a second tenant."""
         user = self.user(user_id)
         current = user.get("tenant_id")
         if current and current != tenant_id:
-            raise ApiError(409, "conflict", f"user {user_id} already belongs to tenant {current}")
+            raise conflict(f"user {user_id} already belongs to tenant {current}")
         return self.store.update(USERS, {**user, "tenant_id": tenant_id, "pubkey": pubkey})
 
+    def leave(self, user: Obj) -> None:
+        self.store.update(USERS, {**user, "tenant_id": None, "pubkey": None})
 
-def router(store: Store, token: str) -> APIRouter:
-    api = Iaas(store)
-    r = APIRouter(prefix=PREFIX, dependencies=[Depends(bearer_auth(token))])
 
+def _user_routes(r: APIRouter, api: Iaas, store: Store) -> None:
     @r.get("/users/me", tags=["users"])
     async def me() -> Response:
-        found = store.find(SETTINGS, "me") or ME
-        return json_response({"email": found["email"], "role": found["role"]})
+        who = store.find(SETTINGS, "me") or ME
+        listed = store.find(USERS, who["email"].lower())
+        return json_response(api.show_user(listed) if listed else dict(who))
 
     @r.get("/users", tags=["users"])
-    async def list_users() -> Response:
-        return json_response([api.show_user(u) for u in api._all(USERS)])
+    async def list_users(skip: Skip = None, limit: Limit = None) -> Response:
+        users = [api.show_user(u) for u in api.all(USERS)]
+        return json_response(api.window(users, skip, limit))
 
     @r.post("/users", status_code=201, tags=["users"])
     async def create_user(request: Request) -> Response:
@@ -130,7 +170,7 @@ def router(store: Store, token: str) -> APIRouter:
         try:
             user = store.insert(USERS, fields, key=fields["email"].lower())
         except Conflict:
-            raise ApiError(409, "conflict", f"a user with email {fields['email']} exists") from None
+            raise conflict(f"a user with email {fields['email']} already exists") from None
         return json_response(api.show_user(user), 201)
 
     @r.put("/users/{user_id}", tags=["users"])
@@ -140,7 +180,7 @@ def router(store: Store, token: str) -> APIRouter:
         try:
             user = store.update(USERS, {**user, **fields}, key=fields["email"].lower())
         except Conflict:
-            raise ApiError(409, "conflict", f"a user with email {fields['email']} exists") from None
+            raise conflict(f"a user with email {fields['email']} already exists") from None
         return json_response(api.show_user(user))
 
     @r.delete("/users/{user_id}", status_code=204, tags=["users"])
@@ -148,73 +188,99 @@ def router(store: Store, token: str) -> APIRouter:
         store.delete(USERS, api.user(user_id)["id"])  # its membership goes with it
         return Response(status_code=204)
 
+
+def _new_members(api: Iaas, body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ``users`` of a tenant create as (user id, pubkey), each free to join."""
+    members = body.get("users", [])
+    if not isinstance(members, list):
+        raise invalid("users: must be a list of {user_id, pubkey}")
+    found: list[tuple[str, str]] = []
+    for member in members:
+        if not isinstance(member, dict) or not isinstance(member.get("user_id"), str):
+            raise invalid("users: each member needs a user_id and a pubkey")
+        user = api.user(member["user_id"])
+        if user["id"] in {uid for uid, _ in found}:
+            raise invalid(f"users: user {user['id']} is listed twice")
+        if user.get("tenant_id"):
+            raise conflict(f"user {user['id']} already belongs to tenant {user['tenant_id']}")
+        found.append((user["id"], _pubkey(member)))
+    return found
+
+
+def _tenant_routes(r: APIRouter, api: Iaas, store: Store) -> None:
     @r.get("/tenants", tags=["tenants"])
-    async def list_tenants() -> Response:
-        return json_response([api.show_tenant(t) for t in api._all(TENANTS)])
+    async def list_tenants(skip: Skip = None, limit: Limit = None) -> Response:
+        members = api.members()
+        tenants = [api.show_tenant(t, members) for t in api.all(TENANTS)]
+        return json_response(api.window(tenants, skip, limit))
 
     @r.post("/tenants", status_code=201, tags=["tenants"])
     async def create_tenant(request: Request) -> Response:
         body = await _json(request)
-        name, members = body.get("name"), body.get("users", [])
-        if not isinstance(name, str) or not name.strip():
-            raise ApiError(400, "validation_error", "name: required")
-        if not isinstance(members, list):
-            raise ApiError(400, "validation_error", "users: must be a list")
-        for member in members:
-            if not isinstance(member, dict) or not isinstance(member.get("user_id"), str):
-                raise ApiError(400, "validation_error", "users: each needs user_id and pubkey")
-            _pubkey(member)
-            user = api.user(member["user_id"])
-            if user.get("tenant_id"):
-                raise ApiError(409, "conflict", f"user {user['id']} already belongs to a tenant")
+        name = body.get("name")
+        if not isinstance(name, str) or not TENANT_NAME.match(name):
+            raise invalid(
+                "name: 1-63 lowercase letters, digits or '-', starting and ending with "
+                "a letter or digit"
+            )
+        members = _new_members(api, body)
         with store.transaction():
             try:
                 tenant = store.insert(TENANTS, {"name": name}, key=name)
             except Conflict:
-                raise ApiError(409, "conflict", f"a tenant named {name} exists") from None
-            for member in members:
-                api.join(tenant["id"], member["user_id"], member["pubkey"])
-        return json_response(api.show_tenant(tenant), 201)
+                raise conflict(f"a tenant named {name} already exists") from None
+            for user_id, pubkey in members:
+                api.join(tenant["id"], user_id, pubkey)
+        return json_response(api.show_tenant(tenant, api.members()), 201)
 
     @r.delete("/tenants/{tenant_id}", status_code=204, tags=["tenants"])
     async def delete_tenant(tenant_id: str) -> Response:
         tenant = api.tenant(tenant_id)
         with store.transaction():
-            for user in api._all(USERS):
+            for user in api.all(USERS):
                 if user.get("tenant_id") == tenant_id:
-                    store.update(USERS, {**user, "tenant_id": None, "pubkey": None})
+                    api.leave(user)  # the users stay, out of any tenant
             store.delete(TENANTS, tenant["id"])
         return Response(status_code=204)
 
     @r.put("/tenants/{tenant_id}/users/{user_id}", tags=["membership"])
     async def add_member(tenant_id: str, user_id: str, request: Request) -> Response:
-        api.tenant(tenant_id)
+        tenant = api.tenant(tenant_id)
         pubkey = _pubkey(await _json(request))
         api.join(tenant_id, user_id, pubkey)
-        return json_response(api.show_tenant(api.tenant(tenant_id)))
+        return json_response(api.show_tenant(tenant, api.members()))
 
     @r.delete("/tenants/{tenant_id}/users/{user_id}", status_code=204, tags=["membership"])
     async def remove_member(tenant_id: str, user_id: str) -> Response:
         api.tenant(tenant_id)
         user = api.user(user_id)
         if user.get("tenant_id") != tenant_id:
-            raise ApiError(404, "not_found", f"user {user_id} is not a member of {tenant_id}")
-        store.update(USERS, {**user, "tenant_id": None, "pubkey": None})
+            raise not_found(f"user {user_id} in tenant {tenant_id}")
+        api.leave(user)
         return Response(status_code=204)
-
-    return r
 
 
 def install(app: FastAPI, store: Store, token: str) -> None:
     install_error_handlers(app, _error)
-    app.include_router(router(store, token))
+    api = Iaas(store)
+    r = APIRouter(prefix=PREFIX, dependencies=[Depends(bearer_auth(token))])
+    _user_routes(r, api, store)
+    _tenant_routes(r, api, store)
+    app.include_router(r)
 
 
 def seed(store: Store, data: Mapping[str, Any]) -> None:
-    """``{me: {email, role}, users: [{email, role}], quirks: {extra_fields: true}}``."""
+    """``{me: {email, role}, users: [{email, role}], quirks: {max_page, extra_fields}}``.
+
+    ``me`` is the token's own user, listed like any other; ``users`` exist before
+    any apply (made by hand, say).
+    """
+    people = [dict(u) for u in data.get("users", [])]
     if data.get("me"):
-        store.insert(SETTINGS, dict(data["me"]), key="me")
-    for user in data.get("users", []):
+        me = {"email": data["me"]["email"], "role": data["me"].get("role", "operator")}
+        store.insert(SETTINGS, me, key="me")
+        people.insert(0, me)
+    for user in people:
         fields = {"email": user["email"], "role": user.get("role", "member"), "ssh_key_id": None}
         store.insert(USERS, fields, key=user["email"].lower())
     if data.get("quirks"):
