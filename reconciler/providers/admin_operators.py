@@ -14,7 +14,8 @@ Operator, keyed by email:
 
 A deactivated account is no longer an operator, so the list no longer shows
 it: for this API ``status: disabled`` in a spec is met by an account that is
-not listed (see docs/apis/admin-operators.md).
+not listed, and a spec asking ``status: active`` for it sends the ``POST`` the
+document advises for re-activation (see docs/apis/admin-operators.md).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ PATH = "/admin/operators"
 
 
 def _operator(item: dict[str, Any]) -> Resource:
+    """One listed account; name, role and verification are the server's, never diffed."""
     return Resource(
         ResourceId(Kind.OPERATOR, str(item["email"]).lower()),
         {"status": "active" if item.get("is_active", True) else "disabled"},
@@ -38,6 +40,11 @@ def _operator(item: dict[str, Any]) -> Resource:
             **{k: item[k] for k in ("name", "role", "email_verified") if k in item},
         },
     )
+
+
+def _is_operator(item: Any) -> bool:
+    """The list holds operators only; a server that also shows others is read past them."""
+    return isinstance(item, dict) and item.get("role", "operator") == "operator"
 
 
 class AdminOperatorsProvider(Provider):
@@ -49,63 +56,72 @@ class AdminOperatorsProvider(Provider):
         Kind.OPERATOR: KindSupport(
             frozenset({Action.CREATE, Action.SUSPEND, Action.RESUME, Action.DELETE}),
             frozenset({"status"}),
+            choices={"status": ("active", "disabled")},
             notes=(
                 "name comes from the person's signup and role is always 'operator': "
-                "neither can be set; a deactivated account is not listed"
+                "neither can be set; a deactivated account is not listed, so "
+                "'status: disabled' is met by its absence"
             ),
         )
     }
     absent_is_inactive: ClassVar[frozenset[Kind]] = frozenset({Kind.OPERATOR})
 
-    async def _body(self) -> dict[str, Any]:
+    async def _listing(self) -> dict[str, Any]:
         body = await self.client.call("GET", PATH, resource="operators")
         if not isinstance(body, dict) or not isinstance(body.get("operators"), list):
-            raise TypeError("expected {'current_admin': ..., 'operators': [...]}")
+            raise TypeError("expected {'current_admin': {...}, 'operators': [...]}")
         return body
 
     async def read(self, kinds: Collection[Kind]) -> State:
         if Kind.OPERATOR not in kinds:
             return State()
-        body = await self._body()
-        return State(
-            _operator(item)
-            for item in body["operators"]
-            if item.get("role", "operator") == "operator"
-        )
+        body = await self._listing()
+        return State(_operator(item) for item in body["operators"] if _is_operator(item))
 
     async def whoami(self) -> str | None:
-        admin = (await self._body()).get("current_admin") or {}
-        email = admin.get("email")
+        admin = (await self._listing()).get("current_admin")
+        email = admin.get("email") if isinstance(admin, dict) else None
         return str(email).lower() if email else None
 
     async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
         rid = str(change.id)
         if change.action is Action.CREATE:
-            answer = await self.client.call(
-                "POST", PATH, json_body={"email": change.id.key}, resource=rid
-            )
-            created = _operator(answer["operator"])
-            wanted = change.desired.fields.get("status") if change.desired else None
-            if wanted == "disabled":
-                await self._set_active(created.server["id"], False, rid)
-            return created
+            return await self._invite(change, rid)
         server_id = ctx.server_id(change.id)
         if change.action is Action.SUSPEND:
             await self._set_active(server_id, False, rid)
         elif change.action is Action.RESUME:
             await self._set_active(server_id, True, rid)
         elif change.action is Action.DELETE:
-            # The API deletes only deactivated operators: two calls, in this order.
-            if (change.live is None) or change.live.fields.get("status") != "disabled":
-                await self._set_active(server_id, False, rid)
-            try:
-                await self.client.call("DELETE", f"{PATH}/{server_id}", resource=rid)
-            except ApiError as exc:
-                if exc.status != 404:  # gone already: what a delete wants
-                    raise
+            await self._delete(change, server_id, rid)
         else:
             raise ApiError("-", PATH, 0, f"cannot {change.action.value} an operator", rid)
         return None
+
+    async def _invite(self, change: Change, rid: str) -> Resource | None:
+        """``POST {email}``: invite (201), promote or re-activate (200); 409 for an admin."""
+        wanted = change.desired.fields.get("status") if change.desired else None
+        if wanted == "disabled":
+            return None  # an account that is not listed is already no operator
+        answer = await self.client.call(
+            "POST", PATH, json_body={"email": change.id.key}, resource=rid
+        )
+        operator = answer.get("operator") if isinstance(answer, dict) else None
+        if not isinstance(operator, dict) or "id" not in operator:
+            raise ApiError(
+                "POST", PATH, 200, "the answer holds no 'operator' object with an id", rid
+            )
+        return _operator({"email": change.id.key, **operator})
+
+    async def _delete(self, change: Change, server_id: str, rid: str) -> None:
+        """The API deletes only deactivated accounts: deactivate, then delete, in that order."""
+        try:
+            if change.live is None or change.live.fields.get("status") != "disabled":
+                await self._set_active(server_id, False, rid)
+            await self.client.call("DELETE", f"{PATH}/{server_id}", resource=rid)
+        except ApiError as exc:
+            if exc.status != 404:  # gone already: what a delete wants
+                raise
 
     async def _set_active(self, server_id: str, active: bool, rid: str) -> None:
         await self.client.call(
@@ -114,6 +130,14 @@ class AdminOperatorsProvider(Provider):
             json_body={"is_active": active},
             resource=rid,
         )
+
+    @classmethod
+    def preview_answer(cls, method: str, path: str, body: Any, new_id: str) -> Any:
+        """Answers in the document's envelope, so ``plan --show-calls`` runs the real code."""
+        if method == "POST" and isinstance(body, dict):
+            operator = {"id": new_id, "email": body.get("email"), "role": "operator"}
+            return {"message": "(not sent)", "operator": operator}
+        return {"message": "(not sent)"}
 
 
 PROVIDER = AdminOperatorsProvider

@@ -64,6 +64,11 @@ class PlatformAdminProvider(Provider):
         ),
     }
 
+    @classmethod
+    def preview_answer(cls, method: str, path: str, body: Any, new_id: str) -> Any:
+        """Writes are answered in the document's envelope (``tenant_id`` for a create)."""
+        return {"success": True, "data": {"tenant_id": new_id, "user_id": new_id}}
+
     def __init__(self, client: Any) -> None:
         super().__init__(client)
         self._batches: dict[str, asyncio.Future[None]] = {}

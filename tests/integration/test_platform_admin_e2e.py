@@ -126,3 +126,11 @@ def test_limit_never_exceeds_100_and_faults_converge(sandbox_factory: SandboxFac
             q for (q,) in db.execute("SELECT query FROM request_log WHERE path LIKE '%/tenants'")
         ]
     assert queries and all("limit=100" in q for q in queries if "limit=" in q)
+
+
+def test_show_calls_previews_the_bulk_flag_call(box: Any) -> None:
+    result = run_cli(["plan", str(EXAMPLE), *target(box), "--show-calls"], SANDBOX_TOKEN)
+    assert result.exit_code == 0, result.output
+    assert f"POST {BASE}/tenants/test" in result.stdout
+    assert result.stdout.count("/feature-flags {") == 2  # one bulk call per tenant
+    assert writes(box) == []

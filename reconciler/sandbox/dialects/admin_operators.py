@@ -21,167 +21,163 @@ from reconciler.sandbox.common import ApiError, bearer_auth, install_error_handl
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.store import Collection, Conflict, Obj, Store
 
-ACCOUNTS, COUNTERS = "accounts", "counters"
+ACCOUNTS, SETTINGS = "accounts", "settings"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 DEFAULT_ADMIN = {"email": "admin@sandbox.local", "name": "Sandbox Admin"}
 PUBLIC = ("id", "name", "email", "role", "is_active", "email_verified")
+SEED_KEYS = frozenset({"current_admin", "admins", "users", "operators", "quirks"})
+QUIRKS = frozenset({"max_page", "extra_fields"})
+
+NOT_FOUND = "Operator not found."
+ADMIN_REFUSED = "Admin accounts cannot be converted into operators."
+DEACTIVATE_FIRST = "Deactivate the operator before deleting the account."
 
 
 def _error(status: int, code: str, message: str) -> dict[str, str]:
+    """The document's only error shape: ``{"error": "<message>"}``."""
     return {"error": message}
 
 
-def _public(account: Obj, extra: bool) -> dict[str, Any]:
-    shown = {k: account[k] for k in PUBLIC}
-    if extra:  # quirks: a real server's fields the document does not list
-        shown |= {"last_login_at": None, "avatar_url": "https://example.invalid/a.png"}
-    return shown
-
-
 class Accounts:
-    """The accounts, with numeric ids handed out in order."""
+    """Every account, keyed by lower-cased email, with numeric ids handed out in order.
+
+    The store gives each row a uuid; the API's number is kept beside it as ``num``
+    and shown as ``id``.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _next_id(self) -> int:
-        counter = self.store.find(COUNTERS, "accounts") or self.store.insert(
-            COUNTERS, {"next": 1}, key="accounts"
+    def _next_number(self) -> int:
+        counter = self.store.find(SETTINGS, "next_id") or self.store.insert(
+            SETTINGS, {"next": 1}, key="next_id"
         )
         number = int(counter["next"])
-        self.store.update(COUNTERS, {**counter, "next": number + 1})
+        self.store.update(SETTINGS, {**counter, "next": number + 1})
         return number
 
-    def add(self, email: str, name: str, role: str, verified: bool = True) -> Obj:
+    def add(self, email: str, name: str, role: str, *, verified: bool = True) -> Obj:
+        """A new account; Conflict when the email has one already."""
+        if self.store.find(ACCOUNTS, email.lower()) is not None:
+            raise Conflict(email)
         fields = {
-            "num": self._next_id(),
+            "num": self._next_number(),
             "name": name,
             "email": email,
             "role": role,
             "is_active": True,
             "email_verified": verified,
         }
-        try:
-            account = self.store.insert(ACCOUNTS, fields, key=email.lower())
-        except Conflict:
-            raise ApiError(409, "conflict", f"{email} already has an account") from None
-        return self._with_id(account)
-
-    @staticmethod
-    def _with_id(account: Obj) -> Obj:
-        return {**account, "uuid": account["id"], "id": account["num"]}
+        return self.store.insert(ACCOUNTS, fields, key=email.lower())
 
     def by_email(self, email: str) -> Obj | None:
-        account = self.store.find(ACCOUNTS, email.lower())
-        return None if account is None else self._with_id(account)
+        return self.store.find(ACCOUNTS, email.lower())
 
     def all(self) -> list[Obj]:
         rows, _ = self.store.page(ACCOUNTS, 1_000_000, 0)
-        return [self._with_id(json.loads(r)) for r in rows]
+        return [json.loads(r) for r in rows]
 
-    def by_id(self, user_id: int) -> Obj | None:
-        return next((a for a in self.all() if a["id"] == user_id), None)
+    def by_number(self, user_id: str) -> Obj | None:
+        """The account a path's ``user_id`` names (digits only), if any."""
+        if not user_id.isdigit():
+            return None
+        return next((a for a in self.all() if a["num"] == int(user_id)), None)
 
-    def save(self, account: Obj) -> Obj:
-        stored = {k: v for k, v in account.items() if k not in ("id", "uuid")}
-        stored["id"] = account["uuid"]
-        return self._with_id(self.store.update(ACCOUNTS, stored))
+    def save(self, account: Obj, **changes: Any) -> Obj:
+        return self.store.update(ACCOUNTS, {**account, **changes})
 
-    def delete(self, account: Obj) -> None:
-        self.store.delete(ACCOUNTS, account["uuid"])
+    def current_admin(self) -> Obj:
+        """The token's owner: the seeded ``current_admin``, else a default admin."""
+        found = next((a for a in self.all() if a.get("current")), None)
+        if found is None:
+            made = self.add(DEFAULT_ADMIN["email"], DEFAULT_ADMIN["name"], "admin")
+            found = self.save(made, current=True)
+        return found
 
 
-def _operator_id(user_id: str) -> int:
-    if not user_id.isdigit():
-        raise ApiError(404, "not_found", "Operator not found.")
-    return int(user_id)
+def _quirks(store: Store) -> Obj:
+    return store.find(SETTINGS, "quirks") or {}
+
+
+def _public(account: Obj, quirks: Obj) -> dict[str, Any]:
+    shown = {k: account[k] for k in PUBLIC if k != "id"} | {"id": account["num"]}
+    if quirks.get("extra_fields"):  # a real server's fields the document does not list
+        shown |= {"last_login_at": None, "avatar_url": "https://example.invalid/a.png"}
+    return shown
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {}
 
 
 def router(store: Store, token: str) -> APIRouter:
     accounts = Accounts(store)
     r = APIRouter(prefix="/admin/operators", dependencies=[Depends(bearer_auth(token))])
 
-    def extra() -> bool:
-        quirks = store.find(COUNTERS, "quirks")
-        return bool(quirks and quirks.get("extra_fields"))
+    def answer(message: str, account: Obj, status: int = 200) -> Response:
+        return json_response(
+            {"message": message, "operator": _public(account, _quirks(store))}, status
+        )
 
-    def current_admin() -> Obj:
-        admin = next((a for a in accounts.all() if a.get("current")), None)
-        if admin is None:
-            admin = accounts.add(DEFAULT_ADMIN["email"], DEFAULT_ADMIN["name"], "admin")
-            admin = accounts.save({**admin, "current": True})
-        return admin
+    def non_admin(user_id: str) -> Obj:
+        account = accounts.by_number(user_id)
+        if account is None or account["role"] == "admin":
+            raise ApiError(404, "not_found", NOT_FOUND)
+        return account
 
     @r.get("", tags=["operators"])
     async def list_operators() -> Response:
-        operators = [_public(a, extra()) for a in accounts.all() if a["role"] == "operator"]
-        return json_response(
-            {"current_admin": _public(current_admin(), extra()), "operators": operators}
-        )
+        quirks = _quirks(store)
+        operators = [_public(a, quirks) for a in accounts.all() if a["role"] == "operator"]
+        admin = _public(accounts.current_admin(), quirks)
+        return json_response({"current_admin": admin, "operators": operators})
 
     @r.post("", tags=["operators"])
     async def invite(request: Request) -> Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        email = body.get("email") if isinstance(body, dict) else None
+        email = (await _json_object(request)).get("email")
         if not isinstance(email, str) or not EMAIL.match(email):
             raise ApiError(400, "validation_error", "A valid email address is required.")
-        current_admin()
         account = accounts.by_email(email)
         if account is None:
-            account = accounts.add(email, "Operator", "operator", verified=False)
-            return json_response(
-                {
-                    "message": "Operator invited successfully. Invitation email has been sent.",
-                    "operator": _public(account, extra()),
-                },
-                201,
+            made = accounts.add(email, "Operator", "operator", verified=False)
+            return answer(
+                "Operator invited successfully. Invitation email has been sent.", made, 201
             )
         if account["role"] == "admin":
-            raise ApiError(409, "conflict", "Admin accounts cannot be converted into operators.")
-        if account["role"] == "operator":
-            message = (
-                "Operator access confirmed."
-                if account["email_verified"]
-                else "Invitation email has been sent again."
-            )
-        else:
+            raise ApiError(409, "conflict", ADMIN_REFUSED)
+        if account["role"] != "operator":
             message = "Existing user promoted to operator successfully."
-        account = accounts.save({**account, "role": "operator", "is_active": True})
-        return json_response({"message": message, "operator": _public(account, extra())})
+        elif account["email_verified"]:
+            message = "Operator access confirmed. A notification email has been sent."
+        else:
+            message = "Operator invitation resent. Invitation email has been sent."
+        return answer(message, accounts.save(account, role="operator", is_active=True))
 
     @r.patch("/{user_id}/status", tags=["operators"])
     async def set_status(user_id: str, request: Request) -> Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        active = body.get("is_active") if isinstance(body, dict) else None
+        active = (await _json_object(request)).get("is_active")
         if not isinstance(active, bool):
             raise ApiError(400, "validation_error", "is_active must be true or false.")
-        account = accounts.by_id(_operator_id(user_id))
-        if account is None or account["role"] == "admin":
-            raise ApiError(404, "not_found", "Operator not found.")
+        account = non_admin(user_id)
         if active:
-            account = accounts.save({**account, "role": "operator", "is_active": True})
-            message = "Operator status updated successfully."
-        else:
-            account = accounts.save({**account, "role": "user"})
-            message = "Operator access removed successfully. The account is now a normal user."
-        return json_response({"message": message, "operator": _public(account, extra())})
+            saved = accounts.save(account, role="operator", is_active=True)
+            return answer("Operator status updated successfully.", saved)
+        # As in the document's example: the role changes, is_active stays as it was.
+        saved = accounts.save(account, role="user")
+        return answer(
+            "Operator access removed successfully. The account is now a normal user.", saved
+        )
 
     @r.delete("/{user_id}", tags=["operators"])
     async def delete(user_id: str) -> Response:
-        account = accounts.by_id(_operator_id(user_id))
-        if account is None or account["role"] == "admin":
-            raise ApiError(404, "not_found", "Operator not found.")
+        account = non_admin(user_id)
         if account["role"] == "operator":
-            raise ApiError(
-                400, "bad_request", "Deactivate the operator before deleting the account."
-            )
-        accounts.delete(account)
+            raise ApiError(400, "bad_request", DEACTIVATE_FIRST)
+        store.delete(ACCOUNTS, account["id"])
         return json_response({"message": "Operator deleted successfully."})
 
     return r
@@ -189,29 +185,53 @@ def router(store: Store, token: str) -> APIRouter:
 
 def install(app: FastAPI, store: Store, token: str) -> None:
     install_error_handlers(app, _error)
+    Accounts(store).current_admin()  # the token has an owner before the first call
     app.include_router(router(store, token))
 
 
 def seed(store: Store, data: Mapping[str, Any]) -> None:
-    """``{current_admin: {email, name}, admins: [...], users: [...], operators: [...],
-    quirks: {extra_fields: true}}``: accounts the API cannot make (admins, plain users)."""
+    """``{current_admin, admins, users, operators, quirks}``: what the API cannot make.
+
+    ``current_admin`` (``{email, name}``) is the token's owner; ``admins`` and
+    ``users`` are accounts the API can only refuse or promote; ``operators``
+    exist before any apply (``verified: false`` for one whose invitation is
+    pending). ``quirks``: ``extra_fields`` adds undocumented fields to every
+    account shown; ``max_page`` is accepted and has no effect, the list having no
+    pages. Accounts get ids 1, 2, ... in that order.
+    """
+    unknown = set(data) - SEED_KEYS
+    if unknown:
+        raise ValueError(f"unknown admin-operators seed keys: {', '.join(sorted(unknown))}")
     accounts = Accounts(store)
-    current = data.get("current_admin")
-    if current:
-        admin = accounts.add(current["email"], current.get("name", "Admin"), "admin")
-        accounts.save({**admin, "current": True})
+    people: list[tuple[str, Mapping[str, Any]]] = []
+    if data.get("current_admin"):
+        people.append(("current", data["current_admin"]))
     for role, group in (("admin", "admins"), ("user", "users"), ("operator", "operators")):
-        for person in data.get(group, []):
-            accounts.add(person["email"], person.get("name", person["email"]), role)
-    quirks = data.get("quirks")
+        people += [(role, person) for person in data.get(group) or []]
+    for role, person in people:
+        email = person["email"]
+        try:
+            made = accounts.add(
+                email,
+                person.get("name", email.split("@")[0]),
+                "admin" if role == "current" else role,
+                verified=bool(person.get("verified", True)),
+            )
+        except Conflict:
+            raise ValueError(f"seed: {email} is listed twice") from None
+        if role == "current":
+            accounts.save(made, current=True)
+    quirks = dict(data.get("quirks") or {})
+    if set(quirks) - QUIRKS:
+        raise ValueError(f"unknown quirks: {', '.join(sorted(set(quirks) - QUIRKS))}")
     if quirks:
-        store.insert(COUNTERS, dict(quirks), key="quirks")
+        store.insert(SETTINGS, quirks, key="quirks")
 
 
 DIALECT = Dialect(
     name="admin-operators",
     title="Admin operators API (invite, toggle, delete)",
-    collections=(Collection(ACCOUNTS), Collection(COUNTERS)),
+    collections=(Collection(ACCOUNTS), Collection(SETTINGS)),
     install=install,
     seed=seed,
 )
