@@ -78,10 +78,16 @@ def check_supported(plan: Plan, provider: Provider) -> list[str]:
     """Changes the provider cannot make, one message each, before any call is made.
 
     A lifecycle change that also moves other fields needs ``update`` too, and a
-    create of an inactive object needs ``suspend``: the provider does both.
+    create of an inactive object needs ``suspend``: the provider does both. A
+    provider's own explanation (``Provider.change_problems``) replaces the
+    generic message for that change.
     """
     problems: list[str] = []
     for change in plan.changes:
+        own = provider.change_problems(change)
+        if own:
+            problems.extend(own)
+            continue
         kind = change.id.kind
         needed = [change.action]
         lifecycle = LIFECYCLE.get(kind)

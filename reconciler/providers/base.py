@@ -133,6 +133,17 @@ class Provider(ABC):
         return problems
 
     @classmethod
+    def change_problems(cls, change: Change) -> list[str]:
+        """Why this API cannot make ``change``, in its own terms; empty when it can.
+
+        Checked with the plan, before any write, for what ``supports`` cannot say:
+        fields an API sets only at creation, a create needing a field the spec
+        left out, an object the API can only find and never make. When a
+        provider answers here, its words replace the generic "cannot <action>".
+        """
+        return []
+
+    @classmethod
     def preview_answer(cls, method: str, path: str, body: Any, new_id: str) -> Any:
         """How a write is answered under ``plan --show-calls``, where none is sent.
 

@@ -1,35 +1,98 @@
 """The ``operator-v1`` API: the IoT platform's cross-tenant operator endpoints.
 
-Document ``000`` lists, under ``/api/v1/operator``: tenants (list, create, get,
-``PATCH``, delete), users with the ``operator``/``operator-admin`` roles
-(create, ``PUT``, delete, enable/disable, add/remove a role, assign a tenant),
-plans (list, create, ``PUT``) with their tier defaults (``GET``/``PUT`` the
-whole set), and device tiers (list, create, ``PUT``). It lists no feature flags
-and no tenant suspend/resume, so neither can be managed here; no plan or device
-tier delete either.
+Document ``000`` is a bare list of routes under ``/api/v1/operator``. What this
+provider manages through them:
 
-The ``reference`` dialect was built after this document, so the calls for
-plans, tier defaults, tenants and users are the reference provider's; this
-module declares the narrower support and adds device tiers.
+- device tiers: ``GET``/``POST /device-tiers``, ``PUT /device-tiers/{tier_id}``;
+- plans: ``GET``/``POST /plans``, ``PUT /plans/{plan_id}``, and each plan's tier
+  defaults, ``GET``/``PUT /plans/{plan_id}/tier-defaults`` (the whole set at once);
+- tenants: list, create, ``PATCH``, delete. No suspend route is listed, so a
+  tenant's ``status`` travels in the ``PATCH`` body, as in the route's source;
+- users holding ``operator`` or ``operator-admin``: create, ``PUT``, delete,
+  ``POST …/enable|disable``, ``POST …/roles`` and ``DELETE …/roles/{role_name}``,
+  ``POST …/tenant``.
+
+Nothing can delete a plan or a device tier, and there are no feature flags,
+tenant roles, owners or WireGuard keys. The document says nothing of bodies,
+envelopes or paging: docs/apis/operator-v1.md writes down the choices, and the
+reads here accept the likely variants (``items`` or a named list, numeric ids,
+upper-case status, write answers that are only a message).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any, ClassVar
 
+from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
-from reconciler.providers.base import ApplyContext, KindSupport
-from reconciler.providers.reference import BASE, PAGE, ReferenceProvider, _items, _total
+from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.http import JSON
+
+BASE = "/api/v1/operator"
+PAGE = 500
+"""What a list is asked for per page; servers may answer fewer (the walk follows)."""
+OPERATOR_ROLES = ("operator-admin", "operator")
+"""The roles that make a user an operator, highest first."""
+TIER_DEFAULT_READS = 16
+"""Tier defaults are one ``GET`` per plan (no list of all): at most this many at once."""
 
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
 
 
-class OperatorV1Provider(ReferenceProvider):
-    """Plans, tier defaults, device tiers, tenants and operators of document 000."""
+def _items_of(collection: str) -> Callable[[JSON], list[Any]]:
+    """A page's items: under ``items``, under the collection's own name, or a bare list."""
+
+    def items(body: JSON) -> list[Any]:
+        if isinstance(body, list):
+            return body
+        if isinstance(body, dict):
+            for key in ("items", collection):
+                if isinstance(body.get(key), list):
+                    return list(body[key])
+        raise TypeError(f"expected {{'items': [...]}} or a list, got {type(body).__name__}")
+
+    return items
+
+
+def _total(body: JSON) -> int | None:
+    total = body.get("total") if isinstance(body, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _server(obj: dict[str, Any], *extra: str) -> dict[str, Any]:
+    """What the server manages about an object: never compared."""
+    kept = {k: obj[k] for k in ("created_at", "updated_at", *extra) if k in obj}
+    if obj.get("id") is not None:
+        kept["id"] = str(obj["id"])
+    return kept
+
+
+def _tenant_status(tenant: dict[str, Any]) -> str:
+    """``active``/``suspended`` whatever the case; a tenant shown without one is in use."""
+    status = tenant.get("status")
+    return status.lower() if isinstance(status, str) and status else "active"
+
+
+def _roles(user: dict[str, Any]) -> list[str]:
+    roles = user.get("roles")
+    if isinstance(roles, list):
+        return [str(r) for r in roles]
+    role = user.get("role")
+    return [role] if isinstance(role, str) else []
+
+
+def _tier_rows(body: JSON) -> list[dict[str, Any]]:
+    rows = body.get("tier_defaults", body.get("items")) if isinstance(body, dict) else body
+    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+
+class OperatorV1Provider(Provider):
+    """Device tiers, plans with their tier defaults, tenants and operators of document 000."""
 
     dialect = "operator-v1"
-    title = "IoT operator API (document 000)"
+    title = "IoT operator API: tenants, operators, plans, device tiers (document 000)"
     admin_role = "operator-admin"
     supports: ClassVar[dict[Kind, KindSupport]] = {
         Kind.DEVICE_TIER: KindSupport(
@@ -42,48 +105,324 @@ class OperatorV1Provider(ReferenceProvider):
             frozenset({"display_name", "description"}),
             notes="the document lists no plan delete",
         ),
-        Kind.TIER_DEFAULTS: KindSupport(frozenset({C, U}), frozenset({"tiers"})),
+        Kind.TIER_DEFAULTS: KindSupport(
+            frozenset({C, U}),
+            frozenset({"tiers"}),
+            notes="the whole set is written at once; each tier must be a device tier",
+        ),
         Kind.TENANT: KindSupport(
-            frozenset({C, U, D}),
-            frozenset({"display_name", "plan", "parent", "configuration"}),
-            notes="the document lists no tenant suspend/resume: status cannot be managed",
+            frozenset({C, U, S, R, D}),
+            frozenset({"display_name", "plan", "status", "parent", "configuration"}),
+            notes="no suspend route: status is a field of PATCH /tenants/{tenant_id}",
         ),
         Kind.OPERATOR: KindSupport(
             frozenset({C, U, S, R, D}),
             frozenset({"name", "role", "status", "tenant"}),
+            notes="an operator is a user holding one of the roles; role is required",
             choices={"role": ("operator", "operator-admin")},
         ),
     }
 
-    async def read(self, kinds: Collection[Kind]) -> State:
-        state = await super().read([k for k in kinds if k is not Kind.DEVICE_TIER])
-        if Kind.DEVICE_TIER in kinds:
-            async for t in self.client.paginate_offset(
-                f"{BASE}/device-tiers", _items, limit=PAGE, total=_total, resource="device tiers"
-            ):
-                state.add(
-                    Resource(
-                        ResourceId(Kind.DEVICE_TIER, str(t["name"])),
-                        {
-                            "display_name": t.get("display_name"),
-                            "description": t.get("description"),
-                        },
-                        server={k: t[k] for k in ("id", "created_at", "updated_at") if k in t},
+    @classmethod
+    def check(cls, desired: State) -> list[SpecProblem]:
+        """Operators need ``role``: a user without an operator role is not listed as one."""
+        problems = super().check(desired)
+        for r in desired.of_kind(Kind.OPERATOR):
+            if not r.fields.get("role"):
+                problems.append(
+                    SpecProblem(
+                        r.source,
+                        f"{r.id}: the {cls.dialect} API needs 'role' (operator or "
+                        "operator-admin): a user is an operator only through one of them",
                     )
                 )
+        return problems
+
+    # ---- reading -------------------------------------------------------------
+
+    async def _list(self, path: str, collection: str) -> list[dict[str, Any]]:
+        return [
+            item
+            async for item in self.client.paginate_offset(
+                f"{BASE}{path}",
+                _items_of(collection),
+                limit=PAGE,
+                total=_total,
+                resource=collection.replace("_", " "),
+            )
+            if isinstance(item, dict)
+        ]
+
+    async def read(self, kinds: Collection[Kind]) -> State:
+        wanted = set(kinds)
+
+        def listing(path: str, collection: str, *needed_by: Kind) -> Coroutine[Any, Any, Any]:
+            if wanted & set(needed_by):
+                return self._list(path, collection)
+            return asyncio.sleep(0, result=[])
+
+        # The listings do not depend on each other: fetched at once.
+        tiers, plans, tenants, users = await asyncio.gather(
+            listing("/device-tiers", "device_tiers", Kind.DEVICE_TIER),
+            listing("/plans", "plans", Kind.PLAN, Kind.TIER_DEFAULTS, Kind.TENANT),
+            listing("/tenants", "tenants", Kind.TENANT, Kind.OPERATOR),
+            listing("/users", "users", Kind.OPERATOR),
+        )
+        # A tenant the server keeps as deleted (a soft delete) is gone for us.
+        tenants = [t for t in tenants if _tenant_status(t) != "deleted"]
+        state = State()
+        if Kind.DEVICE_TIER in wanted:
+            for t in tiers:
+                state.add(self._named(Kind.DEVICE_TIER, t))
+        if Kind.PLAN in wanted:
+            for p in plans:
+                state.add(self._named(Kind.PLAN, p))
+        if Kind.TIER_DEFAULTS in wanted:
+            gate = asyncio.Semaphore(TIER_DEFAULT_READS)
+            for resource in await asyncio.gather(*(self._tier_defaults(p, gate) for p in plans)):
+                state.add(resource)
+        plan_names = {str(p.get("id")): str(p["name"]) for p in plans}
+        tenant_names = {str(t.get("id")): str(t["name"]) for t in tenants}
+        if Kind.TENANT in wanted:
+            for t in tenants:
+                state.add(self._tenant(t, plan_names, tenant_names))
+        if Kind.OPERATOR in wanted:
+            for u in users:
+                operator = self._operator(u, tenant_names)
+                if operator is not None:
+                    state.add(operator)
         return state
 
-    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        if change.id.kind is not Kind.DEVICE_TIER:
-            return await super().apply(change, ctx)
-        want: dict[str, Any] = self._changed(change)
-        if change.action is C:
-            body = await self._send(
-                "POST", "/device-tiers", change, {"name": change.id.key, **want}
+    @staticmethod
+    def _named(kind: Kind, obj: dict[str, Any]) -> Resource:
+        """A device tier or a plan: a name, a display name and a description."""
+        return Resource(
+            ResourceId(kind, str(obj["name"])),
+            {"display_name": obj.get("display_name"), "description": obj.get("description")},
+            server=_server(obj),
+        )
+
+    async def _tier_defaults(self, plan: dict[str, Any], gate: asyncio.Semaphore) -> Resource:
+        rid = ResourceId(Kind.TIER_DEFAULTS, str(plan["name"]))
+        async with gate:
+            body = await self.client.call(
+                "GET", f"{BASE}/plans/{plan['id']}/tier-defaults", resource=str(rid)
             )
-            return Resource(change.id, {}, server={"id": str(body["id"])})
-        await self._send("PUT", f"/device-tiers/{ctx.server_id(change.id)}", change, want)
+        tiers = {str(row["tier"]): row.get("slot_limit") for row in _tier_rows(body)}
+        return Resource(rid, {"tiers": tiers}, server={"id": str(plan["id"])})
+
+    @staticmethod
+    def _tenant(
+        t: dict[str, Any], plan_names: dict[str, str], tenant_names: dict[str, str]
+    ) -> Resource:
+        return Resource(
+            ResourceId(Kind.TENANT, str(t["name"])),
+            {
+                "display_name": t.get("display_name"),
+                "plan": plan_names.get(str(t.get("plan_id"))),
+                "status": _tenant_status(t),
+                "parent": tenant_names.get(str(t.get("parent_id"))),
+                "configuration": dict(t.get("configuration") or {}),
+            },
+            server=_server(t, "suspended_at"),
+        )
+
+    @staticmethod
+    def _operator(u: dict[str, Any], tenant_names: dict[str, str]) -> Resource | None:
+        """A user as an operator, or None when it holds no operator role (a customer)."""
+        roles = _roles(u)
+        held = [role for role in OPERATOR_ROLES if role in roles]
+        if not held:
+            return None
+        return Resource(
+            ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
+            {
+                "name": u.get("name"),
+                "role": held[0],
+                "status": "active" if u.get("enabled", True) else "disabled",
+                "tenant": tenant_names.get(str(u.get("tenant_id"))),
+            },
+            server={**_server(u), "email": u["email"], "roles": roles},
+        )
+
+    # ---- writing -------------------------------------------------------------
+
+    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        kind = change.id.kind
+        if kind is Kind.DEVICE_TIER:
+            return await self._write_named(change, ctx, "/device-tiers")
+        if kind is Kind.PLAN:
+            return await self._write_named(change, ctx, "/plans")
+        if kind is Kind.TIER_DEFAULTS:
+            await self._write_tier_defaults(change, ctx)
+            return None
+        if kind is Kind.TENANT:
+            return await self._write_tenant(change, ctx)
+        return await self._write_operator(change, ctx)
+
+    async def _send(
+        self, method: str, path: str, change: Change, body: JSON = None, *, repeatable: bool = False
+    ) -> JSON:
+        return await self.client.call(
+            method,
+            f"{BASE}{path}",
+            json_body=body,
+            resource=str(change.id),
+            idempotent=True if repeatable else None,
+        )
+
+    @staticmethod
+    def _changed(change: Change) -> dict[str, Any]:
+        """The top-level fields this change moves, at their desired values."""
+        assert change.desired is not None
+        names = {fc.path.split(".", 1)[0] for fc in change.fields}
+        return {k: v for k, v in change.desired.fields.items() if k in names}
+
+    @staticmethod
+    def _id(change: Change, ctx: ApplyContext) -> str:
+        if change.live is not None and change.live.server_id is not None:
+            return change.live.server_id
+        return ctx.server_id(change.id)
+
+    async def _created(self, change: Change, answer: JSON) -> Resource:
+        """The new object with its server id: from the answer, else re-read by name."""
+        assert change.desired is not None
+        if isinstance(answer, dict) and answer.get("id") is not None:
+            return Resource(change.id, change.desired.fields, server=_server(answer))
+        found = (await self.read({change.id.kind})).get(change.id)
+        if found is None or found.server_id is None:
+            raise ApiError(
+                "GET", BASE, 200, "created, but the object is not listed with an id", str(change.id)
+            )
+        return found
+
+    async def _write_named(self, change: Change, ctx: ApplyContext, path: str) -> Resource | None:
+        """Device tiers and plans: ``POST`` to create, ``PUT`` the whole object to change."""
+        assert change.desired is not None
+        if change.action is C:
+            body = {"name": change.id.key, **self._changed(change)}
+            return await self._created(change, await self._send("POST", path, change, body))
+        # PUT replaces: every writable field goes, the unmanaged ones at their live value.
+        live = change.live.fields if change.live else {}
+        want = change.desired.fields
+        body = {"name": change.id.key}
+        for name in ("display_name", "description"):
+            body[name] = want[name] if name in want else live.get(name)
+        await self._send("PUT", f"{path}/{self._id(change, ctx)}", change, body)
         return None
+
+    async def _write_tier_defaults(self, change: Change, ctx: ApplyContext) -> None:
+        """The whole set: live tiers the spec leaves out are kept, ``None`` removes one."""
+        assert change.desired is not None
+        plan_id = ctx.server_id(ResourceId(Kind.PLAN, change.id.key))
+        tiers = dict(change.live.fields.get("tiers") or {}) if change.live else {}
+        for tier, limit in (change.desired.fields.get("tiers") or {}).items():
+            if limit is None:
+                tiers.pop(tier, None)
+            else:
+                tiers[tier] = limit
+        rows = [{"tier": tier, "slot_limit": limit} for tier, limit in sorted(tiers.items())]
+        await self._send("PUT", f"/plans/{plan_id}/tier-defaults", change, {"tier_defaults": rows})
+
+    def _tenant_body(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
+        """The changed fields as the API names them; references become server ids."""
+        body: dict[str, Any] = {}
+        for name, value in self._changed(change).items():
+            if name == "plan":
+                body["plan_id"] = ctx.server_id(ResourceId(Kind.PLAN, value)) if value else None
+            elif name == "parent":
+                body["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, value)) if value else None
+            elif name == "configuration":
+                live = (change.live.fields.get("configuration") or {}) if change.live else {}
+                # The whole result, removals as null: right for a merge patch, and a
+                # server that replaces the object keeps the keys nobody manages.
+                merged = {**live, **value}
+                if change.action is C:
+                    merged = {k: v for k, v in merged.items() if v is not None}
+                body["configuration"] = merged
+            else:
+                body[name] = value
+        return body
+
+    async def _patch_tenant(self, change: Change, tenant_id: str, body: dict[str, Any]) -> None:
+        path = f"/tenants/{tenant_id}"
+        answer = await self._send("PATCH", path, change, body)
+        asked = body.get("status")
+        shown = answer.get("status") if isinstance(answer, dict) else None
+        # A server that ignores the field would otherwise "succeed" at every apply.
+        if asked and shown is not None and _tenant_status(answer) != asked:
+            raise ApiError(
+                "PATCH",
+                f"{BASE}{path}",
+                200,
+                f"asked for status '{asked}', the server answered '{shown}': "
+                "it does not take a tenant's status in PATCH",
+                str(change.id),
+            )
+
+    async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        if change.action is D:
+            await self._send("DELETE", f"/tenants/{self._id(change, ctx)}", change)
+            return None
+        body = self._tenant_body(change, ctx)
+        if change.action is not C:
+            await self._patch_tenant(change, self._id(change, ctx), body)
+            return None
+        status = body.pop("status", None)  # a tenant is created active
+        answer = await self._send("POST", "/tenants", change, {"name": change.id.key, **body})
+        created = await self._created(change, answer)
+        if status == "suspended":
+            assert created.server_id is not None
+            await self._patch_tenant(change, created.server_id, {"status": status})
+        return created
+
+    async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        if change.action is D:
+            await self._send("DELETE", f"/users/{self._id(change, ctx)}", change)
+            return None
+        want = self._changed(change)
+        tenant_id: str | None = None
+        if want.get("tenant"):
+            tenant_id = ctx.server_id(ResourceId(Kind.TENANT, want["tenant"]))
+        if change.action is C:
+            body: dict[str, Any] = {"email": change.id.key, "role": want.get("role")}
+            if "name" in want:
+                body["name"] = want["name"]
+            if tenant_id is not None:
+                body["tenant_id"] = tenant_id
+            created = await self._created(change, await self._send("POST", "/users", change, body))
+            if want.get("status") == "disabled":
+                await self._send("POST", f"/users/{created.server_id}/disable", change)
+            return created
+        assert change.live is not None
+        user = f"/users/{self._id(change, ctx)}"
+        if change.action is R:
+            await self._send("POST", f"{user}/enable", change, repeatable=True)
+        if "name" in want:
+            email = change.live.server.get("email", change.id.key)
+            await self._send("PUT", user, change, {"email": email, "name": want["name"]})
+        if "role" in want:
+            await self._move_role(change, user, want["role"])
+        if "tenant" in want:
+            await self._send(
+                "POST", f"{user}/tenant", change, {"tenant_id": tenant_id}, repeatable=True
+            )
+        if change.action is S:
+            await self._send("POST", f"{user}/disable", change, repeatable=True)
+        return None
+
+    async def _move_role(self, change: Change, user: str, role: str) -> None:
+        """The new role first, then the other operator role: never a user without one.
+
+        Roles that are not operator roles (a customer's) are the user's own business.
+        """
+        assert change.live is not None
+        held = change.live.server.get("roles", [])
+        if role not in held:
+            await self._send("POST", f"{user}/roles", change, {"role": role}, repeatable=True)
+        for old in OPERATOR_ROLES:
+            if old != role and old in held:
+                await self._send("DELETE", f"{user}/roles/{old}", change)
 
 
 PROVIDER = OperatorV1Provider

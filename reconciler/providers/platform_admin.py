@@ -1,168 +1,315 @@
 """The ``platform-admin`` API: tenants with plan overrides, users, bulk feature flags.
 
-Document ``003``, under ``/api/v1/platform/admin``, every answer wrapped as
-``{"success": true, "data": ...}``:
+Document ``003``, under ``/api/v1/platform/admin``; every answer is wrapped as
+``{"success": true, "data": ...}`` and errors as ``{"success": false, "error":
+{"code", "message"}}`` (the shared client shows that message):
 
-- tenants: ``GET /tenants?limit&offset`` (``limit`` at most 100), ``GET
-  /tenants/{id}``, ``PATCH /tenants/{id} {plan_override}``, and the only create,
-  ``POST /tenants/test {company_name, owner_email, plan}``; no delete;
-- users: ``GET /users``, ``POST /users/{id}/suspend {reason}``, ``DELETE
-  /users/{id}?confirmation=<email>``; no create, no update;
-- feature flags: ``GET /tenants/{id}/feature-flags`` and one bulk ``PATCH
-  {flags, reason}`` per tenant: every flag change of a tenant in a run goes out
-  in that one call, its ``reason`` saying where the change came from.
+- tenants, known by their ``company_name``: ``GET /tenants?limit&offset``
+  (``limit`` at most 100), ``GET /tenants/{id}``, ``PATCH /tenants/{id}
+  {plan_override}``, and the only create, ``POST /tenants/test {company_name,
+  owner_email, plan, auto_cleanup_days}`` (a *test* tenant); no delete, no suspend;
+- plans: the catalog of slugs tenants are on, read only;
+- users (Operators here): ``GET /users``, ``POST /users/{id}/suspend {reason}``,
+  ``DELETE /users/{id}?confirmation=<email>``; no create, no update, no resume;
+- feature flags: ``GET /tenants/{id}/feature-flags`` and one bulk ``PATCH {flags,
+  reason}`` per tenant: every flag change of a tenant in a run goes out in that
+  one call, its ``reason`` saying where the change came from.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from reconciler.errors import PlanError
+from reconciler.errors import ApiError, PlanError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, flag_key
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.http import InconsistentRead
 
 BASE = "/api/v1/platform/admin"
-PAGE = 100  # the document's maximum
-C, U, S, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.DELETE
+PAGE = 100
+"""The document's largest ``limit``; the provider never asks for more."""
+CLEANUP_DAYS = 30
+"""``auto_cleanup_days`` of the tenants this provider creates (the document's example)."""
+CATALOG = ("free", "pro", "enterprise")
+"""The plan slugs the document names; slugs seen on tenants are added when read."""
+TENANT_FIXED = frozenset({"owner", "plan"})
+"""Tenant fields ``POST /tenants/test`` sets once and no call changes."""
+C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
+REFUSED: dict[tuple[Kind, Action | None], str] = {
+    (Kind.TENANT, S): "the platform-admin API has no call to suspend a tenant",
+    (Kind.TENANT, R): "the platform-admin API has no call to resume a tenant",
+    (Kind.TENANT, D): "the platform-admin API has no call to delete a tenant (keep the prune "
+    "policy for Tenant 'ignore')",
+    (Kind.OPERATOR, C): "no user {key} on the platform, and the platform-admin API cannot "
+    "create users (they sign up themselves); an Operator spec here names an existing user "
+    "to keep active or to suspend",
+    (Kind.OPERATOR, R): "the platform-admin API cannot lift a suspension (no resume call); "
+    "re-activate the user on the platform, or write status: disabled",
+    (Kind.FEATURE_FLAG, D): "the platform-admin API cannot delete a feature flag (prune policy "
+    "'delete'); write the flag as false in the tenant's features and keep the prune policy "
+    "for FeatureFlag 'ignore'",
+    (Kind.PLAN, None): "the platform-admin API does not {action} plans; a Plan spec here only "
+    f"names a plan the platform offers ({', '.join(CATALOG)}, or one a tenant is on)",
+}
+"""Changes the plan refuses, in this API's terms; ``None``: any action on the kind."""
 
 
-def _data(body: Any) -> Any:
-    if not isinstance(body, dict) or "data" not in body:
-        raise TypeError("expected the {'success': true, 'data': ...} envelope")
+def _data(body: Any, path: str) -> Any:
+    """What the envelope wraps; anything else is an answer the document does not describe."""
+    if not isinstance(body, dict) or "data" not in body or body.get("success") is False:
+        raise InconsistentRead(path, "the answer is not in the {'success': true, 'data'} envelope")
     return body["data"]
 
 
 def _slug(plan: Any) -> str | None:
+    """The list shows ``plan`` as ``{name, slug}``, the detail as the slug itself."""
     if isinstance(plan, dict):
-        return plan.get("slug") or plan.get("name")
+        value = plan.get("slug")
+        return str(value) if value is not None else None
     return plan if isinstance(plan, str) else None
 
 
+def _merged(live: Any, want: dict[str, Any]) -> dict[str, Any]:
+    """The override to send: live keys kept, the spec's keys set, its ``null`` keys removed.
+
+    The PATCH replaces ``plan_override`` as a whole, so keys the spec does not
+    name (set by hand) are sent back as they are.
+    """
+    merged = dict(live) if isinstance(live, dict) else {}
+    for key, value in want.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass
+class _Batch:
+    """One bulk flag PATCH of one tenant: the flags it carries and its outcome."""
+
+    flags: frozenset[str]
+    sent: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class PlatformAdminProvider(Provider):
-    """Tenants (by company name), their flags and overrides; users as Operators."""
+    """Tenants (by company name), their plan overrides and flags; users as Operators."""
 
     dialect = "platform-admin"
     title = "Platform admin API: tenants, plan overrides, users, bulk flags (document 003)"
     supports: ClassVar[dict[Kind, KindSupport]] = {
+        Kind.PLAN: KindSupport(
+            frozenset(),
+            frozenset(),
+            notes="read only: the platform's plan slugs, for tenants' 'plan' to refer to",
+        ),
         Kind.TENANT: KindSupport(
             frozenset({C, U}),
-            frozenset({"owner", "plan_override"}),
-            notes="created as test tenants (POST /tenants/test); owner is set at creation "
-            "only; plans change through planOverride; no delete",
+            frozenset({"owner", "plan", "plan_override"}),
+            notes="created as test tenants (POST /tenants/test, cleaned up after "
+            f"{CLEANUP_DAYS} days); owner and plan are set at creation only; "
+            "planOverride is patched; no delete, no suspend",
         ),
         Kind.FEATURE_FLAG: KindSupport(
             frozenset({C, U}),
             frozenset({"tenant", "flag", "enabled"}),
-            notes="one bulk PATCH per tenant with a reason; no flag delete",
+            notes="one bulk PATCH per tenant per run, its reason the change's origin; "
+            "no flag delete: write false",
         ),
         Kind.OPERATOR: KindSupport(
             frozenset({S, D}),
             frozenset({"status"}),
-            notes="users exist on the platform already: they can be suspended or deleted",
+            notes="a platform user by email; users sign up themselves: a spec can keep "
+            "one active, suspend it (no resume) or let prune delete it",
         ),
     }
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self._runs: dict[int, tuple[ApplyContext, dict[str, list[_Batch]]]] = {}
+        """Per run (its ApplyContext, kept so its id stays unique), tenant → bulk calls."""
+
+    @classmethod
+    def change_problems(cls, change: Change) -> list[str]:
+        rid, kind, action = change.id, change.id.kind, change.action
+        if kind is Kind.TENANT and action is C:
+            want = change.desired.fields if change.desired else {}
+            missing = sorted(f for f in TENANT_FIXED if not want.get(f))
+            if missing:
+                return [
+                    f"{rid}: the platform-admin API creates a tenant only with an owner and "
+                    f"a plan (POST /tenants/test); the spec does not set {' or '.join(missing)}"
+                ]
+        if kind is Kind.TENANT and action is U:
+            fixed = sorted({fc.path.split(".", 1)[0] for fc in change.fields} & TENANT_FIXED)
+            if fixed:
+                return [
+                    f"{rid}: the platform-admin API cannot change the {' or '.join(fixed)} of "
+                    "an existing tenant (POST /tenants/test sets them once); plans change "
+                    "through planOverride"
+                ]
+        refused = REFUSED.get((kind, action)) or REFUSED.get((kind, None))
+        return [f"{rid}: " + refused.format(key=rid.key, action=action.value)] if refused else []
 
     @classmethod
     def preview_answer(cls, method: str, path: str, body: Any, new_id: str) -> Any:
         """Writes are answered in the document's envelope (``tenant_id`` for a create)."""
         return {"success": True, "data": {"tenant_id": new_id, "user_id": new_id}}
 
-    def __init__(self, client: Any) -> None:
-        super().__init__(client)
-        self._batches: dict[str, asyncio.Future[None]] = {}
-
     # ---- reading -------------------------------------------------------------
 
     async def read(self, kinds: Collection[Kind]) -> State:
+        wanted = set(kinds)
         state = State()
-        tenants = [
+        tenants = (
+            await self._tenants() if wanted & {Kind.PLAN, Kind.TENANT, Kind.FEATURE_FLAG} else []
+        )
+        if Kind.PLAN in wanted:
+            slugs = dict.fromkeys(CATALOG)
+            slugs.update(dict.fromkeys(s for t in tenants if (s := _slug(t.get("plan")))))
+            for slug in slugs:
+                state.add(Resource(ResourceId(Kind.PLAN, slug), {}, server={"id": slug}))
+        semaphore = asyncio.Semaphore(8)
+
+        async def of(t: dict[str, Any]) -> list[Resource]:
+            async with semaphore:
+                return await self._tenant(t, wanted)
+
+        for resources in await asyncio.gather(*(of(t) for t in tenants)):
+            for resource in resources:
+                state.add(resource)
+        if Kind.OPERATOR in wanted:
+            for u in await self._users():
+                state.add(_operator(u))
+        return state
+
+    async def _tenants(self) -> list[dict[str, Any]]:
+        path = f"{BASE}/tenants"
+        return [
             t
             async for t in self.client.paginate_offset(
-                f"{BASE}/tenants",
-                lambda body: _data(body)["tenants"],
+                path,
+                lambda body: _data(body, path)["tenants"],
                 limit=PAGE,
-                total=lambda body: (_data(body).get("pagination") or {}).get("total"),
+                total=lambda body: (_data(body, path).get("pagination") or {}).get("total"),
                 resource="tenants",
             )
         ]
-        names = {str(t["id"]): str(t["company_name"]) for t in tenants}
-        semaphore = asyncio.Semaphore(8)
-
-        async def details(t: dict[str, Any]) -> list[Resource]:
-            async with semaphore:
-                return await self._tenant(t, set(kinds))
-
-        for resources in await asyncio.gather(*(details(t) for t in tenants)):
-            for resource in resources:
-                state.add(resource)
-        if Kind.OPERATOR in kinds:
-            users = _data(await self.client.call("GET", f"{BASE}/users", resource="users"))
-            for u in users:
-                state.add(
-                    Resource(
-                        ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
-                        {"status": "disabled" if u.get("status") == "suspended" else "active"},
-                        server={
-                            "id": str(u["id"]),
-                            "email": u["email"],
-                            "tenant": names.get(str(u.get("tenant_id"))),
-                        },
-                    )
-                )
-        return state
 
     async def _tenant(self, t: dict[str, Any], kinds: set[Kind]) -> list[Resource]:
         name, tid = str(t["company_name"]), str(t["id"])
         out: list[Resource] = []
         if Kind.TENANT in kinds:
-            # The list has no overrides; the tenant itself shows what was applied.
-            one = _data(await self.client.call("GET", f"{BASE}/tenants/{tid}", resource=name))
-            detail = one.get("tenant", one)
-            out.append(
-                Resource(
-                    ResourceId(Kind.TENANT, name),
-                    {
-                        "owner": t.get("owner_email"),
-                        "plan_override": detail.get("plan_override"),
-                    },
-                    server={"id": tid, "status": t.get("status"), "plan": _slug(t.get("plan"))},
-                )
-            )
+            # The list has no overrides: the tenant's own page shows what is applied.
+            path = f"{BASE}/tenants/{tid}"
+            one = _data(await self.client.call("GET", path, resource=f"Tenant/{name}"), path)
+            detail = one.get("tenant", one) if isinstance(one, dict) else {}
+            fields = {
+                "owner": t.get("owner_email", detail.get("owner_email")),
+                "plan": _slug(t.get("plan")) or _slug(detail.get("plan")),
+                "plan_override": detail.get("plan_override"),
+            }
+            server = {"id": tid, "status": t.get("status"), "created_at": t.get("created_at")}
+            out.append(Resource(ResourceId(Kind.TENANT, name), fields, server=server))
         if Kind.FEATURE_FLAG in kinds:
-            flags = _data(
-                await self.client.call(
-                    "GET", f"{BASE}/tenants/{tid}/feature-flags", resource=f"Tenant/{name}"
-                )
-            )
-            for f in flags.get("flags", []):
+            path = f"{BASE}/tenants/{tid}/feature-flags"
+            body = await self.client.call("GET", path, resource=f"Tenant/{name} feature flags")
+            for f in _data(body, path)["flags"]:
+                flag = str(f["flag_name"])
                 out.append(
                     Resource(
-                        ResourceId(Kind.FEATURE_FLAG, flag_key(name, str(f["flag_name"]))),
-                        {"tenant": name, "flag": str(f["flag_name"]), "enabled": f.get("enabled")},
-                        server={"id": str(f["flag_name"]), "updated_at": f.get("updated_at")},
+                        ResourceId(Kind.FEATURE_FLAG, flag_key(name, flag)),
+                        {"tenant": name, "flag": flag, "enabled": f.get("enabled")},
+                        server={"id": flag, "updated_at": f.get("updated_at")},
                     )
                 )
         return out
 
+    async def _users(self) -> list[dict[str, Any]]:
+        """Every user: the document shows one unpaged list; a ``pagination`` is followed."""
+        path = f"{BASE}/users"
+        users: list[dict[str, Any]] = []
+        ids: set[str] = set()
+        params: dict[str, int] | None = None
+        while True:
+            body = await self.client.call("GET", path, params=params, resource="users")
+            data = _data(body, path)
+            page = data.get("users") if isinstance(data, dict) else data
+            paging = (data.get("pagination") if isinstance(data, dict) else None) or body.get(
+                "pagination"
+            )
+            if not isinstance(page, list):
+                raise InconsistentRead(path, "expected a list of users in 'data'")
+            for u in page:
+                if str(u["id"]) in ids:
+                    raise InconsistentRead(path, f"the listing returned user {u['id']} twice")
+                ids.add(str(u["id"]))
+            users += page
+            total = paging.get("total") if isinstance(paging, dict) else None
+            if not page or not isinstance(total, int) or len(users) >= total:
+                return users
+            params = {"offset": len(users), "limit": PAGE}
+
     # ---- writing -------------------------------------------------------------
 
     async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        kind, rid = change.id.kind, str(change.id)
+        problems = self.change_problems(change)
+        if problems:  # the plan refuses these; a change built later (adoption) may not
+            raise PlanError("; ".join(problems))
+        kind = change.id.kind
         if kind is Kind.TENANT:
             return await self._apply_tenant(change, ctx)
         if kind is Kind.FEATURE_FLAG:
-            await self._flags_of(change.id.key.split("/", 1)[0], ctx)
+            await self._apply_flag(change, ctx)
             return None
-        user_id = ctx.server_id(change.id)
+        if kind is Kind.OPERATOR:
+            await self._apply_user(change, ctx)
+            return None
+        raise PlanError(f"{change.id}: the platform-admin API cannot {change.action.value} it")
+
+    async def _apply_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        assert change.desired is not None
+        want, rid = change.desired.fields, str(change.id)
+        if change.action is C:
+            body = {
+                "company_name": change.id.key,
+                "owner_email": want["owner"],
+                "plan": want["plan"],
+                "auto_cleanup_days": CLEANUP_DAYS,
+            }
+            path = f"{BASE}/tenants/test"
+            made = _data(await self.client.call("POST", path, json_body=body, resource=rid), path)
+            if not isinstance(made, dict) or made.get("tenant_id") is None:
+                raise ApiError("POST", path, 201, "the answer names no tenant_id", rid)
+            tid = str(made["tenant_id"])
+            if want.get("plan_override"):
+                await self._override(tid, _merged(None, want["plan_override"]), rid)
+            return Resource(change.id, {}, server={"id": tid, "expires_at": made.get("expires_at")})
+        if any(fc.path.split(".", 1)[0] == "plan_override" for fc in change.fields):
+            live = change.live.fields.get("plan_override") if change.live else None
+            merged = _merged(live, want.get("plan_override") or {})
+            await self._override(ctx.server_id(change.id), merged, rid)
+        return None
+
+    async def _override(self, tid: str, override: dict[str, Any], rid: str) -> None:
+        await self.client.call(
+            "PATCH", f"{BASE}/tenants/{tid}", json_body={"plan_override": override}, resource=rid
+        )
+
+    async def _apply_user(self, change: Change, ctx: ApplyContext) -> None:
+        user_id, rid = ctx.server_id(change.id), str(change.id)
         if change.action is S:
             await self.client.call(
                 "POST",
                 f"{BASE}/users/{user_id}/suspend",
                 json_body={"reason": ctx.origin},
                 resource=rid,
-                idempotent=True,
+                idempotent=True,  # suspending a suspended user changes nothing
             )
         elif change.action is D:
             email = (change.live.server.get("email") if change.live else None) or change.id.key
@@ -172,77 +319,73 @@ class PlatformAdminProvider(Provider):
                 params={"confirmation": email},
                 resource=rid,
             )
-        return None
 
-    async def _apply_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        assert change.desired is not None
-        want, rid = change.desired.fields, str(change.id)
-        if change.action is C:
-            if not want.get("owner"):
-                raise PlanError(f"{rid}: creating a tenant on this API needs its 'owner' email")
-            body = {
-                "company_name": change.id.key,
-                "owner_email": want["owner"],
-                "plan": "free",  # plans are not specs here: planOverride sets the real one
-            }
-            made = _data(
-                await self.client.call("POST", f"{BASE}/tenants/test", json_body=body, resource=rid)
-            )
-            tid = str(made["tenant_id"])
-            if want.get("plan_override"):
-                await self._override(tid, want["plan_override"], rid)
-            return Resource(change.id, {}, server={"id": tid})
-        changed = {fc.path.split(".", 1)[0] for fc in change.fields}
-        fixed = changed & {"owner"}
-        if fixed:
-            raise PlanError(
-                f"{rid}: the platform-admin API cannot change {', '.join(sorted(fixed))} of an "
-                "existing tenant (use planOverride for plan changes)"
-            )
-        if "plan_override" in changed:
-            await self._override(ctx.server_id(change.id), want.get("plan_override") or {}, rid)
-        return None
+    async def _apply_flag(self, change: Change, ctx: ApplyContext) -> None:
+        """Send this flag in its tenant's one bulk PATCH, or wait for the sibling sending it.
 
-    async def _override(self, tid: str, override: dict[str, Any], rid: str) -> None:
-        await self.client.call(
-            "PATCH", f"{BASE}/tenants/{tid}", json_body={"plan_override": override}, resource=rid
-        )
-
-    async def _flags_of(self, tenant: str, ctx: ApplyContext) -> None:
-        """Every flag change of ``tenant`` in this run, in one bulk PATCH, sent once.
-
-        The first flag change of a tenant to run sends all of them; the others
-        wait for that call and share its outcome, success or failure.
+        The first flag change of a tenant to run sends every flag change of that
+        tenant in the plan (``ctx.changes``); the others share that call's
+        outcome, success or failure. Registering the batch happens before the
+        first ``await``, so concurrent siblings always find it.
         """
-        batch = self._batches.get(tenant)
-        if batch is None:
-            batch = asyncio.get_running_loop().create_future()
-            self._batches[tenant] = batch
-            try:
-                await self._send_flags(tenant, ctx)
-            except BaseException as exc:
-                batch.set_exception(exc)
-                batch.exception()  # retrieved: this change reports it; siblings re-raise it
-                raise
-            batch.set_result(None)
-            return
-        await asyncio.shield(batch)
+        assert change.desired is not None
+        tenant, flag = str(change.desired.fields["tenant"]), str(change.desired.fields["flag"])
+        batches = self._runs.setdefault(id(ctx), (ctx, {}))[1].setdefault(tenant, [])
+        for batch in batches:
+            if flag in batch.flags:
+                await asyncio.shield(batch.sent)
+                return
+        wanted = {flag: bool(change.desired.fields["enabled"])}
+        taken = {f for b in batches for f in b.flags}
+        for sibling in ctx.changes:
+            fields = sibling.desired.fields if sibling.desired else {}
+            if (
+                sibling.id.kind is Kind.FEATURE_FLAG
+                and sibling.action in (C, U)
+                and fields.get("tenant") == tenant
+                and fields.get("flag") not in taken
+            ):
+                wanted.setdefault(str(fields["flag"]), bool(fields["enabled"]))
+        batch = _Batch(frozenset(wanted))
+        batches.append(batch)
+        try:
+            await self._send_flags(tenant, wanted, ctx)
+        except asyncio.CancelledError:
+            batch.sent.cancel()
+            raise
+        except Exception as exc:
+            batch.sent.set_exception(exc)
+            batch.sent.exception()  # retrieved: this change reports it, siblings re-raise it
+            raise
+        batch.sent.set_result(None)
 
-    async def _send_flags(self, tenant: str, ctx: ApplyContext) -> None:
-        flags = [
-            {"flag_name": c.desired.fields["flag"], "enabled": c.desired.fields["enabled"]}
-            for c in ctx.changes
-            if c.id.kind is Kind.FEATURE_FLAG
-            and c.desired is not None
-            and c.desired.fields.get("tenant") == tenant
-        ]
+    async def _send_flags(self, tenant: str, wanted: dict[str, bool], ctx: ApplyContext) -> None:
         tid = ctx.server_id(ResourceId(Kind.TENANT, tenant))
+        flags = [{"flag_name": name, "enabled": wanted[name]} for name in sorted(wanted)]
         await self.client.call(
             "PATCH",
             f"{BASE}/tenants/{tid}/feature-flags",
             json_body={"flags": flags, "reason": ctx.origin},
             resource=f"Tenant/{tenant} feature flags",
         )
+
+
+def _operator(u: dict[str, Any]) -> Resource:
+    """A user as an Operator: ``suspended`` is ``disabled``; nothing else is compared."""
+    suspended = u.get("status") == "suspended" or (
+        "status" not in u and bool(u.get("suspended_at"))
+    )
+    return Resource(
+        ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
+        {"status": "disabled" if suspended else "active"},
+        server={
+            "id": str(u["id"]),
+            "email": u["email"],
+            "role": u.get("role"),
+            "tenant_id": u.get("tenant_id"),
+            "suspended_at": u.get("suspended_at"),
+        },
+    )
 
 
 PROVIDER = PlatformAdminProvider
