@@ -220,6 +220,10 @@ class Change:
     live: Resource | None = None
     fields: list[FieldChange] = field(default_factory=list)
     reason: str = ""
+    waits_for: frozenset[ResourceId] = frozenset()
+    """Changes that must succeed before this one runs although this one does not
+    refer to them (a guard's order: disable the old admin only once the new one
+    exists); a failure among them skips this change."""
 
     @property
     def is_destructive(self) -> bool:

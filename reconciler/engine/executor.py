@@ -5,7 +5,11 @@ or by an earlier run that lost its answer) is never repeated: the object is
 re-read by natural key, adopted, and brought to the spec with an update.
 
 A failure never stops the run: what depends on the failed change (directly or
-not) is skipped with a reason, everything else still goes through. Only
+not) is skipped with a reason, everything else still goes through.
+
+Guards hold here too, not only in the plan: a removal of an admin waits for the
+grants that replace it (and is skipped if one failed), and no suspension or
+deletion of a protected object is sent, whatever led to it. Only
 :class:`ReconcilerError` counts as a failure; any other exception is a bug and
 propagates, after the changes in flight are cancelled.
 """
@@ -14,14 +18,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
 from reconciler.engine.diff import compare
 from reconciler.engine.graph import predecessors, sorter
+from reconciler.engine.guards import admin_handover
 from reconciler.engine.plan import Plan
-from reconciler.errors import ApiError, ConflictError, ReconcilerError, TransportError
+from reconciler.errors import ApiError, ConflictError, PlanError, ReconcilerError, TransportError
 from reconciler.journal import current_change
 from reconciler.model import Action, Change, Resource, ResourceId
 from reconciler.providers.base import ApplyContext, Provider
@@ -58,15 +63,20 @@ async def execute(
     *,
     parallelism: int = 8,
     on_event: Callable[[ChangeEvent], None] | None = None,
+    protected: Collection[ResourceId] = (),
 ) -> ApplyResult:
     """Run ``plan.changes`` through ``provider`` with at most ``parallelism`` in flight.
 
     ``ctx.ids`` must hold the server ids of live objects; each create that
     returns a server id adds it, so dependents created later can refer to it.
+    ``protected`` names objects (besides those whose spec says ``protect``)
+    that are never suspended or deleted.
     """
     if parallelism < 1:
         raise ValueError(f"parallelism must be at least 1, not {parallelism}")
     changes = plan.changes
+    admin_handover(changes, provider.admin_role)  # also for plans loaded from a file
+    shielded = frozenset(protected)
     preds = predecessors(changes)
     graph = sorter(changes)
     emit = on_event or (lambda event: None)
@@ -86,6 +96,11 @@ async def execute(
                     continue
                 root = min(roots)  # deterministic: the earliest failure in plan order
                 reason = f"skipped: depends on {changes[root].id}, which failed"
+                if changes[root].id in changes[i].waits_for:
+                    reason = (
+                        f"skipped: the lockout guard runs it only after {changes[root].id} "
+                        "succeeds, and that failed"
+                    )
                 outcome[i], failure_of[i] = reason, root
                 emit(ChangeEvent("skipped", changes[i], reason))
                 graph.done(i)
@@ -96,7 +111,7 @@ async def execute(
             while queue and len(running) < parallelism:
                 i = queue.popleft()
                 emit(ChangeEvent("started", changes[i]))
-                running[asyncio.create_task(apply_one(provider, changes[i], ctx))] = i
+                running[asyncio.create_task(_guarded(provider, changes[i], ctx, shielded))] = i
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in sorted(done, key=running.__getitem__):
                 i = running.pop(task)
@@ -130,6 +145,27 @@ async def execute(
         else:
             result.skipped[change.id] = message
     return result
+
+
+class ProtectedError(PlanError):
+    """A suspension or deletion of a protected object reached the executor."""
+
+
+async def _guarded(
+    provider: Provider, change: Change, ctx: ApplyContext, protected: frozenset[ResourceId]
+) -> Resource | None:
+    """``apply_one``, unless the change would suspend or delete a protected object.
+
+    The planner already refuses such plans; this is the last line, for any path
+    that reaches here (a plan file edited by hand, a provider's follow-up).
+    """
+    if change.is_destructive and (
+        change.id in protected
+        or (change.desired is not None and change.desired.protect)
+        or (change.live is not None and change.live.protect)
+    ):
+        raise ProtectedError(f"{change.id} is protected: refused to {change.action.value} it")
+    return await apply_one(provider, change, ctx)
 
 
 def unknown_outcome(exc: ReconcilerError) -> bool:

@@ -3,7 +3,8 @@
 Forward changes (create, update, resume) follow the references of the desired
 object: a plan before the tenants on it, a parent before its children.
 Removals (suspend, delete) follow the references of the live object the other
-way: everything that still points at X changes before X goes.
+way: everything that still points at X changes before X goes. A change also
+waits for what its ``waits_for`` names (a guard's order, set by the planner).
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def predecessors(changes: list[Change]) -> list[set[int]]:
                 j = index.get(ref)
                 if j is not None and j != i and changes[j].action not in DESTRUCTIVE:
                     before.add(j)
+        for ref in change.waits_for:
+            j = index.get(ref)
+            if j is not None and j != i:
+                before.add(j)
         preds.append(before)
     return preds
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reconciler.engine.plan import Plan
-from reconciler.model import LIFECYCLE, Action, Kind, ResourceId, State
+if TYPE_CHECKING:  # plan.py calls admin_handover: import the type only
+    from reconciler.engine.plan import Plan
+from reconciler.model import LIFECYCLE, Action, Change, Kind, ResourceId, State
 
 MIN_FOR_PERCENT = 10
 """Below this many live objects of a kind the percentage limit does not apply
@@ -109,3 +111,38 @@ def lockout_problems(plan: Plan, live: State, admin_role: str | None, me: str | 
                     f"{rid} is the identity of this run's token and would lose '{admin_role}'"
                 )
     return problems
+
+
+def _is_admin(fields: dict[str, object], admin_role: str) -> bool:
+    return fields.get("role") == admin_role and _active(fields)
+
+
+def admin_handover(changes: list[Change], admin_role: str | None) -> None:
+    """Make every change that takes an active admin away wait for every change that
+    makes one, so the lockout guard holds while the plan runs, not only in it.
+
+    The guard above checks the plan as a whole; at execution time the create of
+    the new admin may fail while the disable of the old one would still run.
+    With ``waits_for`` set, the executor runs removals only after the grants
+    succeeded and skips them, with the reason, when one failed.
+    """
+    if admin_role is None:
+        return
+    grants: list[ResourceId] = []
+    removals: list[Change] = []
+    for change in changes:
+        if change.id.kind is not Kind.OPERATOR:
+            continue
+        before = dict(change.live.fields) if change.live is not None else {}
+        was = change.live is not None and _is_admin(before, admin_role)
+        if change.action is Action.DELETE:
+            will = False
+        else:
+            after = {**before, **(change.desired.fields if change.desired else {})}
+            will = _is_admin(after, admin_role)
+        if will and not was:
+            grants.append(change.id)
+        elif was and not will:
+            removals.append(change)
+    for change in removals:
+        change.waits_for = change.waits_for | frozenset(grants)

@@ -7,13 +7,23 @@ so a reviewed plan is exactly what runs.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.engine.diff import diff
 from reconciler.engine.graph import order
+from reconciler.engine.guards import admin_handover
 from reconciler.engine.policy import PrunePolicy, Rules
-from reconciler.model import KIND_ORDER, LIFECYCLE, Action, Change, Kind, ResourceId, State
+from reconciler.model import (
+    KIND_ORDER,
+    LIFECYCLE,
+    Action,
+    Change,
+    Kind,
+    Resource,
+    ResourceId,
+    State,
+)
 from reconciler.providers.base import Provider
 
 
@@ -32,6 +42,9 @@ class Plan:
     """What the rules decided for objects without a change (a deletion not yet due)."""
     protected: list[str] = field(default_factory=list)
     """Removals refused because the object is protected: a plan with these is an error."""
+    unsafe: dict[ResourceId, str] = field(default_factory=dict)
+    """Live objects that cannot be addressed safely (an id or key no URL path can
+    carry): never written, whatever the specs say; the reason is also a note."""
 
     @property
     def has_changes(self) -> bool:
@@ -54,14 +67,38 @@ def _counts(state: State) -> dict[Kind, int]:
     return {kind: counts[kind] for kind in KIND_ORDER if counts[kind]}
 
 
+UNSAFE_NOTE = "cannot be managed safely, left untouched"
+
+
 def make_plan(
     desired: State,
     live: State,
     prune: Mapping[Kind, PrunePolicy] | None = None,
     rules: Rules | None = None,
+    *,
+    admin_role: str | None = None,
+    unaddressable: Callable[[Resource], str | None] | None = None,
 ) -> Plan:
-    """Diff, then order; raises :class:`PlanError` when the changes form a cycle."""
+    """Diff, then order; raises :class:`PlanError` when the changes form a cycle.
+
+    ``unaddressable`` (the provider's) says why a live object cannot be named in
+    a call; changes to such objects are dropped and reported, so nothing read
+    from a server can steer a write to another object. ``admin_role`` orders
+    admin removals after the grants that replace them.
+    """
     result = diff(desired, live, prune, rules)
+    unsafe: dict[ResourceId, str] = {}
+    if unaddressable is not None:
+        kept = []
+        for change in result.changes:
+            why = unaddressable(change.live) if change.live is not None else None
+            if why is None:
+                kept.append(change)
+            else:
+                unsafe[change.id] = why
+                result.notes[change.id] = f"{UNSAFE_NOTE}: {why}"
+        result.changes = kept
+    admin_handover(result.changes, admin_role)
     return Plan(
         changes=order(result.changes),
         unchanged=result.unchanged,
@@ -71,6 +108,7 @@ def make_plan(
         ignored=result.ignored,
         notes=result.notes,
         protected=result.protected,
+        unsafe=unsafe,
     )
 
 

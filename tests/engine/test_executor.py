@@ -286,3 +286,92 @@ def test_a_definite_refusal_is_not_retried() -> None:
     result = run(make_plan(State([res(T, "acme")]), State()), provider)
     assert list(result.failed) == [rid(T, "acme")]
     assert provider.calls == [(Action.CREATE, "Tenant/acme")]
+
+
+# ---- guards at execution time --------------------------------------------------
+
+
+class AdminProvider(FakeProvider):
+    admin_role = "operator-admin"
+
+
+def handover(new_admin_fails: bool) -> tuple[Plan, AdminProvider]:
+    """old@ is the only active admin; the specs make new@ admin and disable old@."""
+    live = State([res(OP, "old@x.io", role="operator-admin", status="active")])
+    desired = State(
+        [
+            res(OP, "old@x.io", role="operator-admin", status="disabled"),
+            res(OP, "new@x.io", role="operator-admin", status="active"),
+        ]
+    )
+    plan = make_plan(desired, live, {}, admin_role="operator-admin")
+    return plan, AdminProvider(fail={"Operator/new@x.io"} if new_admin_fails else ())
+
+
+def test_the_old_admin_is_disabled_only_after_the_new_one_exists() -> None:
+    plan, provider = handover(new_admin_fails=False)
+    assert [str(c.id) for c in plan.changes] == ["Operator/new@x.io", "Operator/old@x.io"]
+    result = run(plan, provider, parallelism=8)
+    assert result.ok
+    assert provider.finished == ["Operator/new@x.io", "Operator/old@x.io"]
+
+
+def test_a_failed_replacement_keeps_the_old_admin_active() -> None:
+    plan, provider = handover(new_admin_fails=True)
+    result = run(plan, provider, parallelism=8)
+    old = rid(OP, "old@x.io")
+    assert (Action.SUSPEND, "Operator/old@x.io") not in provider.calls
+    assert old in result.skipped
+    assert "lockout guard" in result.skipped[old]
+    assert "Operator/new@x.io" in result.skipped[old]
+
+
+def test_the_handover_holds_for_a_plan_made_without_the_admin_role() -> None:
+    """A plan loaded from a file is re-ordered by the executor from the provider's role."""
+    live = State([res(OP, "old@x.io", role="operator-admin", status="active")])
+    desired = State(
+        [
+            res(OP, "old@x.io", role="operator"),  # a demotion, not a suspension
+            res(OP, "new@x.io", role="operator-admin"),
+        ]
+    )
+    plan = make_plan(desired, live, {})
+    provider = AdminProvider(fail={"Operator/new@x.io"})
+    result = run(plan, provider, parallelism=8)
+    assert (Action.UPDATE, "Operator/old@x.io") not in provider.calls
+    assert "lockout guard" in result.skipped[rid(OP, "old@x.io")]
+
+
+@pytest.mark.parametrize("how", ["spec", "rules"])
+def test_the_executor_refuses_to_remove_a_protected_object(how: str) -> None:
+    acme = res(T, "acme")
+    acme.protect = how == "spec"
+    change = Change(Action.DELETE, acme.id, live=acme, reason="edited plan file")
+    provider = FakeProvider()
+    protected = {acme.id} if how == "rules" else set()
+    result = run(Plan(changes=[change]), provider, protected=protected)
+    assert provider.calls == []
+    assert "protected" in result.failed[acme.id]
+
+
+def test_live_objects_that_cannot_be_addressed_are_never_changed() -> None:
+    live = State(
+        [
+            res(T, "acme"),
+            res(F, "acme/../../users/1", tenant="acme", flag="../../users/1", enabled=True),
+            res(F, "acme/beta", tenant="acme", flag="beta", enabled=True),
+        ]
+    )
+    desired = State(
+        [res(T, "acme"), res(F, "acme/beta", tenant="acme", flag="beta", enabled=False)]
+    )
+
+    def unaddressable(resource: Resource) -> str | None:
+        flag = str(resource.fields.get("flag"))
+        return f"its key {flag!r} holds '/'" if "/" in flag else None
+
+    plan = make_plan(desired, live, {F: "delete"}, unaddressable=unaddressable)
+    assert [str(c.id) for c in plan.changes] == ["FeatureFlag/acme/beta"]
+    hostile = rid(F, "acme/../../users/1")
+    assert "cannot be managed safely" in plan.notes[hostile]
+    assert hostile in plan.unsafe
