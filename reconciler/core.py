@@ -236,7 +236,9 @@ async def read_plan(session: Session, desired: State) -> PlanRun:
     """Read live state, diff it against ``desired``, and find what guards would refuse."""
     live = await read_live(session)
     with paused_gc():
-        plan = make_plan(desired, live, rules=_rules(session))
+        plan = make_plan(
+            desired, live, rules=_rules(session), admin_role=session.provider.admin_role
+        )
     _drop_met_by_absence(plan, session.provider)
     return await _planned(session, desired, live, plan)
 
@@ -403,6 +405,7 @@ async def apply_planned(
             ctx,
             parallelism=session.target.parallelism,
             on_event=on_event,
+            protected=session.target.rules.protect,
         )
     finally:
         session.client.on_write = None

@@ -96,10 +96,15 @@ async def execute(
                     continue
                 root = min(roots)  # deterministic: the earliest failure in plan order
                 reason = f"skipped: depends on {changes[root].id}, which failed"
-                if changes[root].id in changes[i].waits_for:
+                guarded_by = sorted(
+                    changes[p].id
+                    for p in preds[i]
+                    if p in failure_of and changes[p].id in changes[i].waits_for
+                )
+                if guarded_by:
                     reason = (
-                        f"skipped: the lockout guard runs it only after {changes[root].id} "
-                        "succeeds, and that failed"
+                        f"skipped: the lockout guard runs it only after {guarded_by[0]} "
+                        "succeeds, and that did not"
                     )
                 outcome[i], failure_of[i] = reason, root
                 emit(ChangeEvent("skipped", changes[i], reason))

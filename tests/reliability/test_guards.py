@@ -83,6 +83,41 @@ def test_the_last_active_admin_cannot_be_disabled(sandbox: Any, applied: Path) -
     assert len(writes(sandbox.db_path)) == before
 
 
+def test_the_old_admin_stays_active_when_its_replacement_fails(sandbox: Any, applied: Path) -> None:
+    """The plan passes the lockout guard (a new admin replaces the old one), but the
+    new admin's create fails at apply time: the old admin must not be disabled."""
+    ops = applied / "operators.yaml"
+    ops.write_text(
+        ops.read_text().replace(
+            "role: operator-admin\nstatus: active\n", "role: operator-admin\nstatus: disabled\n", 1
+        )
+        + "---\napiVersion: reconciler.dev/v1\nkind: Operator\nemail: new-lead@example.com\n"
+        "role: operator-admin\nstatus: active\ntenant: newco\n"
+    )
+    # The server refuses display names over 100 characters: newco's create fails,
+    # so the new admin (who belongs to newco) is never created.
+    (applied / "tenants" / "newco.yaml").write_text(
+        f"apiVersion: reconciler.dev/v1\nkind: Tenant\nname: newco\ndisplayName: {'N' * 101}\n"
+    )
+    plan = run_cli(["plan", str(applied), *target_args(sandbox)], sandbox.token)
+    assert plan.exit_code == 0, plan.output
+    assert plan.stdout.index("Operator/new-lead@example.com") < plan.stdout.index(
+        "Operator/ops-lead@example.com"
+    )
+    since = len(writes(sandbox.db_path))
+    result = run_cli(
+        ["apply", str(applied), *target_args(sandbox), "--auto-approve"], sandbox.token
+    )
+    assert result.exit_code == 1
+    assert "lockout guard" in result.output
+    sent = writes(sandbox.db_path, since)
+    assert not [w for w in sent if w[1].endswith("/disable")], sent
+    with api(sandbox) as client:
+        users = client.get("/users", params={"limit": 500}).json()["items"]
+    lead = next(u for u in users if u["email"] == "ops-lead@example.com")
+    assert lead["enabled"] is True
+
+
 def test_a_protected_tenant_cannot_be_suspended(sandbox: Any, applied: Path) -> None:
     acme = applied / "tenants" / "acme.yaml"
     acme.write_text(
