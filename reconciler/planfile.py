@@ -28,7 +28,8 @@ from reconciler.model import Action, Change, FieldChange, Kind, Resource, Resour
 from reconciler.targets import Target
 
 FORMAT = "reconciler-plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: every field of resources, changes and the plan (rules, protection, notes)."""
 
 
 def fingerprint(resource: Resource) -> str:
@@ -117,6 +118,7 @@ def _fields(resource: Resource, sensitive: Sensitive) -> dict[str, Any]:
 
 
 def _resource(resource: Resource | None, sensitive: Sensitive = {}) -> dict[str, Any] | None:  # noqa: B006
+    """Every attribute of a resource: what ``apply`` of the file needs is what ``plan`` had."""
     if resource is None:
         return None
     return {
@@ -124,7 +126,85 @@ def _resource(resource: Resource | None, sensitive: Sensitive = {}) -> dict[str,
         "fields": _fields(resource, sensitive),
         "server": resource.server,
         "source": _location(resource.source),
+        "field_sources": {
+            name: _location(loc) for name, loc in sorted(resource.field_sources.items())
+        },
+        "protect": resource.protect,
+        "ignore_fields": sorted(resource.ignore_fields),
     }
+
+
+def _ids(ids: list[ResourceId]) -> list[str]:
+    return [str(r) for r in ids]
+
+
+def _by_id(values: Mapping[ResourceId, Any]) -> dict[str, Any]:
+    return {str(rid): value for rid, value in values.items()}
+
+
+def _counts(counts: Mapping[Kind, int]) -> dict[str, int]:
+    return {kind.value: n for kind, n in counts.items()}
+
+
+def dump_plan(plan: Plan, sensitive: Sensitive | None = None) -> dict[str, Any]:
+    """The change plan alone, losslessly: ``load_plan(dump_plan(p)) == p``."""
+    sensitive = sensitive or {}
+    return {
+        "changes": [
+            {
+                "action": c.action.value,
+                "id": str(c.id),
+                "desired": _resource(c.desired, sensitive),
+                "live": _resource(c.live, sensitive),
+                "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields],
+                "reason": c.reason,
+                "waits_for": sorted(str(r) for r in c.waits_for),
+            }
+            for c in plan.changes
+        ],
+        "unchanged": _ids(plan.unchanged),
+        "unmanaged": _ids(plan.unmanaged),
+        "desired_counts": _counts(plan.desired_counts),
+        "live_counts": _counts(plan.live_counts),
+        "ignored": _by_id(plan.ignored),
+        "notes": _by_id(plan.notes),
+        "protected": list(plan.protected),
+        "unsafe": _by_id(plan.unsafe),
+    }
+
+
+def load_plan(data: Mapping[str, Any]) -> Plan:
+    """Inverse of :func:`dump_plan`."""
+    changes = [
+        Change(
+            Action(c["action"]),
+            ResourceId.parse(c["id"]),
+            desired=_load_resource(c["desired"]),
+            live=_load_resource(c["live"]),
+            fields=[FieldChange(f["path"], f["old"], f["new"]) for f in c["fields"]],
+            reason=c["reason"],
+            waits_for=frozenset(ResourceId.parse(r) for r in c["waits_for"]),
+        )
+        for c in data["changes"]
+    ]
+
+    def ids(name: str) -> list[ResourceId]:
+        return [ResourceId.parse(r) for r in data[name]]
+
+    def by_id(name: str) -> dict[ResourceId, Any]:
+        return {ResourceId.parse(r): v for r, v in data[name].items()}
+
+    return Plan(
+        changes=changes,
+        unchanged=ids("unchanged"),
+        unmanaged=ids("unmanaged"),
+        desired_counts={Kind(k): int(n) for k, n in data["desired_counts"].items()},
+        live_counts={Kind(k): int(n) for k, n in data["live_counts"].items()},
+        ignored={rid: list(paths) for rid, paths in by_id("ignored").items()},
+        notes={rid: str(note) for rid, note in by_id("notes").items()},
+        protected=[str(p) for p in data["protected"]],
+        unsafe={rid: str(why) for rid, why in by_id("unsafe").items()},
+    )
 
 
 def _target(target: Target) -> dict[str, Any]:
@@ -169,19 +249,7 @@ def dump(
         "origin": origin,
         "specs": specs,
         "target": _target(target),
-        "changes": [
-            {
-                "action": c.action.value,
-                "id": str(c.id),
-                "desired": _resource(c.desired, sensitive),
-                "live": _resource(c.live, sensitive),
-                "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields],
-                "reason": c.reason,
-            }
-            for c in plan.changes
-        ],
-        "unchanged": [str(r) for r in plan.unchanged],
-        "unmanaged": [str(r) for r in plan.unmanaged],
+        "plan": dump_plan(plan, sensitive),
         "desired": [_resource(r, sensitive) for r in desired],
         "fingerprints": fingerprints(live),
     }
@@ -204,9 +272,16 @@ def _load_resource(data: dict[str, Any] | None) -> Resource | None:
         return None
     return Resource(
         ResourceId.parse(data["id"]),
-        dict(data.get("fields") or {}),
-        server=dict(data.get("server") or {}),
-        source=_load_location(data.get("source")),
+        dict(data["fields"]),
+        server=dict(data["server"]),
+        source=_load_location(data["source"]),
+        field_sources={
+            name: loc
+            for name, raw in data["field_sources"].items()
+            if (loc := _load_location(raw)) is not None
+        },
+        protect=bool(data["protect"]),
+        ignore_fields=frozenset(data["ignore_fields"]),
     )
 
 
@@ -243,24 +318,8 @@ def load(path: Path) -> SavedPlan:
             rules=rules,
             guards=GuardPolicy(**t["guards"]),
         )
-        changes = []
-        for c in data["changes"]:
-            changes.append(
-                Change(
-                    Action(c["action"]),
-                    ResourceId.parse(c["id"]),
-                    desired=_load_resource(c["desired"]),
-                    live=_load_resource(c["live"]),
-                    fields=[FieldChange(f["path"], f["old"], f["new"]) for f in c["fields"]],
-                    reason=c.get("reason", ""),
-                )
-            )
         desired = State(r for d in data["desired"] if (r := _load_resource(d)) is not None)
-        plan = Plan(
-            changes=changes,
-            unchanged=[ResourceId.parse(r) for r in data.get("unchanged", [])],
-            unmanaged=[ResourceId.parse(r) for r in data.get("unmanaged", [])],
-        )
+        plan = load_plan(data["plan"])
         return SavedPlan(
             target=target,
             specs=data.get("specs", ""),

@@ -23,7 +23,7 @@ def test_a_saved_plan_applies_exactly_and_holds_no_secret(sandbox: Any, tmp_path
     saved = json.loads(text)
     assert saved["format"] == "reconciler-plan"
     assert saved["target"]["token_env"] == "RECONCILER_TOKEN"
-    assert len(saved["changes"]) == 21
+    assert len(saved["plan"]["changes"]) == 21
 
     # the specs change after the plan was made: the saved plan still applies as reviewed
     (specs / "tenants" / "globex.yaml").unlink()
@@ -112,3 +112,34 @@ def test_sensitive_values_are_masked_in_previews() -> None:
         "password": "***",
         "nested": [{"api_key": "***"}],
     }
+
+
+def test_a_saved_plan_keeps_the_specs_rules_through_apply_and_verify(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """ignoreFields of a spec hold when the plan file is applied and verified."""
+    specs = copy_specs(tmp_path)
+    args = target_args(sandbox)
+    assert run_cli(["apply", str(specs), *args, "--auto-approve"], sandbox.token).exit_code == 0
+    with api(sandbox) as client:  # the display name is left to hand from now on
+        acme = by_name(client, "/tenants")["acme"]
+        client.patch(f"/tenants/{acme['id']}", json={"display_name": "Set by hand"})
+    acme_spec = specs / "tenants" / "acme.yaml"
+    acme_spec.write_text(
+        acme_spec.read_text().replace(
+            "displayName: Acme Corporation\n",
+            "displayName: Acme Corporation\nignoreFields: [displayName]\n",
+            1,
+        )
+    )
+    globex = specs / "tenants" / "globex.yaml"
+    globex.write_text(globex.read_text().replace("displayName: Globex", "displayName: Globex Inc"))
+    out = tmp_path / "plan.json"
+    made = run_cli(["plan", str(specs), *args, "--out", str(out)], sandbox.token)
+    assert made.exit_code == 0, made.output
+    assert "Tenant/globex" in made.stdout and "~ Tenant/acme" not in made.stdout
+    applied = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
+    assert applied.exit_code == 0, applied.output
+    assert "Not converged" not in applied.output
+    with api(sandbox) as client:
+        assert by_name(client, "/tenants")["acme"]["display_name"] == "Set by hand"
