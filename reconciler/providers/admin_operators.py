@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from reconciler.errors import ApiError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.http import url_path
 
 PATH = "/admin/operators"
 
@@ -118,7 +119,7 @@ class AdminOperatorsProvider(Provider):
         try:
             if change.live is None or change.live.fields.get("status") != "disabled":
                 await self._set_active(server_id, False, rid)
-            await self.client.call("DELETE", f"{PATH}/{server_id}", resource=rid)
+            await self.client.call("DELETE", url_path("/{}", server_id, base=PATH), resource=rid)
         except ApiError as exc:
             if exc.status != 404:  # gone already: what a delete wants
                 raise
@@ -126,7 +127,7 @@ class AdminOperatorsProvider(Provider):
     async def _set_active(self, server_id: str, active: bool, rid: str) -> None:
         await self.client.call(
             "PATCH",
-            f"{PATH}/{server_id}/status",
+            url_path("/{}/status", server_id, base=PATH),
             json_body={"is_active": active},
             resource=rid,
         )

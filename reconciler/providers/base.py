@@ -14,7 +14,19 @@ from typing import Any, ClassVar
 
 from reconciler.errors import PlanError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
-from reconciler.providers.http import ApiClient
+from reconciler.providers.http import ApiClient, segment_problem, shown_value
+
+
+def path_value_problem(*named: tuple[str, object]) -> str | None:
+    """The first of ``(what, value)`` that cannot be a URL path segment, as a reason.
+
+    ``None`` when every value can be one. Used by :meth:`Provider.unaddressable`.
+    """
+    for what, value in named:
+        problem = segment_problem(value)
+        if problem is not None:
+            return f"its {what} {shown_value(value)} cannot be a URL path segment: {problem}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,58 @@ class Provider(ABC):
         provider answers here, its words replace the generic "cannot <action>".
         """
         return []
+
+    @classmethod
+    def unaddressable(cls, resource: Resource) -> str | None:
+        """Why the LIVE ``resource`` cannot be addressed safely, or None when it can.
+
+        A live object's values come from the server and are untrusted: when one
+        that this provider would put into a URL path for the object (its server
+        id here; providers add flag keys, role names…) is a value
+        :func:`~reconciler.providers.http.segment_problem` refuses, the object
+        cannot be managed safely and must never be written. An object without a
+        server id has nothing to check here (a write to it is refused for want of
+        an id).
+        """
+        server_id = resource.server.get("id")
+        if server_id is None:
+            return None
+        return path_value_problem(("server id", server_id))
+
+    @classmethod
+    def path_parents(cls, change: Change) -> list[ResourceId]:
+        """Other objects whose server ids this provider puts into the paths of ``change``.
+
+        A flag's tenant (``/tenants/{tenant}/feature-flags/…``), tier defaults'
+        plan. Empty by default; ids that only travel in request bodies are not
+        listed (a body carries any value safely).
+        """
+        return []
+
+    @classmethod
+    def unaddressable_change(cls, change: Change, live: State) -> str | None:
+        """Why ``change`` cannot be made safely, or None: the change-level check.
+
+        :meth:`unaddressable` of the live object it acts on, then the server id
+        of every object its paths go through (:meth:`path_parents`) as ``live``
+        holds it: a flag created under a tenant whose live id no segment can
+        carry is refused too. A parent not live yet (created in the same run) is
+        checked when its id is used (:func:`~reconciler.providers.http.url_path`).
+        """
+        if change.live is not None:
+            problem = cls.unaddressable(change.live)
+            if problem is not None:
+                return problem
+        for rid in cls.path_parents(change):
+            parent = live.get(rid)
+            server_id = parent.server.get("id") if parent is not None else None
+            problem = None if server_id is None else segment_problem(server_id)
+            if problem is not None:
+                return (
+                    f"its path goes through {rid}, whose server id {shown_value(server_id)} "
+                    f"cannot be a URL path segment: {problem}"
+                )
+        return None
 
     @classmethod
     def preview_answer(cls, method: str, path: str, body: Any, new_id: str) -> Any:

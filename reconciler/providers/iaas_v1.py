@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
-from reconciler.providers.http import ApiClient, InconsistentRead
+from reconciler.providers.http import ApiClient, InconsistentRead, url_path
 
 C, U, D = Action.CREATE, Action.UPDATE, Action.DELETE
 PAGE = 100
@@ -120,6 +120,21 @@ class IaasProvider(Provider):
                 )
         return problems
 
+    @classmethod
+    def path_parents(cls, change: Change) -> list[ResourceId]:
+        """A membership change goes through tenants' paths: ``DELETE`` under the old
+        tenant, ``PUT`` under the new one (``/tenants/{tid}/users/{uid}``)."""
+        if change.id.kind is not Kind.OPERATOR or change.action not in (C, U):
+            return []
+        want = change.desired.fields if change.desired else {}
+        have = change.live.fields if change.live else {}
+        if "tenant" not in want:
+            return []  # membership unmanaged
+        new, old = want.get("tenant"), have.get("tenant")
+        if (new, want.get("wireguard_pubkey")) == (old, have.get("wireguard_pubkey")):
+            return []
+        return [ResourceId(Kind.TENANT, str(t)) for t in dict.fromkeys((old, new)) if t]
+
     async def _list(self, path: str) -> list[dict[str, Any]]:
         """Every object of a listing, however the server pages it.
 
@@ -185,9 +200,8 @@ class IaasProvider(Provider):
             if change.action is C:
                 return await self._create_tenant(change, ctx)
             if change.action is D:
-                await self.client.call(
-                    "DELETE", f"/tenants/{ctx.server_id(change.id)}", resource=rid
-                )
+                path = url_path("/tenants/{}", ctx.server_id(change.id))
+                await self.client.call("DELETE", path, resource=rid)
                 return None
         elif change.id.kind is Kind.OPERATOR:
             if change.action is C:
@@ -197,7 +211,8 @@ class IaasProvider(Provider):
                 return None
             if change.action is D:
                 # The API takes the user out of its tenant too: one call.
-                await self.client.call("DELETE", f"/users/{ctx.server_id(change.id)}", resource=rid)
+                path = url_path("/users/{}", ctx.server_id(change.id))
+                await self.client.call("DELETE", path, resource=rid)
                 return None
         raise ApiError("-", "-", 0, f"the iaas-v1 API cannot {change.action.value} this", rid)
 
@@ -245,7 +260,8 @@ class IaasProvider(Provider):
                 "role": want["role"],
                 "ssh_key_id": change.live.server.get("ssh_key_id"),
             }
-            await self.client.call("PUT", f"/users/{user_id}", json_body=body, resource=rid)
+            path = url_path("/users/{}", user_id)
+            await self.client.call("PUT", path, json_body=body, resource=rid)
         if "tenant" not in want:
             return  # membership unmanaged (the check ties a key to a tenant)
         new_tenant, new_key = want["tenant"], want.get("wireguard_pubkey")
@@ -259,7 +275,7 @@ class IaasProvider(Provider):
             old_id = ctx.server_id(ResourceId(Kind.TENANT, old_tenant))
             await self.client.send(
                 "DELETE",
-                f"/tenants/{old_id}/users/{user_id}",
+                url_path("/tenants/{}/users/{}", old_id, user_id),
                 resource=rid,
                 ok=lambda status: 200 <= status < 300 or status == 404,  # left already
             )
@@ -273,7 +289,7 @@ class IaasProvider(Provider):
         tenant_id = ctx.server_id(ResourceId(Kind.TENANT, tenant))
         await self.client.call(
             "PUT",
-            f"/tenants/{tenant_id}/users/{user_id}",
+            url_path("/tenants/{}/users/{}", tenant_id, user_id),
             json_body={"pubkey": pubkey},
             resource=rid,
         )

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
-from reconciler.providers.http import JSON
+from reconciler.providers.http import JSON, segment_problem, url_path
 
 BASE = "/api/v1/operator"
 PAGE = 500
@@ -67,6 +67,11 @@ def _server(obj: dict[str, Any], *extra: str) -> dict[str, Any]:
     if obj.get("id") is not None:
         kept["id"] = str(obj["id"])
     return kept
+
+
+def _path(template: str, *values: str | int) -> str:
+    """A path under ``BASE``, each value encoded as one segment."""
+    return url_path(template, *values, base=BASE)
 
 
 def _tenant_status(tenant: dict[str, Any]) -> str:
@@ -138,13 +143,20 @@ class OperatorV1Provider(Provider):
                 )
         return problems
 
+    @classmethod
+    def path_parents(cls, change: Change) -> list[ResourceId]:
+        """Tier defaults' paths go through their plan (``/plans/{plan}/tier-defaults``)."""
+        if change.id.kind is Kind.TIER_DEFAULTS:
+            return [ResourceId(Kind.PLAN, change.id.key)]
+        return []
+
     # ---- reading -------------------------------------------------------------
 
     async def _list(self, path: str, collection: str) -> list[dict[str, Any]]:
         return [
             item
             async for item in self.client.paginate_offset(
-                f"{BASE}{path}",
+                path,
                 _items_of(collection),
                 limit=PAGE,
                 total=_total,
@@ -163,10 +175,10 @@ class OperatorV1Provider(Provider):
 
         # The listings do not depend on each other: fetched at once.
         tiers, plans, tenants, users = await asyncio.gather(
-            listing("/device-tiers", "device_tiers", Kind.DEVICE_TIER),
-            listing("/plans", "plans", Kind.PLAN, Kind.TIER_DEFAULTS, Kind.TENANT),
-            listing("/tenants", "tenants", Kind.TENANT, Kind.OPERATOR),
-            listing("/users", "users", Kind.OPERATOR),
+            listing(_path("/device-tiers"), "device_tiers", Kind.DEVICE_TIER),
+            listing(_path("/plans"), "plans", Kind.PLAN, Kind.TIER_DEFAULTS, Kind.TENANT),
+            listing(_path("/tenants"), "tenants", Kind.TENANT, Kind.OPERATOR),
+            listing(_path("/users"), "users", Kind.OPERATOR),
         )
         # A tenant the server keeps as deleted (a soft delete) is gone for us.
         tenants = [t for t in tenants if _tenant_status(t) != "deleted"]
@@ -204,9 +216,12 @@ class OperatorV1Provider(Provider):
 
     async def _tier_defaults(self, plan: dict[str, Any], gate: asyncio.Semaphore) -> Resource:
         rid = ResourceId(Kind.TIER_DEFAULTS, str(plan["name"]))
+        if segment_problem(str(plan["id"])) is not None:
+            # No path can name this plan: its tiers stay unread, the object unaddressable.
+            return Resource(rid, {}, server={"id": str(plan["id"])})
         async with gate:
             body = await self.client.call(
-                "GET", f"{BASE}/plans/{plan['id']}/tier-defaults", resource=str(rid)
+                "GET", _path("/plans/{}/tier-defaults", plan["id"]), resource=str(rid)
             )
         tiers = {str(row["tier"]): row.get("slot_limit") for row in _tier_rows(body)}
         return Resource(rid, {"tiers": tiers}, server={"id": str(plan["id"])})
@@ -250,9 +265,9 @@ class OperatorV1Provider(Provider):
     async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
         kind = change.id.kind
         if kind is Kind.DEVICE_TIER:
-            return await self._write_named(change, ctx, "/device-tiers")
+            return await self._write_named(change, ctx, "/device-tiers", "/device-tiers/{}")
         if kind is Kind.PLAN:
-            return await self._write_named(change, ctx, "/plans")
+            return await self._write_named(change, ctx, "/plans", "/plans/{}")
         if kind is Kind.TIER_DEFAULTS:
             await self._write_tier_defaults(change, ctx)
             return None
@@ -263,9 +278,10 @@ class OperatorV1Provider(Provider):
     async def _send(
         self, method: str, path: str, change: Change, body: JSON = None, *, repeatable: bool = False
     ) -> JSON:
+        """One call for ``change``; ``path`` comes from :func:`_path`."""
         return await self.client.call(
             method,
-            f"{BASE}{path}",
+            path,
             json_body=body,
             resource=str(change.id),
             idempotent=True if repeatable else None,
@@ -296,19 +312,25 @@ class OperatorV1Provider(Provider):
             )
         return found
 
-    async def _write_named(self, change: Change, ctx: ApplyContext, path: str) -> Resource | None:
-        """Device tiers and plans: ``POST`` to create, ``PUT`` the whole object to change."""
+    async def _write_named(
+        self, change: Change, ctx: ApplyContext, collection: str, one: str
+    ) -> Resource | None:
+        """Device tiers and plans: ``POST`` to create, ``PUT`` the whole object to change.
+
+        ``collection`` and ``one`` are the templates of the listing and of one object
+        (``/plans``, ``/plans/{}``)."""
         assert change.desired is not None
         if change.action is C:
             body = {"name": change.id.key, **self._changed(change)}
-            return await self._created(change, await self._send("POST", path, change, body))
+            answer = await self._send("POST", _path(collection), change, body)
+            return await self._created(change, answer)
         # PUT replaces: every writable field goes, the unmanaged ones at their live value.
         live = change.live.fields if change.live else {}
         want = change.desired.fields
         body = {"name": change.id.key}
         for name in ("display_name", "description"):
             body[name] = want[name] if name in want else live.get(name)
-        await self._send("PUT", f"{path}/{self._id(change, ctx)}", change, body)
+        await self._send("PUT", _path(one, self._id(change, ctx)), change, body)
         return None
 
     async def _write_tier_defaults(self, change: Change, ctx: ApplyContext) -> None:
@@ -322,7 +344,8 @@ class OperatorV1Provider(Provider):
             else:
                 tiers[tier] = limit
         rows = [{"tier": tier, "slot_limit": limit} for tier, limit in sorted(tiers.items())]
-        await self._send("PUT", f"/plans/{plan_id}/tier-defaults", change, {"tier_defaults": rows})
+        path = _path("/plans/{}/tier-defaults", plan_id)
+        await self._send("PUT", path, change, {"tier_defaults": rows})
 
     def _tenant_body(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         """The changed fields as the API names them; references become server ids."""
@@ -345,7 +368,7 @@ class OperatorV1Provider(Provider):
         return body
 
     async def _patch_tenant(self, change: Change, tenant_id: str, body: dict[str, Any]) -> None:
-        path = f"/tenants/{tenant_id}"
+        path = _path("/tenants/{}", tenant_id)
         answer = await self._send("PATCH", path, change, body)
         asked = body.get("status")
         shown = answer.get("status") if isinstance(answer, dict) else None
@@ -353,7 +376,7 @@ class OperatorV1Provider(Provider):
         if asked and shown is not None and _tenant_status(answer) != asked:
             raise ApiError(
                 "PATCH",
-                f"{BASE}{path}",
+                path,
                 200,
                 f"asked for status '{asked}', the server answered '{shown}': "
                 "it does not take a tenant's status in PATCH",
@@ -362,14 +385,16 @@ class OperatorV1Provider(Provider):
 
     async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
         if change.action is D:
-            await self._send("DELETE", f"/tenants/{self._id(change, ctx)}", change)
+            await self._send("DELETE", _path("/tenants/{}", self._id(change, ctx)), change)
             return None
         body = self._tenant_body(change, ctx)
         if change.action is not C:
             await self._patch_tenant(change, self._id(change, ctx), body)
             return None
         status = body.pop("status", None)  # a tenant is created active
-        answer = await self._send("POST", "/tenants", change, {"name": change.id.key, **body})
+        answer = await self._send(
+            "POST", _path("/tenants"), change, {"name": change.id.key, **body}
+        )
         created = await self._created(change, answer)
         if status == "suspended":
             assert created.server_id is not None
@@ -378,7 +403,7 @@ class OperatorV1Provider(Provider):
 
     async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
         if change.action is D:
-            await self._send("DELETE", f"/users/{self._id(change, ctx)}", change)
+            await self._send("DELETE", _path("/users/{}", self._id(change, ctx)), change)
             return None
         want = self._changed(change)
         tenant_id: str | None = None
@@ -390,28 +415,30 @@ class OperatorV1Provider(Provider):
                 body["name"] = want["name"]
             if tenant_id is not None:
                 body["tenant_id"] = tenant_id
-            created = await self._created(change, await self._send("POST", "/users", change, body))
+            answer = await self._send("POST", _path("/users"), change, body)
+            created = await self._created(change, answer)
             if want.get("status") == "disabled":
-                await self._send("POST", f"/users/{created.server_id}/disable", change)
+                assert created.server_id is not None  # _created answers with one
+                await self._send("POST", _path("/users/{}/disable", created.server_id), change)
             return created
         assert change.live is not None
-        user = f"/users/{self._id(change, ctx)}"
+        user = self._id(change, ctx)
         if change.action is R:
-            await self._send("POST", f"{user}/enable", change, repeatable=True)
+            await self._send("POST", _path("/users/{}/enable", user), change, repeatable=True)
         if "name" in want:
             email = change.live.server.get("email", change.id.key)
-            await self._send("PUT", user, change, {"email": email, "name": want["name"]})
+            body = {"email": email, "name": want["name"]}
+            await self._send("PUT", _path("/users/{}", user), change, body)
         if "role" in want:
             await self._move_role(change, user, want["role"])
         if "tenant" in want:
-            await self._send(
-                "POST", f"{user}/tenant", change, {"tenant_id": tenant_id}, repeatable=True
-            )
+            path = _path("/users/{}/tenant", user)
+            await self._send("POST", path, change, {"tenant_id": tenant_id}, repeatable=True)
         if change.action is S:
-            await self._send("POST", f"{user}/disable", change, repeatable=True)
+            await self._send("POST", _path("/users/{}/disable", user), change, repeatable=True)
         return None
 
-    async def _move_role(self, change: Change, user: str, role: str) -> None:
+    async def _move_role(self, change: Change, user_id: str, role: str) -> None:
         """The new role first, then the other operator role: never a user without one.
 
         Roles that are not operator roles (a customer's) are the user's own business.
@@ -419,10 +446,11 @@ class OperatorV1Provider(Provider):
         assert change.live is not None
         held = change.live.server.get("roles", [])
         if role not in held:
-            await self._send("POST", f"{user}/roles", change, {"role": role}, repeatable=True)
-        for old in OPERATOR_ROLES:
+            path = _path("/users/{}/roles", user_id)
+            await self._send("POST", path, change, {"role": role}, repeatable=True)
+        for old in OPERATOR_ROLES:  # only these two names: a live role never reaches a path
             if old != role and old in held:
-                await self._send("DELETE", f"{user}/roles/{old}", change)
+                await self._send("DELETE", _path("/users/{}/roles/{}", user_id, old), change)
 
 
 PROVIDER = OperatorV1Provider

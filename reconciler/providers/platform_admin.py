@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from reconciler.errors import ApiError, PlanError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, flag_key
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
-from reconciler.providers.http import InconsistentRead
+from reconciler.providers.http import InconsistentRead, segment_problem, url_path
 
 BASE = "/api/v1/platform/admin"
 PAGE = 100
@@ -55,6 +55,11 @@ REFUSED: dict[tuple[Kind, Action | None], str] = {
     f"names a plan the platform offers ({', '.join(CATALOG)}, or one a tenant is on)",
 }
 """Changes the plan refuses, in this API's terms; ``None``: any action on the kind."""
+
+
+def _path(template: str, *values: str | int) -> str:
+    """A path under ``BASE``, each value encoded as one segment."""
+    return url_path(template, *values, base=BASE)
 
 
 def _data(body: Any, path: str) -> Any:
@@ -157,6 +162,23 @@ class PlatformAdminProvider(Provider):
         return [f"{rid}: " + refused.format(key=rid.key, action=action.value)] if refused else []
 
     @classmethod
+    def unaddressable(cls, resource: Resource) -> str | None:
+        """Tenants and users are addressed by their server id; plans never are (read
+        only) and neither are flags: their names travel in the bulk PATCH's body,
+        under the tenant's path (the tenant's own id is checked on the tenant)."""
+        if resource.id.kind in (Kind.PLAN, Kind.FEATURE_FLAG):
+            return None
+        return super().unaddressable(resource)
+
+    @classmethod
+    def path_parents(cls, change: Change) -> list[ResourceId]:
+        """A flag's bulk PATCH goes to its tenant's path."""
+        resource = change.desired or change.live
+        if change.id.kind is Kind.FEATURE_FLAG and resource and resource.fields.get("tenant"):
+            return [ResourceId(Kind.TENANT, str(resource.fields["tenant"]))]
+        return []
+
+    @classmethod
     def preview_answer(cls, method: str, path: str, body: Any, new_id: str) -> Any:
         """Writes are answered in the document's envelope (``tenant_id`` for a create)."""
         return {"success": True, "data": {"tenant_id": new_id, "user_id": new_id}}
@@ -189,7 +211,7 @@ class PlatformAdminProvider(Provider):
         return state
 
     async def _tenants(self) -> list[dict[str, Any]]:
-        path = f"{BASE}/tenants"
+        path = _path("/tenants")
         return [
             t
             async for t in self.client.paginate_offset(
@@ -203,12 +225,18 @@ class PlatformAdminProvider(Provider):
 
     async def _tenant(self, t: dict[str, Any], kinds: set[Kind]) -> list[Resource]:
         name, tid = str(t["company_name"]), str(t["id"])
+        # A tenant no path can name is listed, but neither its page nor its flags are
+        # read: it is unaddressable (``unaddressable``) and never written.
+        addressable = segment_problem(tid) is None
         out: list[Resource] = []
         if Kind.TENANT in kinds:
-            # The list has no overrides: the tenant's own page shows what is applied.
-            path = f"{BASE}/tenants/{tid}"
-            one = _data(await self.client.call("GET", path, resource=f"Tenant/{name}"), path)
-            detail = one.get("tenant", one) if isinstance(one, dict) else {}
+            detail: Any = {}
+            if addressable:
+                # The list has no overrides: the tenant's own page shows what is applied.
+                path = _path("/tenants/{}", tid)
+                label = str(ResourceId(Kind.TENANT, name))
+                one = _data(await self.client.call("GET", path, resource=label), path)
+                detail = one.get("tenant", one) if isinstance(one, dict) else {}
             fields = {
                 "owner": t.get("owner_email", detail.get("owner_email")),
                 "plan": _slug(t.get("plan")) or _slug(detail.get("plan")),
@@ -216,8 +244,8 @@ class PlatformAdminProvider(Provider):
             }
             server = {"id": tid, "status": t.get("status"), "created_at": t.get("created_at")}
             out.append(Resource(ResourceId(Kind.TENANT, name), fields, server=server))
-        if Kind.FEATURE_FLAG in kinds:
-            path = f"{BASE}/tenants/{tid}/feature-flags"
+        if Kind.FEATURE_FLAG in kinds and addressable:
+            path = _path("/tenants/{}/feature-flags", tid)
             body = await self.client.call("GET", path, resource=f"Tenant/{name} feature flags")
             for f in _data(body, path)["flags"]:
                 flag = str(f["flag_name"])
@@ -232,7 +260,7 @@ class PlatformAdminProvider(Provider):
 
     async def _users(self) -> list[dict[str, Any]]:
         """Every user: the document shows one unpaged list; a ``pagination`` is followed."""
-        path = f"{BASE}/users"
+        path = _path("/users")
         users: list[dict[str, Any]] = []
         ids: set[str] = set()
         params: dict[str, int] | None = None
@@ -282,7 +310,7 @@ class PlatformAdminProvider(Provider):
                 "plan": want["plan"],
                 "auto_cleanup_days": CLEANUP_DAYS,
             }
-            path = f"{BASE}/tenants/test"
+            path = _path("/tenants/test")
             made = _data(await self.client.call("POST", path, json_body=body, resource=rid), path)
             if not isinstance(made, dict) or made.get("tenant_id") is None:
                 raise ApiError("POST", path, 201, "the answer names no tenant_id", rid)
@@ -298,7 +326,7 @@ class PlatformAdminProvider(Provider):
 
     async def _override(self, tid: str, override: dict[str, Any], rid: str) -> None:
         await self.client.call(
-            "PATCH", f"{BASE}/tenants/{tid}", json_body={"plan_override": override}, resource=rid
+            "PATCH", _path("/tenants/{}", tid), json_body={"plan_override": override}, resource=rid
         )
 
     async def _apply_user(self, change: Change, ctx: ApplyContext) -> None:
@@ -306,7 +334,7 @@ class PlatformAdminProvider(Provider):
         if change.action is S:
             await self.client.call(
                 "POST",
-                f"{BASE}/users/{user_id}/suspend",
+                _path("/users/{}/suspend", user_id),
                 json_body={"reason": ctx.origin},
                 resource=rid,
                 idempotent=True,  # suspending a suspended user changes nothing
@@ -315,7 +343,7 @@ class PlatformAdminProvider(Provider):
             email = (change.live.server.get("email") if change.live else None) or change.id.key
             await self.client.call(
                 "DELETE",
-                f"{BASE}/users/{user_id}",
+                _path("/users/{}", user_id),
                 params={"confirmation": email},
                 resource=rid,
             )
@@ -364,7 +392,7 @@ class PlatformAdminProvider(Provider):
         flags = [{"flag_name": name, "enabled": wanted[name]} for name in sorted(wanted)]
         await self.client.call(
             "PATCH",
-            f"{BASE}/tenants/{tid}/feature-flags",
+            _path("/tenants/{}/feature-flags", tid),
             json_body={"flags": flags, "reason": ctx.origin},
             resource=f"Tenant/{tenant} feature flags",
         )

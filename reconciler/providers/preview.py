@@ -3,8 +3,9 @@
 The real provider runs against a client that lets reads through (they change
 nothing) and answers every write itself, so the provider's own code decides
 method, path and body, exactly as it would on apply. New objects get
-placeholder ids (``<new-1>``) that later calls show in their paths. Bodies are
-shown with sensitive values masked.
+placeholder ids (``<new-1>``) that later calls show in their paths (encoded
+there like any value, and shown back as ``<new-1>``). Bodies are shown with
+sensitive values masked.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
-from reconciler.providers.http import JSON, ApiClient
+from reconciler.providers.http import JSON, ApiClient, check_path
 
 MASK = "***"
+PLACEHOLDER = re.compile(r"%3Cnew-[0-9]+%3E")
+"""A placeholder id as :func:`~reconciler.providers.http.url_path` encodes it in a path."""
 SENSITIVE_KEY = re.compile(r"pass(word)?|secret|token|api[_-]?key|private|credential", re.I)
 
 
@@ -98,13 +102,16 @@ class PreviewClient(ApiClient):
             return await super().send(
                 method, path, json_body=json_body, params=params, resource=resource, **kwargs
             )
+        check_path(path)  # refused here exactly as a real send would refuse it
+        shown = PLACEHOLDER.sub(lambda m: unquote(m.group(0)), path)
         self.calls.append(
             PlannedCall(
-                self.current, method.upper(), path, params, mask(json_body, self.sensitive_keys)
+                self.current, method.upper(), shown, params, mask(json_body, self.sensitive_keys)
             )
         )
         # A POST makes something new; other writes act on the object their path names.
-        new_id = self.placeholder() if method.upper() == "POST" else path.rsplit("/", 1)[-1]
+        last = unquote(path.rsplit("/", 1)[-1])
+        new_id = self.placeholder() if method.upper() == "POST" else last
         answer = self.answer(method.upper(), path, json_body, new_id)
         status = 201 if method.upper() == "POST" else 200
         request = httpx.Request(method.upper(), self.base_url + path)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Collection
 from typing import Any
 
+from reconciler.errors import PlanError
 from reconciler.model import (
     Action,
     Change,
@@ -20,8 +21,8 @@ from reconciler.model import (
     State,
     flag_key,
 )
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
-from reconciler.providers.http import JSON
+from reconciler.providers.base import ApplyContext, KindSupport, Provider, path_value_problem
+from reconciler.providers.http import JSON, segment_problem, url_path
 
 BASE = "/api/v1/operator"
 PAGE = 500
@@ -42,6 +43,11 @@ def _total(body: JSON) -> int | None:
 
 def _server(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: obj[k] for k in SERVER_FIELDS if k in obj}
+
+
+def _path(template: str, *values: str | int) -> str:
+    """A path under ``BASE``, each value encoded as one segment."""
+    return url_path(template, *values, base=BASE)
 
 
 class ReferenceProvider(Provider):
@@ -67,13 +73,41 @@ class ReferenceProvider(Provider):
         ),
     }
 
+    @classmethod
+    def unaddressable(cls, resource: Resource) -> str | None:
+        """The server id, and what else goes into paths: a flag's key
+        (``/feature-flags/{key}``) and every role a user holds (a role change
+        removes the others by ``DELETE /users/{id}/roles/{role}``)."""
+        problem = super().unaddressable(resource)
+        if problem is not None:
+            return problem
+        kind = resource.id.kind
+        if kind is Kind.FEATURE_FLAG:
+            return path_value_problem(("flag key", resource.fields.get("flag")))
+        if kind is Kind.OPERATOR:
+            roles = resource.server.get("roles")
+            held = roles if isinstance(roles, list) else []
+            return path_value_problem(*(("role", role) for role in held))
+        return None
+
+    @classmethod
+    def path_parents(cls, change: Change) -> list[ResourceId]:
+        """A flag's paths go through its tenant, tier defaults' through their plan."""
+        kind = change.id.kind
+        if kind is Kind.TIER_DEFAULTS:
+            return [ResourceId(Kind.PLAN, change.id.key)]
+        resource = change.desired or change.live
+        if kind is Kind.FEATURE_FLAG and resource is not None and resource.fields.get("tenant"):
+            return [ResourceId(Kind.TENANT, str(resource.fields["tenant"]))]
+        return []
+
     # ---- reading -------------------------------------------------------------
 
     async def _list(self, path: str, resource: str) -> list[dict[str, Any]]:
         return [
             item
             async for item in self.client.paginate_offset(
-                f"{BASE}{path}", _items, limit=PAGE, total=_total, resource=resource
+                path, _items, limit=PAGE, total=_total, resource=resource
             )
         ]
 
@@ -86,12 +120,12 @@ class ReferenceProvider(Provider):
 
         # The listings do not depend on each other: fetch them at once.
         plans, tenants, all_flags, users = await asyncio.gather(
-            self._list("/plans", "plans"),
-            self._list("/tenants", "tenants") if need_tenants else nothing(),
-            self._list("/feature-flags", "feature flags")
+            self._list(_path("/plans"), "plans"),
+            self._list(_path("/tenants"), "tenants") if need_tenants else nothing(),
+            self._list(_path("/feature-flags"), "feature flags")
             if Kind.FEATURE_FLAG in kinds
             else nothing(),
-            self._list("/users", "users") if Kind.OPERATOR in kinds else nothing(),
+            self._list(_path("/users"), "users") if Kind.OPERATOR in kinds else nothing(),
         )
         plan_names = {p["id"]: p["name"] for p in plans}
         if Kind.PLAN in kinds:
@@ -159,18 +193,16 @@ class ReferenceProvider(Provider):
         return state
 
     async def _read_tiers(self, plan: dict[str, Any]) -> Resource:
+        rid = ResourceId(Kind.TIER_DEFAULTS, plan["name"])
+        if segment_problem(plan["id"]) is not None:
+            # No path can name this plan: its tiers stay unread, the object unaddressable.
+            return Resource(rid, {}, server={"id": plan["id"]})
         body = await self.client.call(
-            "GET",
-            f"{BASE}/plans/{plan['id']}/tier-defaults",
-            resource=f"TierDefaults/{plan['name']}",
+            "GET", _path("/plans/{}/tier-defaults", plan["id"]), resource=str(rid)
         )
         rows = body.get("tier_defaults", []) if isinstance(body, dict) else []
         tiers = {str(row["tier"]): row.get("slot_limit") for row in rows}
-        return Resource(
-            ResourceId(Kind.TIER_DEFAULTS, plan["name"]),
-            {"tiers": tiers},
-            server={"id": plan["id"]},
-        )
+        return Resource(rid, {"tiers": tiers}, server={"id": plan["id"]})
 
     # ---- writing -------------------------------------------------------------
 
@@ -189,9 +221,15 @@ class ReferenceProvider(Provider):
         return await self._apply_operator(change, ctx)
 
     async def _send(self, method: str, path: str, change: Change, body: JSON = None) -> JSON:
-        return await self.client.call(
-            method, f"{BASE}{path}", json_body=body, resource=str(change.id)
-        )
+        """One call for ``change``; ``path`` comes from :func:`_path`."""
+        return await self.client.call(method, path, json_body=body, resource=str(change.id))
+
+    @staticmethod
+    def _live_id(change: Change) -> str:
+        """The server id of the live object ``change`` acts on."""
+        if change.live is None or change.live.server_id is None:
+            raise PlanError(f"{change.id} has no server id to address it by")
+        return change.live.server_id
 
     @staticmethod
     def _changed(change: Change) -> dict[str, Any]:
@@ -204,10 +242,9 @@ class ReferenceProvider(Provider):
         want = self._changed(change)
         if change.action is C:
             body = {"name": change.id.key, **want}
-            created = await self._send("POST", "/plans", change, body)
+            created = await self._send("POST", _path("/plans"), change, body)
             return Resource(change.id, want, server=_server(created))
-        assert change.live is not None
-        await self._send("PUT", f"/plans/{change.live.server_id}", change, want)
+        await self._send("PUT", _path("/plans/{}", self._live_id(change)), change, want)
         return None
 
     async def _apply_tiers(self, change: Change, ctx: ApplyContext) -> None:
@@ -220,7 +257,8 @@ class ReferenceProvider(Provider):
             else:
                 tiers[tier] = limit
         rows = [{"tier": t, "slot_limit": n} for t, n in sorted(tiers.items())]
-        await self._send("PUT", f"/plans/{plan_id}/tier-defaults", change, {"tier_defaults": rows})
+        path = _path("/plans/{}/tier-defaults", plan_id)
+        await self._send("PUT", path, change, {"tier_defaults": rows})
 
     def _tenant_body(self, want: dict[str, Any], ctx: ApplyContext) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -235,27 +273,25 @@ class ReferenceProvider(Provider):
 
     async def _apply_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
         if change.action is D:
-            assert change.live is not None
-            await self._send("DELETE", f"/tenants/{change.live.server_id}", change)
+            await self._send("DELETE", _path("/tenants/{}", self._live_id(change)), change)
             return None
         want = self._changed(change)
         body = self._tenant_body(want, ctx)
         result: Resource | None = None
         if change.action is C:
             body["name"] = change.id.key
-            created = await self._send("POST", "/tenants", change, body)
-            tenant_id = str(created["id"])
+            created = await self._send("POST", _path("/tenants"), change, body)
+            tenant_id: str | int = created["id"]
             result = Resource(change.id, want, server=_server(created))
         else:
-            assert change.live is not None
-            tenant_id = str(change.live.server_id)
+            tenant_id = self._live_id(change)
             if body:
-                await self._send("PATCH", f"/tenants/{tenant_id}", change, body)
+                await self._send("PATCH", _path("/tenants/{}", tenant_id), change, body)
         status = change.desired.fields.get("status") if change.desired else None
         if change.action is S or (change.action is C and status == "suspended"):
-            await self._send("POST", f"/tenants/{tenant_id}/suspend", change)
+            await self._send("POST", _path("/tenants/{}/suspend", tenant_id), change)
         elif change.action is R:
-            await self._send("POST", f"/tenants/{tenant_id}/resume", change)
+            await self._send("POST", _path("/tenants/{}/resume", tenant_id), change)
         return result
 
     async def _apply_flag(self, change: Change, ctx: ApplyContext) -> None:
@@ -263,22 +299,21 @@ class ReferenceProvider(Provider):
         assert resource is not None
         tenant_id = ctx.server_id(ResourceId(Kind.TENANT, resource.fields["tenant"]))
         flag = resource.fields["flag"]
-        path = f"/tenants/{tenant_id}/feature-flags"
         if change.action is C:
+            path = _path("/tenants/{}/feature-flags", tenant_id)
             await self._send(
                 "POST", path, change, {"key": flag, "enabled": resource.fields["enabled"]}
             )
         elif change.action is U:
-            await self._send(
-                "PUT", f"{path}/{flag}", change, {"enabled": resource.fields["enabled"]}
-            )
+            path = _path("/tenants/{}/feature-flags/{}", tenant_id, flag)
+            await self._send("PUT", path, change, {"enabled": resource.fields["enabled"]})
         else:
-            await self._send("DELETE", f"{path}/{flag}", change)
+            path = _path("/tenants/{}/feature-flags/{}", tenant_id, flag)
+            await self._send("DELETE", path, change)
 
     async def _apply_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
         if change.action is D:
-            assert change.live is not None
-            await self._send("DELETE", f"/users/{change.live.server_id}", change)
+            await self._send("DELETE", _path("/users/{}", self._live_id(change)), change)
             return None
         want = self._changed(change)
         result: Resource | None = None
@@ -291,25 +326,27 @@ class ReferenceProvider(Provider):
             if want.get("tenant"):
                 body["tenant_id"] = ctx.server_id(ResourceId(Kind.TENANT, want["tenant"]))
             body["enabled"] = want.get("status", "active") == "active"
-            created = await self._send("POST", "/users", change, body)
+            created = await self._send("POST", _path("/users"), change, body)
             return Resource(change.id, want, server=_server(created))
         assert change.live is not None
-        user = f"/users/{change.live.server_id}"
+        user = self._live_id(change)
         if "name" in want:
-            await self._send("PUT", user, change, {"name": want["name"]})
+            await self._send("PUT", _path("/users/{}", user), change, {"name": want["name"]})
         if "role" in want:
-            await self._send("POST", f"{user}/roles", change, {"role": want["role"]})
+            path = _path("/users/{}/roles", user)
+            await self._send("POST", path, change, {"role": want["role"]})
             for old in change.live.server.get("roles", []):
                 if old != want["role"]:
-                    await self._send("DELETE", f"{user}/roles/{old}", change)
+                    await self._send("DELETE", _path("/users/{}/roles/{}", user, old), change)
         if "tenant" in want:
             tenant = want["tenant"]
             tenant_id = ctx.server_id(ResourceId(Kind.TENANT, tenant)) if tenant else None
-            await self._send("POST", f"{user}/tenant", change, {"tenant_id": tenant_id})
+            path = _path("/users/{}/tenant", user)
+            await self._send("POST", path, change, {"tenant_id": tenant_id})
         if change.action is S:
-            await self._send("POST", f"{user}/disable", change)
+            await self._send("POST", _path("/users/{}/disable", user), change)
         elif change.action is R:
-            await self._send("POST", f"{user}/enable", change)
+            await self._send("POST", _path("/users/{}/enable", user), change)
         return result
 
 

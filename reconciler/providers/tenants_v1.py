@@ -35,11 +35,17 @@ from reconciler.model import (
     flag_key,
     role_key,
 )
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.base import ApplyContext, KindSupport, Provider, path_value_problem
+from reconciler.providers.http import segment_problem, url_path
 
 BASE = "/v1/tenants"
 PAGE = 100
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
+
+
+def _path(template: str, *values: str | int) -> str:
+    """A path under ``BASE``, each value encoded as one segment."""
+    return url_path(template, *values, base=BASE)
 
 
 def _data(body: Any) -> list[dict[str, Any]]:
@@ -103,10 +109,27 @@ class TenantsV1Provider(Provider):
                 )
         return problems
 
+    @classmethod
+    def unaddressable(cls, resource: Resource) -> str | None:
+        """Server ids (tenant, role, grant), and a flag's key: a flag is deleted by
+        ``DELETE /{tenant}/feature-flags/{key}``. Role names go in bodies only."""
+        problem = super().unaddressable(resource)
+        if problem is None and resource.id.kind is Kind.FEATURE_FLAG:
+            return path_value_problem(("flag key", resource.fields.get("flag")))
+        return problem
+
+    @classmethod
+    def path_parents(cls, change: Change) -> list[ResourceId]:
+        """Flags, roles and role assignments live under their tenant's path."""
+        resource = change.desired or change.live
+        if change.id.kind is Kind.TENANT or resource is None or not resource.fields.get("tenant"):
+            return []
+        return [ResourceId(Kind.TENANT, str(resource.fields["tenant"]))]
+
     # ---- reading -------------------------------------------------------------
 
     async def _get(self, path: str, resource: str) -> Any:
-        return await self.client.call("GET", f"{BASE}{path}", resource=resource)
+        return await self.client.call("GET", path, resource=resource)
 
     async def read(self, kinds: Collection[Kind]) -> State:
         tenants = [
@@ -132,9 +155,15 @@ class TenantsV1Provider(Provider):
         self, t: dict[str, Any], names: dict[str, str], kinds: set[Kind]
     ) -> list[Resource]:
         name, tid = str(t["name"]), str(t["id"])
+        label = str(ResourceId(Kind.TENANT, name))
+        # A tenant no path can name is listed, but nothing under it is read: it is
+        # unaddressable (``unaddressable``) and never written.
+        addressable = segment_problem(tid) is None
         out: list[Resource] = []
         if Kind.TENANT in kinds:
-            config = await self._get(f"/{tid}/configuration", f"Tenant/{name}")
+            config = None
+            if addressable:
+                config = await self._get(_path("/{}/configuration", tid), label)
             out.append(
                 Resource(
                     ResourceId(Kind.TENANT, name),
@@ -147,8 +176,10 @@ class TenantsV1Provider(Provider):
                     server={"id": tid, "status": t.get("status")},
                 )
             )
+        if not addressable:
+            return out
         if Kind.FEATURE_FLAG in kinds:
-            for f in _data(await self._get(f"/{tid}/feature-flags", f"Tenant/{name}")):
+            for f in _data(await self._get(_path("/{}/feature-flags", tid), label)):
                 out.append(
                     Resource(
                         ResourceId(Kind.FEATURE_FLAG, flag_key(name, str(f["key"]))),
@@ -158,7 +189,7 @@ class TenantsV1Provider(Provider):
                 )
         roles: dict[str, str] = {}
         if kinds & {Kind.ROLE, Kind.ROLE_ASSIGNMENT}:
-            for role in _data(await self._get(f"/{tid}/roles", f"Tenant/{name}")):
+            for role in _data(await self._get(_path("/{}/roles", tid), label)):
                 roles[str(role["id"])] = str(role["name"])
                 if Kind.ROLE in kinds:
                     out.append(
@@ -174,7 +205,7 @@ class TenantsV1Provider(Provider):
                         )
                     )
         if Kind.ROLE_ASSIGNMENT in kinds:
-            for grant in _data(await self._get(f"/{tid}/role-assignments", f"Tenant/{name}")):
+            for grant in _data(await self._get(_path("/{}/role-assignments", tid), label)):
                 if grant.get("status", "active") != "active" or str(grant["role_id"]) not in roles:
                     continue  # a revoked grant is history, not state
                 role_name, user = roles[str(grant["role_id"])], str(grant["user_id"])
@@ -190,17 +221,19 @@ class TenantsV1Provider(Provider):
     # ---- writing -------------------------------------------------------------
 
     async def _send(self, method: str, path: str, change: Change, body: Any = None) -> Any:
-        return await self.client.call(
-            method, f"{BASE}{path}", json_body=body, resource=str(change.id)
-        )
+        """One call for ``change``; ``path`` comes from :func:`_path`."""
+        return await self.client.call(method, path, json_body=body, resource=str(change.id))
 
     async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
         kind = change.id.kind
         if kind is Kind.TENANT:
             return await self._tenant(change, ctx)
-        tenant_id = ctx.server_id(ResourceId(Kind.TENANT, change.id.key.split("/", 1)[0]))
+        resource = change.desired or change.live
+        assert resource is not None
+        # The tenant from the fields, not by splitting the key: a name may hold '/'.
+        tenant_id = ctx.server_id(ResourceId(Kind.TENANT, str(resource.fields["tenant"])))
         if kind is Kind.FEATURE_FLAG:
-            await self._flag(change, tenant_id)
+            await self._flag(change, tenant_id, resource.fields["flag"])
             return None
         if kind is Kind.ROLE:
             return await self._role(change, ctx, tenant_id)
@@ -215,10 +248,11 @@ class TenantsV1Provider(Provider):
                 body["display_name"] = want["display_name"]
             if want.get("parent"):
                 body["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, want["parent"]))
-            made = await self._send("POST", "", change, body)
+            made = await self._send("POST", _path(""), change, body)
             tid = str(made["id"])
             if want.get("configuration"):
-                await self._send("PATCH", f"/{tid}/configuration", change, want["configuration"])
+                path = _path("/{}/configuration", tid)
+                await self._send("PATCH", path, change, want["configuration"])
             if want.get("status") == "suspended":
                 await self._move(change, tid, "active", "suspended")
             return Resource(change.id, {}, server={"id": tid})
@@ -231,13 +265,12 @@ class TenantsV1Provider(Provider):
             parent = want.get("parent")
             patch["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, parent)) if parent else None
         if patch:
-            await self._send("PATCH", f"/{tid}", change, patch)
+            await self._send("PATCH", _path("/{}", tid), change, patch)
         if "configuration" in changed:
             keys = {fc.path.split(".", 1)[1] for fc in change.fields if "." in fc.path}
             config = want.get("configuration") or {}
-            await self._send(
-                "PATCH", f"/{tid}/configuration", change, {k: config.get(k) for k in keys}
-            )
+            path = _path("/{}/configuration", tid)
+            await self._send("PATCH", path, change, {k: config.get(k) for k in keys})
         if "status" in changed and want.get("status"):
             await self._move(change, tid, str(have.get("status")), str(want["status"]))
         return None
@@ -253,33 +286,34 @@ class TenantsV1Provider(Provider):
         if steps is None:
             raise ApiError(
                 "POST",
-                f"{BASE}/{tid}",
+                _path("/{}", tid),
                 0,
                 f"no lifecycle path from {before} to {after}",
                 str(change.id),
             )
         for step in steps:
             await self.client.call(
-                "POST", f"{BASE}/{tid}/{step}", resource=str(change.id), idempotent=False
+                "POST", _path("/{}/{}", tid, step), resource=str(change.id), idempotent=False
             )
 
-    async def _flag(self, change: Change, tenant_id: str) -> None:
-        key = change.id.key.split("/", 1)[1]
+    async def _flag(self, change: Change, tenant_id: str, key: str) -> None:
         if change.action in (U, D):
             # No update in this API: an enabled flag changes by delete, then create.
             try:
-                await self._send("DELETE", f"/{tenant_id}/feature-flags/{key}", change)
+                path = _path("/{}/feature-flags/{}", tenant_id, key)
+                await self._send("DELETE", path, change)
             except ApiError as exc:
                 if exc.status != 404:
                     raise
         if change.action in (C, U):
             assert change.desired is not None
             body = {"key": key, "enabled": change.desired.fields["enabled"]}
-            await self._send("POST", f"/{tenant_id}/feature-flags", change, body)
+            await self._send("POST", _path("/{}/feature-flags", tenant_id), change, body)
 
     async def _role(self, change: Change, ctx: ApplyContext, tenant_id: str) -> Resource | None:
         if change.action is D:
-            await self._send("DELETE", f"/{tenant_id}/roles/{ctx.server_id(change.id)}", change)
+            path = _path("/{}/roles/{}", tenant_id, ctx.server_id(change.id))
+            await self._send("DELETE", path, change)
             return None
         assert change.desired is not None
         f = change.desired.fields
@@ -290,14 +324,15 @@ class TenantsV1Provider(Provider):
             "permissions": f.get("permissions", live.get("permissions") or []),
         }
         if change.action is C:
-            made = await self._send("POST", f"/{tenant_id}/roles", change, body)
+            made = await self._send("POST", _path("/{}/roles", tenant_id), change, body)
             return Resource(change.id, {}, server={"id": str(made["id"])})
-        await self._send("PUT", f"/{tenant_id}/roles/{ctx.server_id(change.id)}", change, body)
+        path = _path("/{}/roles/{}", tenant_id, ctx.server_id(change.id))
+        await self._send("PUT", path, change, body)
         return None
 
     async def _grant(self, change: Change, ctx: ApplyContext, tenant_id: str) -> Resource | None:
         if change.action is D:
-            path = f"/{tenant_id}/role-assignments/{ctx.server_id(change.id)}/revoke"
+            path = _path("/{}/role-assignments/{}/revoke", tenant_id, ctx.server_id(change.id))
             await self._send("POST", path, change)
             return None
         assert change.desired is not None
@@ -305,7 +340,7 @@ class TenantsV1Provider(Provider):
         role_id = ctx.server_id(ResourceId(Kind.ROLE, role_key(f["tenant"], f["role"])))
         made = await self._send(
             "POST",
-            f"/{tenant_id}/role-assignments",
+            _path("/{}/role-assignments", tenant_id),
             change,
             {"role_id": role_id, "user_id": f["user"]},
         )

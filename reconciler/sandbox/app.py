@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from reconciler import __version__
-from reconciler.sandbox.common import RequestLogMiddleware, json_response
+from reconciler.sandbox.common import RequestLogMiddleware, check_segment_routes, json_response
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.faults import FaultConfig, FaultMiddleware
 from reconciler.sandbox.store import Store
@@ -86,6 +86,7 @@ def create_app(
         return json_response({"status": "ok"})
 
     spec.install(app, store, token)
+    check_segment_routes(app)
     if faults is not None and faults.active:
         app.add_middleware(FaultMiddleware, config=faults)  # inside the log: faults are logged
     app.add_middleware(RequestLogMiddleware, store=store)

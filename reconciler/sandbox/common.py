@@ -9,14 +9,18 @@ request when a benchmark lists tens of thousands of objects through it.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any
+from urllib.parse import quote, unquote
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.sandbox.store import Store, dumps
@@ -150,10 +154,76 @@ def bearer_auth(token: str) -> Callable[..., Awaitable[None]]:
     return check
 
 
+class SegmentRoute(APIRoute):
+    """A route matched on the path as sent, each parameter one decoded segment.
+
+    Starlette routes on the percent-decoded path, so an id sent as ``a%2Fb``
+    would reach the server as two segments (``a/b``) and match another route or
+    none. Here the route is matched on the raw path (``raw_path``, still
+    encoded) and every path parameter is then decoded on its own: ``a%2Fb``
+    arrives as the one value ``a/b``, ``%2E%2E`` as ``..``, ``%252F`` as ``%2F``.
+    The literal parts of a route are matched as sent, so a client must not
+    percent-encode them (none does).
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        raw = scope.get("raw_path")
+        if scope["type"] != "http" or not isinstance(raw, bytes) or scope.get("root_path"):
+            return super().matches(scope)
+        match, child = super().matches({**scope, "path": raw.decode("latin-1")})
+        if match is not Match.NONE:
+            params = dict(child.get("path_params", {}))
+            for name in self.param_convertors:
+                if isinstance(params.get(name), str):
+                    params[name] = unquote(params[name])
+            child["path_params"] = params
+        return match, child
+
+
+def api_router(prefix: str, dependencies: Sequence[DependsParam] = ()) -> APIRouter:
+    """The router every dialect mounts its API on: routes are :class:`SegmentRoute`."""
+    return APIRouter(prefix=prefix, dependencies=list(dependencies), route_class=SegmentRoute)
+
+
+def _all_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, those of included routers too (FastAPI keeps them in a wrapper)."""
+    for route in routes:
+        yield route
+        included = getattr(route, "original_router", None)  # FastAPI's included router
+        if isinstance(included, APIRouter):
+            yield from _all_routes(included.routes)
+        elif isinstance(route, Mount):
+            yield from _all_routes(route.routes)
+
+
+def check_segment_routes(app: FastAPI) -> None:
+    """Refuse an app with a route taking a path parameter that would split a segment."""
+    for route in _all_routes(app.routes):
+        if (
+            isinstance(route, APIRoute)
+            and route.param_convertors
+            and not isinstance(route, SegmentRoute)
+        ):
+            raise TypeError(
+                f"sandbox route {route.path} is not a SegmentRoute: build dialect routers "
+                "with reconciler.sandbox.common.api_router"
+            )
+
+
+def logged_path(scope: Scope) -> str:
+    """The path as the client sent it: percent-encoded, one ``/`` per segment boundary."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes):
+        return raw.decode("latin-1")
+    return quote(str(scope["path"]), safe="/")
+
+
 class RequestLogMiddleware:
     """Records every request (method, path, query, status) before its answer leaves.
 
-    Writing at ``http.response.start`` means a client that has its answer can
+    The path is logged as sent (percent-encoded, see :func:`logged_path`), so a
+    reader can split it on ``/`` and decode each segment to see exactly which
+    object a call named. Writing at ``http.response.start`` means a client that has its answer can
     already see the call in the log. Health probes are left out so a fresh
     sandbox's log holds only API calls.
     """
@@ -171,7 +241,7 @@ class RequestLogMiddleware:
 
         def log(status: int) -> None:
             query = scope.get("query_string", b"").decode("latin-1")
-            self.store.log_request(scope["method"], scope["path"], query, status)
+            self.store.log_request(scope["method"], logged_path(scope), query, status)
 
         async def logging_send(message: Message) -> None:
             nonlocal started

@@ -17,7 +17,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
-from reconciler.sandbox.common import ApiError, bearer_auth, install_error_handlers, json_response
+from reconciler.sandbox.common import (
+    ApiError,
+    api_router,
+    bearer_auth,
+    install_error_handlers,
+    json_response,
+)
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.store import Collection, Conflict, Obj, Store
 
@@ -78,10 +84,12 @@ class Accounts:
         return [json.loads(r) for r in rows]
 
     def by_number(self, user_id: str) -> Obj | None:
-        """The account a path's ``user_id`` names (digits only), if any."""
-        if not user_id.isdigit():
-            return None
-        return next((a for a in self.all() if a["num"] == int(user_id)), None)
+        """The account a path's ``user_id`` names: its id exactly as the list shows it.
+
+        Compared as text, so ``05`` or a full-width digit (U+FF15) names no account, and an
+        account stored with a text id (a test seeding odd ids) is found by it.
+        """
+        return next((a for a in self.all() if str(a["num"]) == user_id), None)
 
     def save(self, account: Obj, **changes: Any) -> Obj:
         return self.store.update(ACCOUNTS, {**account, **changes})
@@ -116,7 +124,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
 
 def router(store: Store, token: str) -> APIRouter:
     accounts = Accounts(store)
-    r = APIRouter(prefix="/admin/operators", dependencies=[Depends(bearer_auth(token))])
+    r = api_router("/admin/operators", [Depends(bearer_auth(token))])
 
     def answer(message: str, account: Obj, status: int = 200) -> Response:
         return json_response(

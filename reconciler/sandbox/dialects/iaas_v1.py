@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.responses import Response
 
 from reconciler.sandbox.common import (
+    api_router,
     bearer_auth,
     conflict,
     install_error_handlers,
@@ -263,7 +264,7 @@ def _tenant_routes(r: APIRouter, api: Iaas, store: Store) -> None:
 def install(app: FastAPI, store: Store, token: str) -> None:
     install_error_handlers(app, _error)
     api = Iaas(store)
-    r = APIRouter(prefix=PREFIX, dependencies=[Depends(bearer_auth(token))])
+    r = api_router(PREFIX, [Depends(bearer_auth(token))])
     _user_routes(r, api, store)
     _tenant_routes(r, api, store)
     app.include_router(r)

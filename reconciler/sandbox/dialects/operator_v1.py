@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query
 from starlette.responses import Response
 
-from reconciler.sandbox.common import bearer_auth, install_error_handlers
+from reconciler.sandbox.common import api_router, bearer_auth, install_error_handlers
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.dialects.operator_v1_api import (
     COLLECTIONS,
@@ -153,7 +153,7 @@ def _user_routes(r: APIRouter, api: OperatorApi) -> None:
 def install(app: FastAPI, store: Store, token: str) -> None:
     install_error_handlers(app)
     api = OperatorApi(store)
-    r = APIRouter(prefix=BASE, dependencies=[Depends(bearer_auth(token))])
+    r = api_router(BASE, [Depends(bearer_auth(token))])
     _catalog_routes(r, api)
     _tenant_routes(r, api)
     _user_routes(r, api)

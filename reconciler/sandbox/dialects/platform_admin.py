@@ -17,7 +17,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
-from reconciler.sandbox.common import ApiError, bearer_auth, install_error_handlers, json_response
+from reconciler.sandbox.common import (
+    ApiError,
+    api_router,
+    bearer_auth,
+    install_error_handlers,
+    json_response,
+)
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.dialects.platform_admin_state import (
     AUDIT,
@@ -283,7 +289,7 @@ def user_routes(r: APIRouter, api: Platform, store: Store) -> None:
 def install(app: FastAPI, store: Store, token: str) -> None:
     install_error_handlers(app, _error)
     api = Platform(store)
-    r = APIRouter(prefix=PREFIX, dependencies=[Depends(bearer_auth(token))])
+    r = api_router(PREFIX, [Depends(bearer_auth(token))])
     tenant_routes(r, api, store)
     flag_routes(r, api, store)
     user_routes(r, api, store)

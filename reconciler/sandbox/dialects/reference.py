@@ -14,6 +14,7 @@ from starlette.responses import Response
 from reconciler.sandbox.common import (
     Limit,
     Offset,
+    api_router,
     bearer_auth,
     conflict,
     install_error_handlers,
@@ -287,7 +288,7 @@ class Reference:
 def router(store: Store, token: str) -> APIRouter:
     """The API's routes; each is a thin async shim over :class:`Reference`."""
     api = Reference(store)
-    r = APIRouter(prefix=BASE, dependencies=[Depends(bearer_auth(token))])
+    r = api_router(BASE, [Depends(bearer_auth(token))])
 
     # Routes are matched in order, so the hottest go first.
     @r.get("/feature-flags", tags=["feature flags"])

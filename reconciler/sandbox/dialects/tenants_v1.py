@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
-from reconciler.sandbox.common import ApiError, install_error_handlers, json_response
+from reconciler.sandbox.common import ApiError, api_router, install_error_handlers, json_response
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.store import Collection, Conflict, Obj, Store
 
@@ -133,7 +133,7 @@ Roles = Annotated[frozenset[str], Depends(caller_roles)]
 def router(store: Store, token: str) -> APIRouter:
     api = Tenants(store)
 
-    r = APIRouter(prefix=PREFIX)
+    r = api_router(PREFIX)
 
     @r.get("", tags=["tenants"])
     async def list_tenants(request: Request, roles: Roles) -> Response:
@@ -331,10 +331,11 @@ def router(store: Store, token: str) -> APIRouter:
     @r.post("/{tenant_id}/role-assignments/{assignment_id}/revoke", tags=["role assignments"])
     async def revoke(tenant_id: str, assignment_id: str, roles: Roles) -> Response:
         tenant = api.tenant(tenant_id)
-        grant = store.get(GRANTS, _uuid(assignment_id, "assignment_id"))
+        wanted = _uuid(assignment_id, "assignment_id")
+        # only an assignment of this tenant: another tenant's is not found here
+        grant = next((g for g in api.scoped(GRANTS, tenant["id"]) if g["id"] == wanted), None)
         if grant is None or grant.get("status") != "active":
             raise ApiError(404, "not_found", f"assignment {assignment_id} not found")
-        del tenant
         return json_response(store.update(GRANTS, {**grant, "status": "revoked"}))
 
     return r
