@@ -6,6 +6,8 @@ fields default to ``None`` meaning "not managed"; writing ``null`` explicitly
 is refused where it would be ambiguous (``displayName:`` with no value is
 almost always a mistake), allowed where it says "none" (``parent``, an
 operator's ``tenant``) or "remove this key" (``configuration``, ``tierDefaults``).
+Every name and key (``Name``, ``Key``, ``Ref``, ``FlagKey``, ``Email``) follows
+:mod:`reconciler.spec.names` and is stored in Unicode NFC.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
 
+from reconciler.spec import names
+
 API_VERSION = "reconciler.dev/v1"
 
-NAME_PATTERN = r"^[^/\s]([^/]*[^/\s])?$"
-FLAG_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 URL_PATTERN = r"^https?://[^\s/]+\S*$"
 ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -34,9 +36,6 @@ PUBKEY_PATTERN = r"^[A-Za-z0-9+/]{42,43}=?$"
 
 PATTERN_HINTS: dict[str, str] = {
     PUBKEY_PATTERN: "must be a WireGuard public key (44 characters of base64)",
-    NAME_PATTERN: "must not contain '/' nor start or end with whitespace",
-    FLAG_PATTERN: "must be 1-100 letters, digits, '_', '.', ':' or '-'",
-    EMAIL_PATTERN: "is not a valid email address (name@domain.tld, no spaces)",
     URL_PATTERN: "must be an http:// or https:// URL",
     ENV_PATTERN: "must be an environment variable name (letters, digits, '_')",
 }
@@ -52,10 +51,55 @@ def _not_null(value: _T | None) -> _T:
     return value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN)]
-FlagKey = Annotated[str, StringConstraints(pattern=FLAG_PATTERN)]
-TierName = Annotated[str, StringConstraints(min_length=1)]
-Email = Annotated[str, StringConstraints(max_length=320, pattern=EMAIL_PATTERN)]
+# Names and keys: checked by reconciler.spec.names (precise messages, the NFC
+# form stored); the JSON Schema says the same for editors, once, in $defs.
+_COMMON = (
+    "no control, bidirectional-control or invisible characters, no whitespace at either end, "
+    "not '.' or '..'; compared in Unicode NFC"
+)
+NAME_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Name": names.json_schema(
+        names.NAME_PATTERN, names.NAME_MAX, f"1-{names.NAME_MAX} characters, no '/', {_COMMON}"
+    ),
+    "Key": names.json_schema(
+        names.KEY_PATTERN, names.NAME_MAX, f"1-{names.NAME_MAX} characters, {_COMMON}"
+    ),
+    "Ref": names.json_schema(
+        names.KEY_PATTERN, names.REF_MAX, f"1-{names.REF_MAX} characters, {_COMMON}"
+    ),
+    "FlagKey": names.json_schema(
+        names.FLAG_PATTERN,
+        names.FLAG_MAX,
+        f"1-{names.FLAG_MAX} of A-Z a-z 0-9 _ . : -, not '.' or '..'",
+    ),
+    "Email": names.json_schema(
+        names.EMAIL_PATTERN,
+        names.EMAIL_MAX,
+        f"name@domain.tld, at most {names.EMAIL_MAX} characters, {_COMMON} and case",
+    ),
+}
+"""The schema of each kind of name, by its name in the schema's ``$defs``."""
+
+
+def _named(kind: str) -> WithJsonSchema:
+    return WithJsonSchema(dict(NAME_SCHEMAS[kind]))
+
+
+Name = Annotated[
+    str, AfterValidator(names.validator(names.NAME_MAX, names.no_slash)), _named("Name")
+]
+"""Plan, tenant, device tier, tier, role and target names, and references to them."""
+Key = Annotated[str, AfterValidator(names.validator(names.NAME_MAX)), _named("Key")]
+"""Configuration keys, roles, permissions, dialect names: may hold ``/``."""
+Ref = Annotated[str, AfterValidator(names.validator(names.REF_MAX)), _named("Ref")]
+"""A field path or an object reference: ``configuration.region``, ``Tenant/acme``."""
+FlagKey = Annotated[
+    str, AfterValidator(names.validator(names.FLAG_MAX, names.flag_alphabet)), _named("FlagKey")
+]
+TierName = Name
+Email = Annotated[
+    str, AfterValidator(names.validator(names.EMAIL_MAX, names.email_shape)), _named("Email")
+]
 SlotLimit = Annotated[int, Field(ge=0)]
 
 
@@ -72,13 +116,13 @@ def _schema_without_null(schema: dict[str, Any]) -> None:
 _Set = (AfterValidator(_not_null), Field(json_schema_extra=_schema_without_null))
 OptText = Annotated[str | None, *_Set]
 OptName = Annotated[Name | None, *_Set]
-OptRole = Annotated[Annotated[str, StringConstraints(min_length=1)] | None, *_Set]
+OptRole = Annotated[Key | None, *_Set]
 OptTiers = Annotated[dict[TierName, SlotLimit | None] | None, *_Set]
-OptConfiguration = Annotated[dict[str, Any] | None, *_Set]
+OptConfiguration = Annotated[dict[Key, Any] | None, *_Set]
 OptFeatures = Annotated[dict[FlagKey, bool] | None, *_Set]
 OptEmail = Annotated[Email | None, *_Set]
 OptOverride = Annotated[dict[str, Any] | None, *_Set]
-OptPermissions = Annotated[list[Annotated[str, StringConstraints(min_length=1)]] | None, *_Set]
+OptPermissions = Annotated[list[Key] | None, *_Set]
 
 
 def _unique(values: list[str] | None) -> list[str] | None:
@@ -109,9 +153,7 @@ class _Spec(BaseModel):
     KEY_FIELD: ClassVar[str] = "name"
     api_version: Literal["reconciler.dev/v1"]
     protect: Annotated[bool | None, *_Set] = None
-    ignore_fields: Annotated[
-        list[Annotated[str, StringConstraints(min_length=1)]] | None, *_Set
-    ] = None
+    ignore_fields: Annotated[list[Ref] | None, *_Set] = None
 
     @classmethod
     def field_aliases(cls) -> list[str]:
@@ -202,6 +244,52 @@ def spec_json_schema() -> dict[str, Any]:
     """JSON Schema of a spec document: one of the kinds, chosen by ``kind``."""
     adapter: TypeAdapter[AnySpec] = TypeAdapter(Annotated[AnySpec, Field(discriminator="kind")])
     schema = adapter.json_schema(by_alias=True)
+    _keys_as_property_names(schema)
+    _names_by_reference(schema)
+    schema["$defs"].update({kind: dict(s) for kind, s in NAME_SCHEMAS.items()})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"reconciler spec document ({API_VERSION})"
     return schema
+
+
+def _keys_as_property_names(node: Any) -> None:
+    """Mapping keys are checked with ``propertyNames``, not ``patternProperties``.
+
+    pydantic writes a key pattern as ``patternProperties``, which lets a key
+    that does not match through as an unchecked extra; ``propertyNames``
+    holds every key to the name's rules, and ``additionalProperties`` gives
+    the value's schema.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _keys_as_property_names(item)
+        return
+    if not isinstance(node, dict):
+        return
+    patterns = node.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1:
+        [(pattern, value)] = patterns.items()
+        del node["patternProperties"]
+        node["propertyNames"] = {**node.get("propertyNames", {}), "pattern": pattern}
+        node["additionalProperties"] = value
+    for child in node.values():
+        _keys_as_property_names(child)
+
+
+def _names_by_reference(node: Any) -> None:
+    """Each kind of name's schema written once in ``$defs``, referred to everywhere else."""
+    if isinstance(node, list):
+        for item in node:
+            _names_by_reference(item)
+        return
+    if not isinstance(node, dict):
+        return
+    bare = {k: v for k, v in node.items() if k not in ("title", "type")}
+    for kind, schema in NAME_SCHEMAS.items():
+        if bare == {k: v for k, v in schema.items() if k != "type"}:
+            title = {"title": node["title"]} if "title" in node else {}
+            node.clear()
+            node.update({"$ref": f"#/$defs/{kind}", **title})
+            return
+    for child in node.values():
+        _names_by_reference(child)

@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 
 from reconciler.errors import SourceLocation, SpecProblem
 from reconciler.spec.models import PATTERN_HINTS
+from reconciler.spec.names import visible
 from reconciler.spec.yamlload import Document, YamlPath
 
 _EXPECTED = {
@@ -86,7 +87,8 @@ def validation_problems(
         where = doc.locate(path, key=on_key)
         if where in skip:
             continue
-        problems.append(SpecProblem(where, _message(error, loc, on_key, allowed(path))))
+        message = _message(error, loc, on_key, allowed(path))
+        problems.append(SpecProblem(where, visible(message)))
     return problems
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from reconciler.errors import SourceLocation, SpecProblem
 from reconciler.spec.models import AnySpec, OperatorSpec, TenantSpec
+from reconciler.spec.names import spelled
 from reconciler.spec.problems import did_you_mean
 from reconciler.spec.yamlload import Document
 
@@ -21,17 +22,25 @@ class Declared:
 
     kind: str
     key: str
+    """The key as compared: Unicode NFC, and lower case for an email."""
     location: SourceLocation
+    written: str = ""
+    """The key as the document wrote it."""
 
 
 def duplicate_problems(declared: Iterable[Declared]) -> list[SpecProblem]:
     """Each later definition of a kind and key (in file order), pointing at the first."""
-    first: dict[tuple[str, str], SourceLocation] = {}
+    first: dict[tuple[str, str], Declared] = {}
     problems = []
     for item in declared:
-        seen = first.setdefault((item.kind, item.key), item.location)
-        if seen != item.location:
-            message = f"{item.kind} '{item.key}' is also defined at {seen}"
+        seen = first.setdefault((item.kind, item.key), item)
+        if seen.location != item.location:
+            message = f"{item.kind} '{item.key}' is also defined at {seen.location}"
+            if item.written.lower() != seen.written.lower():
+                message += (
+                    f": '{spelled(item.written)}' here and '{spelled(seen.written)}' there "
+                    "are the same name in Unicode NFC, the form names are compared in"
+                )
             problems.append(SpecProblem(item.location, message))
     return problems
 

@@ -22,6 +22,7 @@ from yaml.resolver import Resolver
 
 from reconciler.errors import SourceLocation, SpecProblem
 from reconciler.spec.interpolate import interpolate
+from reconciler.spec.names import nfc, spelled
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Files above this size are refused unread: specs are small, a 10 MB file is a mistake."""
@@ -228,6 +229,7 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: YamlPath, doc: Document) -> dict[str, Any]:
         self._check_tag(node, f"{_TAG}map")
         out: dict[str, Any] = {}
+        normal: dict[str, str] = {}  # NFC form -> the key as first written
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == f"{_TAG}merge":
                 self._problem(key_node, "only plain keys are allowed (no '<<' merges or '?' keys)")
@@ -238,8 +240,21 @@ class _Builder:
                 first = doc.keys[key_path]
                 self._problem(key_node, f"duplicate key '{key}' (first at line {first.line})")
                 continue
+            normal_key = nfc(key)
+            twin = normal.setdefault(normal_key, key)
+            if twin != key:
+                first = doc.keys[(*path, twin)]
+                self._problem(
+                    key_node,
+                    f"duplicate key '{nfc(key)}' (first at line {first.line}): '{spelled(key)}' "
+                    f"here and '{spelled(twin)}' there are the same key in Unicode NFC, "
+                    "the form keys are compared in",
+                )
+                continue
             doc.keys[key_path] = self.at(key_node)
             out[key] = self.value(value_node, key_path, doc)
+            if normal_key != key:
+                _alias(doc, key_path, (*path, normal_key))
         return out
 
     def _scalar(self, node: ScalarNode) -> Any:
@@ -262,6 +277,18 @@ class _Builder:
 
     def _problem(self, node: Node, message: str) -> None:
         self.problems.append(SpecProblem(self.at(node), message))
+
+
+def _alias(doc: Document, written: YamlPath, normal: YamlPath) -> None:
+    """Make what was written under a key not in NFC findable under its NFC form too.
+
+    The models store names in NFC, so later steps locate ``features.café`` by
+    the NFC key whichever way the file spelled it.
+    """
+    for table in (doc.values, doc.keys):
+        size = len(written)
+        for path in [p for p in table if p[:size] == written]:
+            table.setdefault(normal + path[size:], table[path])
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
