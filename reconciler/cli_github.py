@@ -2,8 +2,9 @@
 
 Thin commands over :mod:`reconciler.github`. Their errors are ReconcilerErrors,
 so the main group turns them into one message and exit code 1; the token is
-never printed. The report also goes to the job summary first, so it is there
-even when posting fails.
+never printed (it is registered with :mod:`reconciler.redact` as it is read,
+and everything printed goes through the CLI's ``say``). The report also goes
+to the job summary first, so it is there even when posting fails.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TextIO
 
 import click
 
+from reconciler import redact
 from reconciler.github import context
 from reconciler.github.body import Marker, Summary, append_step_summary, with_marker
 from reconciler.github.client import GitHubClient
@@ -21,20 +23,33 @@ from reconciler.github.issue import LABEL, report_clean, report_drift
 from reconciler.report import escape
 
 
+def say(message: str, *, err: bool = False) -> None:
+    """The CLI's one output function (imported late: reconciler.cli imports this module)."""
+    from reconciler.cli import say as cli_say
+
+    cli_say(message, err=err)
+
+
+def _github_context() -> context.GitHubContext:
+    ctx = context.from_environ(os.environ)
+    redact.register(ctx.token)
+    return ctx
+
+
 def _prepare(report_file: TextIO, target: str | None, specs: str | None) -> tuple[str, Marker]:
     """The report with its marker, written to the job summary; notes on stderr."""
     body, marker = with_marker(report_file.read(), target, specs)
     for name, given in (("target", target), ("specs", specs)):
         own = marker.get(name)
         if given and own is not None and own != escape.comment_value(given):
-            click.echo(
-                f"note: the report's marker says {name}={own!r}; it identifies the report, "
-                f"not --{name}",
+            say(
+                f"note: the report's marker says {name}={escape.inline(repr(own))}; "
+                f"it identifies the report, not --{name}",
                 err=True,
             )
     summary = append_step_summary(body, os.environ)
     if summary in (Summary.CUT, Summary.FULL):
-        click.echo(f"warning: job summary {summary.value}: it holds at most 1 MiB", err=True)
+        say(f"warning: job summary {summary.value}: it holds at most 1 MiB", err=True)
     return body, marker
 
 
@@ -86,17 +101,18 @@ def comment(
         reconciler comment report.md --target production --specs specs
     """
     body, marker = _prepare(report_file, target, specs)
-    ctx = context.from_environ(os.environ)
+    ctx = _github_context()
     number = pr or context.pull_request_number(os.environ)
     with GitHubClient(ctx) as client:
         posted = post_report(client, number, body, marker, author)
-    where = f"{ctx.repository}#{number}"
+    where = escape.inline(f"{ctx.repository}#{number}")
+    url = escape.inline(posted.url)
     if posted.action == "unchanged":
-        click.echo(f"The reconciler comment on {where} is already up to date: {posted.url}")
+        say(f"The reconciler comment on {where} is already up to date: {url}")
     else:
-        click.echo(f"{posted.action.capitalize()} the reconciler comment on {where}: {posted.url}")
+        say(f"{posted.action.capitalize()} the reconciler comment on {where}: {url}")
     if posted.cut:
-        click.echo("warning: the report was cut to GitHub's 65,536-character limit", err=True)
+        say("warning: the report was cut to GitHub's 65,536-character limit", err=True)
 
 
 @click.command("drift-issue")
@@ -133,19 +149,20 @@ def drift_issue(
         reconciler drift-issue drift.md --state drift --target production
     """
     body, marker = _prepare(report_file, target, specs)
-    ctx = context.from_environ(os.environ)
+    ctx = _github_context()
     with GitHubClient(ctx) as client:
         if state == "drift":
             result = report_drift(client, body, marker, label=label, author=author)
         else:
             run = context.run_url(os.environ)
             result = report_clean(client, marker, label=label, author=author, run_url=run)
-    where = f"{ctx.repository}#{result.number}"
+    where = escape.inline(f"{ctx.repository}#{result.number}")
+    url = escape.inline(result.url)
     messages = {
-        "opened": f"Opened the drift issue {where}: {result.url}",
-        "updated": f"Updated the drift issue {where}: {result.url}",
-        "unchanged": f"The drift issue {where} is already up to date: {result.url}",
-        "closed": f"Closed the drift issue {where}: {result.url}",
+        "opened": f"Opened the drift issue {where}: {url}",
+        "updated": f"Updated the drift issue {where}: {url}",
+        "unchanged": f"The drift issue {where} is already up to date: {url}",
+        "closed": f"Closed the drift issue {where}: {url}",
         "none": "No drift and no open drift issue: nothing to do.",
     }
-    click.echo(messages[result.action])
+    say(messages[result.action])

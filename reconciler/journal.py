@@ -3,8 +3,10 @@
 An audit trail (who, when, which target, which call, what came back, from
 which spec file and commit) and the evidence for a create whose outcome was
 unknown. Bodies are not written: they may hold sensitive values; the token
-never is. The file is opened in append mode and each line flushed, so a run
-that dies mid-way still leaves every call it made.
+never is: every string of an entry passes through :func:`reconciler.redact.redact`
+before it is stored, so a server error that echoes the Authorization header
+or the token is journaled without it. The file is opened in append mode and
+each line flushed, so a run that dies mid-way still leaves every call it made.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.model import Change
+from reconciler.redact import redact
 
 DEFAULT_JOURNAL = Path(".reconciler") / "journal.jsonl"
 
@@ -82,6 +85,7 @@ class Journal:
             "outcome": outcome,
             "error": error,
         }
+        entry = {k: redact(v) if isinstance(v, str) else v for k, v in entry.items()}
         line = json.dumps(entry, ensure_ascii=False, sort_keys=False)
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
@@ -92,4 +96,6 @@ def read(path: Path) -> list[dict[str, Any]]:
     """Every record of a journal, oldest first (for tests and for resolving unknowns)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    # "\n" only: a record may hold U+2028 or NEL, which str.splitlines would also split on
+    text = path.read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.split("\n") if line.strip()]

@@ -1,8 +1,9 @@
 """Apply progress: a live bar on a terminal, plain numbered lines in CI logs.
 
 A CI log must read well after the fact (no carriage returns, one line per
-finished change); a person at a terminal wants to see the run move. Both come
-from the same executor events.
+finished change, names with their control characters escaped, no line a
+runner would take as a command); a person at a terminal wants to see the run
+move. Both come from the same executor events.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from types import TracebackType
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,6 +24,8 @@ from rich.progress import (
 )
 
 from reconciler.engine.executor import ChangeEvent
+from reconciler.redact import redact
+from reconciler.report.escape import inline, workflow_safe
 from reconciler.report.text import render_event
 
 
@@ -55,10 +59,13 @@ class ApplyProgress:
     def __call__(self, event: ChangeEvent) -> None:
         if event.kind == "started":
             if self._bar is not None and self._task is not None:
-                self._bar.update(self._task, description=str(event.change.id))
+                # the column reads rich markup: a name like "[/]" must stay text
+                self._bar.update(self._task, description=escape(inline(event.change.id)))
             return
         self.done += 1
-        line = f"[{self.done}/{self.total}] {render_event(event)}"
+        # render_event shows names and reasons escaped on one line; redacted and
+        # CI-safe here as every line the CLI prints is
+        line = workflow_safe(redact(f"[{self.done}/{self.total}] {render_event(event)}"))
         if self._bar is not None and self._task is not None:
             self._bar.advance(self._task)
             if event.kind != "succeeded":  # failures and skips stay on screen

@@ -36,6 +36,9 @@ def plan_dict(plan: Plan, target: dict[str, Any]) -> dict[str, Any]:
         | {"unchanged": len(plan.unchanged), "unmanaged": len(plan.unmanaged)},
         "changes": [change_dict(c) for c in plan.changes],
         "unmanaged": [str(r) for r in plan.unmanaged],
+        "ignored": {str(r): paths for r, paths in sorted(plan.ignored.items())},
+        "notes": {str(r): note for r, note in sorted(plan.notes.items())},
+        "unsafe": {str(r): why for r, why in sorted(plan.unsafe.items())},
     }
 
 

@@ -1,7 +1,8 @@
 """The Markdown report for pull requests and drift issues, through jinja2 templates.
 
 Destructive changes come first; every string from specs or the API is escaped
-(:mod:`reconciler.report.escape`); the result always fits ``limit`` characters
+(:mod:`reconciler.report.escape`: control characters shown as visible escapes,
+secrets redacted, then HTML and Markdown escaped); the result always fits ``limit`` characters
 (GitHub's comment limit by default) by leaving out whole resources, saying
 which and where the full report is.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from reconciler.engine.plan import Plan
-from reconciler.model import KIND_ORDER, Action, Change
+from reconciler.model import KIND_ORDER, Action, Change, ResourceId
 from reconciler.report import escape
 from reconciler.report.graph import mermaid
 from reconciler.report.values import MARKS, SUMMARY_ORDER, VERBS, show
@@ -49,13 +50,14 @@ def detail(change: Change) -> str:
     flag = "⚠️ " if is_risky(change) else ""
     summary = escape.html_text(f"{MARKS[change.action]} {change.id} {VERBS[change.action]}")
     lines: list[str] = []
-    for fc in change.fields:
+    for fc in change.fields:  # inside the fence: one line per field, whatever it holds
+        path = escape.inline(fc.path)
         if change.action is not Action.CREATE:
-            lines.append(f"- {fc.path}: {show(fc.old)}")
+            lines.append(f"- {path}: {show(fc.old)}")
         if fc.new is not None or change.action is Action.CREATE:
-            lines.append(f"+ {fc.path}: {show(fc.new)}")
+            lines.append(f"+ {path}: {show(fc.new)}")
     if not lines and change.action is Action.DELETE:
-        lines.append(f"- {change.id}")
+        lines.append(f"- {escape.inline(change.id)}")
     body = escape.fence("\n".join(lines), "diff") if lines else ""
     source = change.desired.source if change.desired else None
     where = f"\n\nspec: {escape.md(source)}" if source else ""
@@ -132,6 +134,8 @@ class Report:
     full_report_hint: str = "the JSON report of this run"
     template: Path | None = None
     calls: str | None = None
+    unsafe: dict[ResourceId, str] = field(default_factory=dict)
+    """Live objects left untouched because no call can name them safely."""
 
     def render(self, limit: int = COMMENT_LIMIT) -> str:
         details = [
@@ -202,6 +206,11 @@ class Report:
             actions=[a.value for a in SUMMARY_ORDER],
             graph=graph,
             calls=escape.fence(self.calls) if self.calls else None,
+            unsafe=[
+                f"{escape.md(rid)}: {escape.md(why)}"
+                for rid, why in sorted(self.unsafe.items())[:OMITTED_LISTED]
+            ],
+            unsafe_more=max(0, len(self.unsafe) - OMITTED_LISTED),
             truncated=truncated,
             limit=f"{limit:,}",
         )
@@ -272,4 +281,5 @@ def build_report(
         full_report_hint=full_report_hint,
         template=template,
         calls=calls,
+        unsafe=dict(plan.unsafe),
     )

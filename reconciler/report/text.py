@@ -1,7 +1,9 @@
 """The terminal plan: Terraform-like marks, field-level old → new, a summary line.
 
 Colour is decided by the caller (a TTY without ``NO_COLOR``); here it is only
-applied, so the same function serves logs, tests and terminals.
+applied, so the same function serves logs, tests and terminals. Every name,
+path, value, note and reason goes through :func:`~reconciler.report.escape.inline`:
+one line of output is one line of the plan, whatever the specs or the API hold.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from reconciler.engine.executor import ApplyResult, ChangeEvent
 from reconciler.engine.plan import Plan
 from reconciler.model import Action, Change, ResourceId
 from reconciler.providers.preview import PlannedCall
+from reconciler.report.escape import inline
 from reconciler.report.values import MARKS, VERBS, show, summary_line
 
 COLOURS: dict[Action, str] = {
@@ -35,21 +38,22 @@ def _style(text: str, colour: bool, **kwargs: object) -> str:
 def render_change(change: Change, colour: bool = False) -> list[str]:
     mark = MARKS[change.action]
     fg = COLOURS[change.action]
-    head = f"  {_style(mark, colour, fg=fg, bold=True)} {change.id} {VERBS[change.action]}"
+    rid = inline(change.id)
+    head = f"  {_style(mark, colour, fg=fg, bold=True)} {rid} {VERBS[change.action]}"
     if change.reason:
-        head += f" ({change.reason})"
+        head += f" ({inline(change.reason)})"
     lines = [head]
     for fc in change.fields:
         if change.action is Action.CREATE:
-            lines.append(f"      {fc.path} = {show(fc.new)}")
+            lines.append(f"      {inline(fc.path)} = {show(fc.new)}")
         else:
-            lines.append(f"      {fc.path}: {show(fc.old)} -> {show(fc.new)}")
+            lines.append(f"      {inline(fc.path)}: {show(fc.old)} -> {show(fc.new)}")
     return lines
 
 
 def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
     """The whole plan as text; ends with the summary line."""
-    lines = [f"Target: {target}", ""]
+    lines = [f"Target: {inline(target)}", ""]
     if not plan.changes:
         lines.append("No changes. The live state matches the specs.")
     else:
@@ -61,7 +65,7 @@ def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
         lines.append("Marks: + create  ~ update  ! suspend  ^ resume  - delete")
     if plan.unmanaged:
         lines.append("")
-        shown = ", ".join(str(r) for r in plan.unmanaged[:UNMANAGED_SHOWN])
+        shown = ", ".join(inline(r) for r in plan.unmanaged[:UNMANAGED_SHOWN])
         more = len(plan.unmanaged) - UNMANAGED_SHOWN
         suffix = f" and {more} more" if more > 0 else ""
         lines.append(
@@ -70,11 +74,14 @@ def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
     if plan.ignored:
         lines.append("")
         lines.append("Ignored (they differ, but ignoreFields leaves them alone):")
-        lines += [f"  {rid}: {', '.join(paths)}" for rid, paths in sorted(plan.ignored.items())]
+        lines += [
+            f"  {inline(rid)}: {', '.join(inline(p) for p in paths)}"
+            for rid, paths in sorted(plan.ignored.items())
+        ]
     if plan.notes:
         lines.append("")
         lines.append("Notes:")
-        lines += [f"  {rid}: {note}" for rid, note in sorted(plan.notes.items())]
+        lines += [f"  {inline(rid)}: {inline(note)}" for rid, note in sorted(plan.notes.items())]
     lines.append("")
     lines.append(summary_line(plan.changes, len(plan.unchanged), len(plan.unmanaged)))
     return "\n".join(lines)
@@ -85,10 +92,10 @@ def render_guards(mass_changes: list[str], lockout: list[str]) -> str:
     lines: list[str] = []
     if lockout:
         lines.append("Apply will refuse this plan (lockout guard):")
-        lines += [f"  {p}" for p in lockout]
+        lines += [f"  {inline(p)}" for p in lockout]
     if mass_changes:
         lines.append("Apply will refuse this plan without --allow-mass-changes:")
-        lines += [f"  {p}" for p in mass_changes]
+        lines += [f"  {inline(p)}" for p in mass_changes]
     return "\n".join(lines)
 
 
@@ -102,12 +109,12 @@ EVENT_WORDS = {
 
 def render_event(event: ChangeEvent) -> str:
     """One progress line of an apply, e.g. ``~ Tenant/acme: done``."""
-    line = f"{MARKS[event.change.action]} {event.change.id}: {EVENT_WORDS[event.kind]}"
-    return f"{line} ({event.message})" if event.message else line
+    line = f"{MARKS[event.change.action]} {inline(event.change.id)}: {EVENT_WORDS[event.kind]}"
+    return f"{line} ({inline(event.message)})" if event.message else line
 
 
 def _listing(title: str, items: Iterable[tuple[ResourceId, str]]) -> list[str]:
-    rows = [f"  {rid}: {why}" for rid, why in items]
+    rows = [f"  {inline(rid)}: {inline(why)}" for rid, why in items]
     return [title, *rows] if rows else []
 
 
@@ -131,13 +138,14 @@ def render_apply(result: ApplyResult, converged: bool, remaining: Plan | None) -
 def render_review(pr_changes: Plan, drift: Plan | None, reverted: list[Change]) -> str:
     """The PR/drift split under a plan, for a terminal."""
     lines = [f"This branch changes (base specs -> these specs): {len(pr_changes.changes)}"]
-    lines += [f"  {MARKS[c.action]} {c.id}" for c in pr_changes.changes]
+    lines += [f"  {MARKS[c.action]} {inline(c.id)}" for c in pr_changes.changes]
     drift_changes = drift.changes if drift is not None else []
     lines.append(f"Drift already live (live vs base specs): {len(drift_changes)}")
-    lines += [f"  {MARKS[c.action]} {c.id}" for c in drift_changes]
+    lines += [f"  {MARKS[c.action]} {inline(c.id)}" for c in drift_changes]
     if reverted:
         lines.append(
-            "Applying these specs reverts that drift on: " + ", ".join(str(c.id) for c in reverted)
+            "Applying these specs reverts that drift on: "
+            + ", ".join(inline(c.id) for c in reverted)
         )
     return "\n".join(lines)
 
@@ -152,8 +160,10 @@ def render_calls(calls: list[PlannedCall], unknown: dict[str, str]) -> str:
     for call in calls:
         if call.change != current:
             current = call.change
-            lines.append(f"  {current}")
-        lines.append(f"    {call.describe()}")
+            lines.append(f"  {inline(current)}")
+        lines.append(f"    {inline(call.describe())}")
     for rid, why in sorted(unknown.items()):
-        lines.append(f"  {rid}: calls after this point could not be previewed ({why})")
+        lines.append(
+            f"  {inline(rid)}: calls after this point could not be previewed ({inline(why)})"
+        )
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reconciler.model import Action, Change
+from reconciler.report.escape import inline
 
 MARKS: dict[Action, str] = {
     Action.CREATE: "+",
@@ -45,10 +46,10 @@ SENSITIVE = "(sensitive)"
 
 
 def show(value: Any) -> str:
-    """One value, as JSON would write it, on one line."""
+    """One value, as JSON would write it, on one line: nothing invisible, no secret."""
     if value is None:
         return "null"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return inline(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
 
 
 def counts(changes: list[Change]) -> dict[Action, int]:

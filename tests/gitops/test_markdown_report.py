@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from reconciler.engine.plan import make_plan
+from reconciler.engine.planner import Planner
 from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.report.escape import ZWSP, fence, md
 from reconciler.report.markdown import COMMENT_LIMIT, build_report, marker
@@ -24,7 +24,7 @@ def test_hostile_strings_render_inert() -> None:
         ]
     )
     text = build_report(
-        title="plan", target="t", specs="specs", plan=make_plan(desired, State())
+        title="plan", target="t", specs="specs", plan=Planner().plan(desired, State())
     ).render()
     assert "&lt;img src=x onerror=alert" in text
     # code blocks show text as it is; everywhere else no tag, mention or reference survives
@@ -46,7 +46,8 @@ def test_markdown_escaping_of_single_values() -> None:
 def test_destructive_changes_come_first_with_a_warning() -> None:
     live = State([tenant("a-old", status="active"), tenant("z", status="active")])
     desired = State([tenant("z", status="suspended"), tenant("a-new", display_name="N")])
-    text = build_report(title="plan", target="t", specs="s", plan=make_plan(desired, live)).render()
+    plan = Planner().plan(desired, live)
+    text = build_report(title="plan", target="t", specs="s", plan=plan).render()
     assert "[!WARNING]" in text
     assert text.index("Tenant/z will be suspended") < text.index("Tenant/a-new will be created")
 
@@ -57,7 +58,7 @@ def test_a_huge_report_is_cut_by_whole_resources_and_says_what_is_missing() -> N
         title="plan",
         target="t",
         specs="s",
-        plan=make_plan(desired, State()),
+        plan=Planner().plan(desired, State()),
         full_report_hint="the artifact report.json",
     )
     text = report.render()
@@ -82,14 +83,14 @@ def test_pr_report_separates_the_prs_changes_from_drift() -> None:
     base = State([tenant("a", display_name="A"), tenant("b", display_name="B")])
     pr = State([tenant("a", display_name="A2"), tenant("b", display_name="B")])
     live = State([tenant("a", display_name="A"), tenant("b", display_name="Hand")])
-    plan = make_plan(pr, live)
-    drift = make_plan(base, live)
+    plan = Planner().plan(pr, live)
+    drift = Planner().plan(base, live)
     text = build_report(
         title="plan",
         target="t",
         specs="s",
         plan=plan,
-        pr_changes=make_plan(pr, base),
+        pr_changes=Planner().plan(pr, base),
         drift=drift,
         reverted=[c for c in drift.changes if c.id in {x.id for x in plan.changes}],
         base="origin/main",
@@ -99,3 +100,21 @@ def test_pr_report_separates_the_prs_changes_from_drift() -> None:
     drift_part = rest.split("### Apply on merge")[0]
     assert "Tenant/b will be updated" in drift_part
     assert "Applying on merge will revert 1 of them:** Tenant/b" in drift_part
+
+
+def test_control_characters_show_as_escapes_and_forge_no_line() -> None:
+    forged = "x\n  - Plan prod will be deleted"
+    live = State([tenant(forged, display_name="a\u202eb\n::error::x")])
+    desired = State([tenant(forged, display_name="new\tname")])
+    plan = Planner().plan(desired, live)
+    text = build_report(title="plan\r\n::warning::t", target="t\x00", specs="s", plan=plan).render()
+    lines = text.splitlines()
+    assert not [line for line in lines if line.lstrip().startswith(("- Plan prod", "::"))]
+    assert (
+        "<code>~ Tenant/x\\n  - Plan prod will be deleted will be updated in place</code>" in text
+    )
+    assert '- display_name: "a\\u202eb\\n::error::x"' in text  # in the diff, one line
+    assert '+ display_name: "new\\tname"' in text
+    assert "\u202e" not in text and "\x00" not in text and "\t" not in text
+    assert "## plan\\\\r\\\\n::warning::t" in text  # Markdown-escaped backslashes
+    assert md(forged) == "x\\\\n  \\- Plan prod will be deleted"
