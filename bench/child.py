@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 
 from reconciler import core
-from reconciler.engine.plan import make_plan
 from reconciler.targets import Target
 
 
@@ -65,8 +64,7 @@ async def run(
         live = await core.read_live(session)
         read_wall = time.perf_counter() - read_started
         cpu1 = time.process_time()
-        with core.paused_gc():
-            plan = make_plan(desired, live)
+        plan = session.planner().plan(desired, live)  # the planner plan and apply use
         plan_cpu = time.process_time() - cpu1
         if scenario != "noop-plan":
             planned = core.PlanRun(target=target, desired=desired, live=live, plan=plan)

@@ -9,16 +9,28 @@ preformatted string, so the CLI and the reports decide how to show it::
     ├── ConfigError          a bad reconciler.yaml or command-line target
     ├── UnsupportedError     a spec asks a target for something its API cannot do
     ├── ApiError             an HTTP call failed: resource, call, status, server message
-    │   └── ConflictError    409: the object already exists / the change is refused
+    │   ├── ConflictError    409: the object already exists / the change is refused
+    │   └── MalformedResponse  an answer in a shape the provider cannot read
     ├── TransportError       the target could not be reached (connection, timeout, TLS)
     └── PlanError            the plan cannot be ordered or applied (cycle, refusal)
+        ├── GuardError       a guard refused an apply (mass removal, lockout)
+        └── StalePlanError   the live state moved since a saved plan was made
 
-The token is never part of any of these: calls are described by method and path.
+The token is never part of any of these: calls are described by method and path,
+and what a server says (``ApiError.server_message``, ``TransportError.reason``)
+goes through :func:`reconciler.redact.redact` as it enters, so an error body
+that echoes the Authorization header or the token is stored without it. Their
+messages are one line: control characters from a server or a live name show as
+visible escapes (``\\n``, ``\\u202e``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.redact import redact
+from reconciler.report.escape import inline as one_line
 
 
 @dataclass(frozen=True, order=True)
@@ -87,10 +99,10 @@ class TransportError(ReconcilerError):
     def __init__(self, method: str, path: str, reason: str, resource: str | None = None) -> None:
         self.method = method
         self.path = path
-        self.reason = reason
+        self.reason = redact(reason)
         self.resource = resource
-        prefix = f"{resource}: " if resource else ""
-        super().__init__(f"{prefix}{method} {path} failed: {reason}")
+        prefix = f"{one_line(resource)}: " if resource else ""
+        super().__init__(f"{prefix}{method} {one_line(path)} failed: {one_line(self.reason)}")
 
 
 class ApiError(ReconcilerError):
@@ -107,10 +119,12 @@ class ApiError(ReconcilerError):
         self.method = method
         self.path = path
         self.status = status
-        self.server_message = server_message
+        self.server_message = redact(server_message)
         self.resource = resource
-        prefix = f"{resource}: " if resource else ""
-        super().__init__(f"{prefix}{method} {path} returned {status}: {server_message}")
+        prefix = f"{one_line(resource)}: " if resource else ""
+        super().__init__(
+            f"{prefix}{method} {one_line(path)} returned {status}: {one_line(self.server_message)}"
+        )
 
 
 class ConflictError(ApiError):
@@ -119,3 +133,24 @@ class ConflictError(ApiError):
 
 class PlanError(ReconcilerError):
     """The plan cannot be built, ordered or applied as asked."""
+
+
+class MalformedResponse(ApiError):
+    """The API answered in a shape its provider cannot read: nothing is planned from it."""
+
+
+class GuardError(PlanError):
+    """An apply refused by a guard; the message says what would have happened."""
+
+
+class StalePlanError(PlanError):
+    """The live state moved since the saved plan at ``path`` was made; ``moved`` says how."""
+
+    def __init__(self, path: Path, moved: list[str]) -> None:
+        self.path = path
+        self.moved = moved
+        shown = "\n".join(f"  {line}" for line in moved)
+        super().__init__(
+            f"the live state changed since {path} was made; nothing was applied.\n{shown}\n"
+            "Make and review a new plan."
+        )

@@ -144,11 +144,11 @@ def export(
     target: Any, out_dir: Path, layout: Layout = "kind", *, force: bool = False
 ) -> list[Path]:
     """Read every kind ``target``'s API supports and write it as specs (library entry point)."""
-    from reconciler import core
+    from reconciler.session import open_session, read_live
 
     async def read() -> State:
-        async with core.open_session(target) as session:
-            return await core.read_live(session)
+        async with open_session(target) as session:
+            return await read_live(session)
 
     state = asyncio.run(read())
     return export_state(state, out_dir, layout, source=target.describe(), force=force)

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.engine.guards import GuardPolicy
 from reconciler.engine.plan import Plan
-from reconciler.engine.policy import Rules
 from reconciler.errors import ConfigError, SourceLocation
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
+from reconciler.rules import GuardPolicy, Rules
 from reconciler.targets import Target
 
 FORMAT = "reconciler-plan"

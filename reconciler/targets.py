@@ -7,22 +7,38 @@ no target configured at all, the embedded sandbox on 127.0.0.1.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reconciler.engine.guards import GuardPolicy
-from reconciler.engine.policy import Rules
+from reconciler import redact
 from reconciler.errors import ConfigError
 from reconciler.model import Kind
-from reconciler.spec.config import Config, PrunePolicy
+from reconciler.rules import GuardPolicy, PrunePolicy, Rules
+from reconciler.spec.config import Config
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN_ENV = "RECONCILER_TOKEN"
 DEFAULT_PARALLELISM = 4
 """Measured in bench/ (docs/performance.md): on the sandbox, 2 to 4 changes in flight
 get closest to what the server can serve; more only queue on its side."""
 EMBEDDED_DB = Path(".reconciler") / "sandbox.sqlite"
+
+
+@dataclass
+class TargetOptions:
+    """How the caller chose a target (the CLI's ``--target``/``--api``/``--url``, TLS flags)."""
+
+    target: str | None = None
+    api: str | None = None
+    url: str | None = None
+    parallelism: int | None = None
+    ca_bundle: str | None = None
+    insecure: bool = False
+    allow_http: bool = False
 
 
 @dataclass
@@ -50,10 +66,64 @@ class Target:
     def embedded(self) -> bool:
         return self.url is None
 
+    @property
+    def plan_rules(self) -> Rules:
+        """The rules every plan for this target is made with (``prune`` given apart wins)."""
+        return replace(self.rules, prune=self.prune or self.rules.prune)
+
     def describe(self) -> str:
         if self.embedded:
             return f"local sandbox ({self.dialect}), state in {self.embedded_db}"
         return f"{self.name} ({self.dialect}) at {self.url}"
+
+
+def _describe(ch: str) -> str:
+    if ch == " ":
+        return "a space"
+    if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        return "a control character"
+    return "a non-ASCII character"
+
+
+def check_token(raw: str, source: str) -> str:
+    """The token from ``source`` (e.g. ``the environment variable X``), fit for a header.
+
+    Leading and trailing whitespace (a newline from a file) is removed with a
+    warning; anything else that is not visible ASCII is a one-line
+    :class:`ConfigError` naming ``source``. The value itself is never shown, and
+    the token is registered with :mod:`reconciler.redact` so no output holds it.
+    """
+    token = raw.strip()
+    if not token:
+        raise ConfigError(f"{source} is empty or only whitespace: it must hold the token")
+    if token != raw:
+        redact.register(raw)
+        log.warning(
+            "%s: whitespace before or after the token was removed (the value is not shown)",
+            source,
+        )
+    for position, ch in enumerate(token, 1):
+        if not "!" <= ch <= "~":  # visible ASCII, as an HTTP header value can carry it
+            hint = (
+                " (give the token alone, without 'Bearer ')"
+                if token[:7].lower() == "bearer "
+                else ""
+            )
+            raise ConfigError(
+                f"{source} holds a token that cannot be sent in an HTTP header: "
+                f"character {position} of {len(token)} is {_describe(ch)}; a token is "
+                f"visible ASCII only{hint} (the value is not shown)"
+            )
+    redact.register(token)
+    return token
+
+
+def read_token(env: Mapping[str, str], variable: str, missing: str) -> str:
+    """The checked token in ``$variable``; ``missing`` is the error when it is unset or empty."""
+    raw = env.get(variable)
+    if not raw or not raw.strip():
+        raise ConfigError(missing)
+    return check_token(raw, f"the environment variable {variable}")
 
 
 def resolve_target(
@@ -72,11 +142,11 @@ def resolve_target(
     if url:
         if not api:
             raise ConfigError("--url needs --api to say which API dialect the URL serves")
-        token = env.get(DEFAULT_TOKEN_ENV)
-        if not token:
-            raise ConfigError(
-                f"--url needs a token: set the environment variable {DEFAULT_TOKEN_ENV}"
-            )
+        token = read_token(
+            env,
+            DEFAULT_TOKEN_ENV,
+            f"--url needs a token: set the environment variable {DEFAULT_TOKEN_ENV}",
+        )
         return Target(
             name="command line",
             dialect=api,
@@ -114,11 +184,11 @@ def resolve_target(
         known = ", ".join(sorted(config.targets)) or "none configured"
         raise ConfigError(f"unknown target '{name}' (known: {known})")
     tc = config.targets[name]
-    token = env.get(tc.token_env)
-    if not token:
-        raise ConfigError(
-            f"target '{name}' needs a token: set the environment variable {tc.token_env}"
-        )
+    token = read_token(
+        env,
+        tc.token_env,
+        f"target '{name}' needs a token: set the environment variable {tc.token_env}",
+    )
     return Target(
         name=name,
         dialect=tc.api,

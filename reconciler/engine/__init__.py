@@ -1,28 +1,29 @@
 """The engine: diff desired against live state, order the changes, apply them.
 
-``diff`` → ``order`` → :class:`Plan` → ``execute``. Nothing here knows HTTP;
-providers do the calls, the engine decides what and when.
+``Planner(rules, capabilities).plan(desired, live)`` → :class:`Plan` →
+``execute``. Nothing here knows HTTP; providers do the calls, the engine
+decides what and when.
+
+Only the light names are imported here: importing the engine (or the spec
+language, which needs none of it) does not load the executor, the journal or
+the HTTP client. ``execute`` and friends come from
+:mod:`reconciler.engine.executor`.
 """
 
 from __future__ import annotations
 
 from reconciler.engine.diff import DiffResult, diff
-from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
 from reconciler.engine.graph import dependencies, order
-from reconciler.engine.plan import Plan, check_supported, make_plan
-from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy
+from reconciler.engine.plan import Plan, check_supported
+from reconciler.engine.planner import Planner, PlannerCapabilities
 
 __all__ = [
-    "DEFAULT_PRUNE",
-    "ApplyResult",
-    "ChangeEvent",
     "DiffResult",
     "Plan",
-    "PrunePolicy",
+    "Planner",
+    "PlannerCapabilities",
     "check_supported",
     "dependencies",
     "diff",
-    "execute",
-    "make_plan",
     "order",
 ]

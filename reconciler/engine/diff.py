@@ -15,7 +15,6 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
-from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy, Rules
 from reconciler.model import (
     KIND_ORDER,
     LIFECYCLE,
@@ -27,6 +26,7 @@ from reconciler.model import (
     ResourceId,
     State,
 )
+from reconciler.rules import DEFAULT_PRUNE, PrunePolicy, Rules
 
 _KIND_INDEX = {kind: i for i, kind in enumerate(KIND_ORDER)}
 _MISSING: Any = object()

@@ -10,24 +10,17 @@ suspend, demote or delete the operator whose token the run uses.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # plan.py calls admin_handover: import the type only
-    from reconciler.engine.plan import Plan
 from reconciler.model import LIFECYCLE, Action, Change, Kind, ResourceId, State
+from reconciler.rules import GuardPolicy
+
+if TYPE_CHECKING:
+    from reconciler.engine.plan import Plan
 
 MIN_FOR_PERCENT = 10
 """Below this many live objects of a kind the percentage limit does not apply
 (removing 1 of 3 tenants is 33%, and perfectly normal)."""
-
-
-@dataclass(frozen=True)
-class GuardPolicy:
-    """Limits on removals (suspensions + deletions) in one apply."""
-
-    max_removals: int = 10
-    max_removal_percent: float = 20.0
 
 
 def mass_change_problems(plan: Plan, live: State, policy: GuardPolicy) -> list[str]:

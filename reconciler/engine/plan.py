@@ -1,30 +1,20 @@
 """A plan: the ordered changes for one target, and what was left as is.
 
 The plan is the one thing ``plan`` shows, reports render and ``apply`` executes,
-so a reviewed plan is exactly what runs.
+so a reviewed plan is exactly what runs. It is made only by
+:class:`reconciler.engine.planner.Planner`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from reconciler.engine.diff import diff
-from reconciler.engine.graph import order
-from reconciler.engine.guards import admin_handover
-from reconciler.engine.policy import PrunePolicy, Rules
-from reconciler.model import (
-    KIND_ORDER,
-    LIFECYCLE,
-    Action,
-    Change,
-    Kind,
-    Resource,
-    ResourceId,
-    State,
-)
-from reconciler.providers.base import Provider
+from reconciler.model import LIFECYCLE, Action, Change, Kind, ResourceId
+
+if TYPE_CHECKING:  # check_supported reads what a provider declares; no HTTP machinery
+    from reconciler.providers.base import Provider
 
 
 @dataclass
@@ -62,54 +52,8 @@ class Plan:
         return {action: counts[action] for action in Action}
 
 
-def _counts(state: State) -> dict[Kind, int]:
-    counts = Counter(resource.id.kind for resource in state)
-    return {kind: counts[kind] for kind in KIND_ORDER if counts[kind]}
-
-
 UNSAFE_NOTE = "cannot be managed safely, left untouched"
-
-
-def make_plan(
-    desired: State,
-    live: State,
-    prune: Mapping[Kind, PrunePolicy] | None = None,
-    rules: Rules | None = None,
-    *,
-    admin_role: str | None = None,
-    unaddressable: Callable[[Resource], str | None] | None = None,
-) -> Plan:
-    """Diff, then order; raises :class:`PlanError` when the changes form a cycle.
-
-    ``unaddressable`` (the provider's) says why a live object cannot be named in
-    a call; changes to such objects are dropped and reported, so nothing read
-    from a server can steer a write to another object. ``admin_role`` orders
-    admin removals after the grants that replace them.
-    """
-    result = diff(desired, live, prune, rules)
-    unsafe: dict[ResourceId, str] = {}
-    if unaddressable is not None:
-        kept = []
-        for change in result.changes:
-            why = unaddressable(change.live) if change.live is not None else None
-            if why is None:
-                kept.append(change)
-            else:
-                unsafe[change.id] = why
-                result.notes[change.id] = f"{UNSAFE_NOTE}: {why}"
-        result.changes = kept
-    admin_handover(result.changes, admin_role)
-    return Plan(
-        changes=order(result.changes),
-        unchanged=result.unchanged,
-        unmanaged=result.unmanaged,
-        desired_counts=_counts(desired),
-        live_counts=_counts(live),
-        ignored=result.ignored,
-        notes=result.notes,
-        protected=result.protected,
-        unsafe=unsafe,
-    )
+"""How a plan notes a live object it leaves alone because no call can address it."""
 
 
 def check_supported(plan: Plan, provider: Provider) -> list[str]:

@@ -17,12 +17,21 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.alias_generators import to_camel
 
-from reconciler.engine.guards import GuardPolicy
-from reconciler.engine.policy import DEFAULT_PRUNE, PrunePolicy, Rules, parse_duration
 from reconciler.errors import ConfigError, SourceLocation, SpecError, SpecProblem
 from reconciler.model import LIFECYCLE, Kind, ResourceId
-from reconciler.spec.loader import CONFIG_NAMES, display_path
-from reconciler.spec.models import ENV_PATTERN, NAME_PATTERN, URL_PATTERN
+from reconciler.rules import (
+    DEFAULT_PRUNE,
+    GuardPolicy,
+    PrunePolicy,
+    RuleError,
+    Rules,
+    parse_duration,
+    rule_field,
+    rule_id,
+)
+from reconciler.spec.loader import CONFIG_NAMES, display_path, shown
+from reconciler.spec.models import ENV_PATTERN, URL_PATTERN, Key, Name, Ref
+from reconciler.spec.names import nfc, visible
 from reconciler.spec.problems import did_you_mean, validation_problems
 from reconciler.spec.yamlload import YamlPath, read_file
 
@@ -49,7 +58,7 @@ class _Model(BaseModel):
 
 
 Duration = Annotated[str, StringConstraints(pattern=r"^\d+[smhdw]$")]
-RefText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]+/.+$")]
+RefText = Annotated[Ref, StringConstraints(pattern=r"^[A-Za-z]+/.+$")]
 
 
 class GuardsSpec(_Model):
@@ -64,9 +73,7 @@ class RulesSpec(_Model):
 
     prune: dict[KindName, PrunePolicy] = Field(default_factory=dict)
     grace: dict[KindName, Duration] = Field(default_factory=dict)
-    ignore_fields: dict[KindName, list[Annotated[str, StringConstraints(min_length=1)]]] = Field(
-        default_factory=dict
-    )
+    ignore_fields: dict[KindName, list[Ref]] = Field(default_factory=dict)
     protect: list[RefText] = Field(default_factory=list)
     guards: GuardsSpec | None = None
 
@@ -74,7 +81,7 @@ class RulesSpec(_Model):
 class TargetSpec(RulesSpec):
     """One API a spec tree can be applied to, as written in ``reconciler.yaml``."""
 
-    api: Annotated[str, StringConstraints(min_length=1)]
+    api: Key
     url: Annotated[str, StringConstraints(pattern=URL_PATTERN)]
     token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
     parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
@@ -87,10 +94,8 @@ class ConfigSpec(RulesSpec):
     """The whole of ``reconciler.yaml``."""
 
     api_version: Literal["reconciler.dev/v1"]
-    default_target: str | None = None
-    targets: dict[Annotated[str, StringConstraints(pattern=NAME_PATTERN)], TargetSpec] = Field(
-        default_factory=dict
-    )
+    default_target: Name | None = None
+    targets: dict[Name, TargetSpec] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,20 @@ class TargetConfig:
     allow_plain_http: bool = False
 
 
+class TargetsByName(dict[str, TargetConfig]):
+    """Targets by name; a name typed in another Unicode normal form finds the same target.
+
+    Names in ``reconciler.yaml`` are stored in NFC; ``--target`` is whatever the
+    shell passed.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(nfc(key) if isinstance(key, str) else key)
+
+    def __getitem__(self, key: str) -> TargetConfig:
+        return super().__getitem__(nfc(key))
+
+
 @dataclass
 class Config:
     """What ``reconciler.yaml`` says; ``Config()`` when there is none (embedded sandbox)."""
@@ -126,7 +145,8 @@ class Config:
         if target is None:
             return _complete(self.prune)
         if target not in self.targets:
-            raise ConfigError(f"unknown target '{target}'{did_you_mean(target, self.targets)}")
+            hint = did_you_mean(target, self.targets)
+            raise ConfigError(visible(f"unknown target '{target}'{hint}"))
         return _complete(self.targets[target].prune)
 
 
@@ -150,20 +170,21 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
         problems.append(SpecProblem(extra.start, "reconciler.yaml must hold one document"))
     if not result.complete or not result.documents:
         if problems:
-            raise SpecError(problems)
+            raise SpecError(shown(problems))
         return Config(source=path)  # only comments: nothing configured
     doc = result.documents[0]
     if not isinstance(doc.data, dict):
-        raise SpecError([*problems, SpecProblem(doc.start, "reconciler.yaml must be a mapping")])
+        problems.append(SpecProblem(doc.start, "reconciler.yaml must be a mapping"))
+        raise SpecError(shown(problems))
     try:
         spec = ConfigSpec.model_validate(doc.data)
     except ValidationError as exc:
         skip = {p.location for p in problems}
         problems += validation_problems(exc, doc, _allowed_fields, skip=skip)
-        raise SpecError(problems) from None
+        raise SpecError(shown(problems)) from None
 
     problems += _suspend_problems(spec.prune, doc.locate, ("prune",))
-    problems += _protect_problems(spec, doc.locate)
+    problems += _rule_problems(spec, doc.locate)
     for name, target in spec.targets.items():
         problems += _suspend_problems(target.prune, doc.locate, ("targets", name, "prune"))
     if spec.default_target is not None and spec.default_target not in spec.targets:
@@ -175,26 +196,29 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
         )
         problems.append(SpecProblem(doc.locate(("defaultTarget",)), message))
     if problems:
-        raise SpecError(problems)
+        raise SpecError(shown(problems))
 
     defaults = {Kind(k): v for k, v in spec.prune.items()}
     top_rules = _rules(spec, None)
-    targets = {
-        name: TargetConfig(
-            name=name,
-            api=t.api,
-            url=t.url,
-            token_env=t.token_env,
-            parallelism=t.parallelism,
-            prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
-            rules=_rules(spec, t),
-            guards=_guards(t.guards or spec.guards),
-            ca_bundle=t.ca_bundle,
-            insecure=t.insecure,
-            allow_plain_http=t.allow_plain_http,
+    targets = TargetsByName(
+        (
+            name,
+            TargetConfig(
+                name=name,
+                api=t.api,
+                url=t.url,
+                token_env=t.token_env,
+                parallelism=t.parallelism,
+                prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
+                rules=_rules(spec, t),
+                guards=_guards(t.guards or spec.guards),
+                ca_bundle=t.ca_bundle,
+                insecure=t.insecure,
+                allow_plain_http=t.allow_plain_http,
+            ),
         )
         for name, t in spec.targets.items()
-    }
+    )
     return Config(targets, spec.default_target, defaults, path, top_rules, _guards(spec.guards))
 
 
@@ -213,27 +237,40 @@ def _rules(top: RulesSpec, target: RulesSpec | None) -> Rules:
     for layer in layers:
         prune |= {Kind(k): v for k, v in layer.prune.items()}
         grace |= {Kind(k): parse_duration(v) for k, v in layer.grace.items()}
-        ignore |= {Kind(k): frozenset(v) for k, v in layer.ignore_fields.items()}
-        protect |= {ResourceId.parse(r) for r in layer.protect}
+        ignore |= {
+            Kind(k): frozenset(rule_field(Kind(k), p) for p in v)
+            for k, v in layer.ignore_fields.items()
+        }
+        protect |= {rule_id(r) for r in layer.protect}
     return Rules(
         prune=_complete(prune), grace=grace, ignore_fields=ignore, protect=frozenset(protect)
     )
 
 
-def _protect_problems(
+def _rule_problems(
     spec: ConfigSpec, locate: Callable[[YamlPath], SourceLocation]
 ) -> list[SpecProblem]:
-    """Entries of ``protect`` must name a kind: ``Tenant/acme``."""
-    kinds = ", ".join(k.value for k in Kind)
+    """``ignoreFields`` entries must name a field of their kind, ``protect`` entries an object.
+
+    The same front end as a spec's own ``ignoreFields`` (:func:`reconciler.rules.rule_field`):
+    ``displayName`` and ``display_name`` are one field, a typo is refused here.
+    """
     problems = []
     layers: list[tuple[YamlPath, RulesSpec]] = [((), spec)]
     layers += [(("targets", name), t) for name, t in spec.targets.items()]
     for base, layer in layers:
+        for kind, paths in layer.ignore_fields.items():
+            for i, path in enumerate(paths):
+                try:
+                    rule_field(Kind(kind), path)
+                except RuleError as exc:
+                    where = locate((*base, "ignoreFields", kind, i))
+                    problems.append(SpecProblem(where, f"'ignoreFields' entry {exc}"))
         for i, ref in enumerate(layer.protect):
-            kind = ref.partition("/")[0]
-            if kind not in {k.value for k in Kind}:
-                message = f"protect entry '{ref}' must start with a kind ({kinds})"
-                problems.append(SpecProblem(locate((*base, "protect", i)), message))
+            try:
+                rule_id(ref)
+            except RuleError as exc:
+                problems.append(SpecProblem(locate((*base, "protect", i)), f"protect entry {exc}"))
     return problems
 
 

@@ -25,6 +25,7 @@ from reconciler.spec.models import (
     SpecModel,
     TenantSpec,
 )
+from reconciler.spec.names import nfc, visible
 from reconciler.spec.problems import did_you_mean, validation_problems
 from reconciler.spec.references import (
     Declared,
@@ -80,11 +81,19 @@ def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
     problems += dangling_problems(specs, plans, tenants, complete)
     problems += cycle_problems((s, d) for s, d in specs if isinstance(s, TenantSpec))
     for spec, doc in specs:
-        where = doc.locate(("ignoreFields",))
-        problems += [SpecProblem(where, m) for m in ignore_field_problems(spec, doc)]
+        problems += ignore_field_problems(spec, doc)
     if problems:
-        raise SpecError(problems)
+        raise SpecError(shown(problems))
     return State(r for spec, doc in specs for r in to_resources(spec, doc))
+
+
+def shown(problems: list[SpecProblem]) -> list[SpecProblem]:
+    """The problems with any control, bidi or invisible character in a message escaped.
+
+    Messages quote what the specs (or the environment, through ``${VAR}``)
+    wrote; whatever that was, each problem stays one line that reads as it is.
+    """
+    return [SpecProblem(p.location, visible(p.message)) for p in problems]
 
 
 def discover(root: Path, problems: list[SpecProblem]) -> list[Path]:
@@ -127,13 +136,17 @@ def discover(root: Path, problems: list[SpecProblem]) -> list[Path]:
 
 
 def display_path(path: Path) -> str:
-    """``path`` as the user passed it; an absolute path under the cwd made relative."""
+    """``path`` as the user passed it; an absolute path under the cwd made relative.
+
+    A file name holding a newline or another character a name may not hold
+    is shown with it escaped, so a location is always one line.
+    """
     if path.is_absolute():
         try:
-            return str(path.relative_to(Path.cwd()))
+            return visible(str(path.relative_to(Path.cwd())))
         except ValueError:
             pass
-    return str(path)
+    return visible(str(path))
 
 
 def _validate(
@@ -152,10 +165,11 @@ def _validate(
     model = _header(doc, data, problems)
     if model is None:
         return None
-    key = data.get(model.KEY_FIELD)
-    if isinstance(key, str):
+    written = data.get(model.KEY_FIELD)
+    if isinstance(written, str):
+        key = nfc(written)  # names are compared in Unicode NFC
         key = key.lower() if model is OperatorSpec else key
-        declared.append(Declared(data["kind"], key, doc.start))
+        declared.append(Declared(data["kind"], key, doc.start, written))
     try:
         return model.model_validate(data)
     except ValidationError as exc:

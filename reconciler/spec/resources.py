@@ -8,12 +8,11 @@ resource. Only fields the spec set are included: the engine compares nothing els
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from pydantic.alias_generators import to_camel
-
+from reconciler.errors import SpecProblem
 from reconciler.model import Kind, Resource, ResourceId, assignment_key, flag_key, role_key
+from reconciler.rules import RuleError, rule_field
 from reconciler.spec.models import (
     AnySpec,
     DeviceTierSpec,
@@ -49,25 +48,24 @@ def to_resources(spec: AnySpec, doc: Document) -> list[Resource]:
     resources = _declared(spec, doc)
     main = resources[0]
     main.protect = bool(spec.protect)
-    main.ignore_fields = frozenset(_snake_path(p) for p in spec.ignore_fields or [])
+    kind = main.id.kind
+    main.ignore_fields = frozenset(rule_field(kind, p) for p in spec.ignore_fields or [])
     return resources
 
 
-def _snake_path(path: str) -> str:
-    """``displayName`` → ``display_name``; a configuration key after the dot stays as written."""
-    name, dot, key = path.partition(".")
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() + dot + key
+def ignore_field_problems(spec: AnySpec, doc: Document) -> list[SpecProblem]:
+    """``ignoreFields`` entries that name no field of the document's kind, each where written.
 
-
-def ignore_field_problems(spec: AnySpec, doc: Document) -> list[str]:
-    """``ignoreFields`` entries that name no field of the document's kind."""
-    allowed = _FIELDS[type(spec)]
-    return [
-        f"'ignoreFields' entry '{path}' names no field of a {spec.kind} "
-        f"(fields: {', '.join(to_camel(f) for f in allowed)})"
-        for path in spec.ignore_fields or []
-        if _snake_path(path).partition(".")[0] not in allowed
-    ]
+    The same front end as ``ignoreFields`` in reconciler.yaml (:func:`reconciler.rules.rule_field`).
+    """
+    problems = []
+    for i, path in enumerate(spec.ignore_fields or []):
+        try:
+            rule_field(Kind(spec.kind), path)
+        except RuleError as exc:
+            where = doc.locate(("ignoreFields", i))
+            problems.append(SpecProblem(where, f"'ignoreFields' entry {exc}"))
+    return problems
 
 
 def _declared(spec: AnySpec, doc: Document) -> list[Resource]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler import cli
-from reconciler.engine.plan import make_plan
+from reconciler.engine.planner import Planner
 from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.report.text import render_plan
 from tests.integration.helpers import copy_specs, run_cli, target_args, writes
@@ -120,7 +120,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch.setattr(cli.sys.stdout, "isatty", lambda: False, raising=False)
     assert cli.use_colour() is False
 
-    plan = make_plan(
+    plan = Planner().plan(
         State([Resource(ResourceId(Kind.TENANT, "a"), {"display_name": "A"})]), State()
     )
     assert ANSI.search(render_plan(plan, "t", colour=True))

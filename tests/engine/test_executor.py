@@ -9,10 +9,12 @@ from typing import Any, ClassVar
 import pytest
 
 from reconciler.engine.executor import ApplyResult, ChangeEvent, execute
-from reconciler.engine.plan import Plan, make_plan
+from reconciler.engine.plan import Plan
+from reconciler.engine.planner import Planner, PlannerCapabilities
 from reconciler.errors import ApiError, ConflictError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, references
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.rules import Rules
 
 T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
 ALL = frozenset(Action) - {Action.NOOP}
@@ -82,7 +84,7 @@ def run(plan: Plan, provider: FakeProvider, ctx: ApplyContext | None = None, **k
 
 
 def creates(*resources: Resource) -> Plan:
-    return make_plan(State(resources), State(), {})
+    return Planner().plan(State(resources), State())
 
 
 def tree() -> Plan:
@@ -169,7 +171,7 @@ def test_removals_run_children_first() -> None:
             res(OP, "op@x", tenant="kid"),
         ]
     )
-    plan = make_plan(State(), live, {T: "delete", OP: "delete"})
+    plan = Planner(Rules(prune={T: "delete", OP: "delete"})).plan(State(), live)
     provider = FakeProvider()
     ctx = ApplyContext(ids={rid(T, "parent"): "1", rid(T, "kid"): "2", rid(OP, "op@x"): "3"})
     result = run(plan, provider, ctx, parallelism=8)
@@ -222,7 +224,7 @@ def test_a_create_that_meets_409_adopts_the_existing_object_and_updates_it() -> 
     provider = ExistingProvider({"Tenant/acme": existing})
     desired = State([res(T, "acme", display_name="Acme"), res(F, "acme/sso", tenant="acme")])
     ctx = ApplyContext()
-    result = run(make_plan(desired, State()), provider, ctx)
+    result = run(Planner().plan(desired, State()), provider, ctx)
     assert result.ok and result.applied == [rid(T, "acme"), rid(F, "acme/sso")]
     assert provider.reads == [{T}]
     # one create (refused), then an update of the adopted object: never a second create
@@ -238,7 +240,7 @@ def test_a_409_with_nothing_to_adopt_is_a_failure() -> None:
             return State()
 
     provider = Refusing({"Tenant/acme": res(T, "acme")})
-    result = run(make_plan(State([res(T, "acme", display_name="A")]), State()), provider)
+    result = run(Planner().plan(State([res(T, "acme", display_name="A")]), State()), provider)
     assert list(result.failed) == [rid(T, "acme")]
     assert "already exists" in result.failed[rid(T, "acme")]
 
@@ -266,7 +268,7 @@ class LostAnswerProvider(ExistingProvider):
 def test_a_create_lost_after_commit_is_adopted_never_repeated() -> None:
     provider = LostAnswerProvider(landed=True)
     ctx = ApplyContext()
-    result = run(make_plan(State([res(T, "acme", display_name="A")]), State()), provider, ctx)
+    result = run(Planner().plan(State([res(T, "acme", display_name="A")]), State()), provider, ctx)
     assert result.ok
     assert provider.calls == [(Action.CREATE, "Tenant/acme")]  # one create, nothing more
     assert provider.reads == [{T}]
@@ -275,7 +277,7 @@ def test_a_create_lost_after_commit_is_adopted_never_repeated() -> None:
 
 def test_a_create_that_did_not_land_is_tried_once_more_after_a_read() -> None:
     provider = LostAnswerProvider(landed=False)
-    result = run(make_plan(State([res(T, "acme", display_name="A")]), State()), provider)
+    result = run(Planner().plan(State([res(T, "acme", display_name="A")]), State()), provider)
     assert result.ok
     assert provider.reads == [{T}]
     assert provider.calls == [(Action.CREATE, "Tenant/acme"), (Action.CREATE, "Tenant/acme")]
@@ -283,7 +285,7 @@ def test_a_create_that_did_not_land_is_tried_once_more_after_a_read() -> None:
 
 def test_a_definite_refusal_is_not_retried() -> None:
     provider = FakeProvider(fail={"Tenant/acme"})  # 422: the server said no
-    result = run(make_plan(State([res(T, "acme")]), State()), provider)
+    result = run(Planner().plan(State([res(T, "acme")]), State()), provider)
     assert list(result.failed) == [rid(T, "acme")]
     assert provider.calls == [(Action.CREATE, "Tenant/acme")]
 
@@ -304,7 +306,9 @@ def handover(new_admin_fails: bool) -> tuple[Plan, AdminProvider]:
             res(OP, "new@x.io", role="operator-admin", status="active"),
         ]
     )
-    plan = make_plan(desired, live, {}, admin_role="operator-admin")
+    plan = Planner(capabilities=PlannerCapabilities(admin_role="operator-admin")).plan(
+        desired, live
+    )
     return plan, AdminProvider(fail={"Operator/new@x.io"} if new_admin_fails else ())
 
 
@@ -335,7 +339,7 @@ def test_the_handover_holds_for_a_plan_made_without_the_admin_role() -> None:
             res(OP, "new@x.io", role="operator-admin"),
         ]
     )
-    plan = make_plan(desired, live, {})
+    plan = Planner().plan(desired, live)
     provider = AdminProvider(fail={"Operator/new@x.io"})
     result = run(plan, provider, parallelism=8)
     assert (Action.UPDATE, "Operator/old@x.io") not in provider.calls
@@ -366,11 +370,13 @@ def test_live_objects_that_cannot_be_addressed_are_never_changed() -> None:
         [res(T, "acme"), res(F, "acme/beta", tenant="acme", flag="beta", enabled=False)]
     )
 
-    def unaddressable(resource: Resource) -> str | None:
-        flag = str(resource.fields.get("flag"))
+    def unaddressable(change: Change, live: State) -> str | None:
+        assert change.live is not None
+        flag = str(change.live.fields.get("flag"))
         return f"its key {flag!r} holds '/'" if "/" in flag else None
 
-    plan = make_plan(desired, live, {F: "delete"}, unaddressable=unaddressable)
+    planner = Planner(Rules(prune={F: "delete"}), PlannerCapabilities(unaddressable=unaddressable))
+    plan = planner.plan(desired, live)
     assert [str(c.id) for c in plan.changes] == ["FeatureFlag/acme/beta"]
     hostile = rid(F, "acme/../../users/1")
     assert "cannot be managed safely" in plan.notes[hostile]

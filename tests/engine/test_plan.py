@@ -1,13 +1,15 @@
-"""make_plan() and check_supported(): ordered changes, counts, unsupported actions."""
+"""Planner.plan() and check_supported(): ordered changes, counts, unsupported actions."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any, ClassVar
 
-from reconciler.engine.plan import Plan, check_supported, make_plan
+from reconciler.engine.plan import Plan, check_supported
+from reconciler.engine.planner import Planner
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.rules import Rules
 
 T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
 
@@ -36,12 +38,12 @@ class LimitedProvider(Provider):
         return None
 
 
-def test_make_plan_orders_counts_and_summarises() -> None:
+def test_planner_orders_counts_and_summarises() -> None:
     desired = State(
         [res(T, "acme", plan="gold"), res(P, "gold", display_name="Gold"), res(T, "same")]
     )
     live = State([res(T, "same"), res(OP, "stray@x", status="active"), res(OP, "keep@x")])
-    plan = make_plan(desired, live, {OP: "delete"})
+    plan = Planner(Rules(prune={OP: "delete"})).plan(desired, live)
     # removals first (reviewed first, and they free names), then forward changes
     assert [str(c.id) for c in plan.changes] == [
         "Operator/keep@x",
@@ -67,7 +69,7 @@ def test_make_plan_orders_counts_and_summarises() -> None:
 
 
 def test_empty_plan_has_no_changes() -> None:
-    plan = make_plan(State([res(T, "a")]), State([res(T, "a")]), {})
+    plan = Planner().plan(State([res(T, "a")]), State([res(T, "a")]))
     assert not plan.has_changes
     assert plan.summary()[Action.NOOP] == 1
 
@@ -87,7 +89,7 @@ def test_check_supported_names_resource_action_and_dialect() -> None:
 
 
 def test_check_supported_knows_what_a_lifecycle_create_needs() -> None:
-    plan = make_plan(State([res(T, "sleepy", status="suspended")]), State(), {})
+    plan = Planner().plan(State([res(T, "sleepy", status="suspended")]), State())
     problems = check_supported(plan, LimitedProvider())
     assert problems == [
         "Tenant/sleepy: the limited API cannot suspend Tenant objects (planned: create)"

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reconciler.engine.guards import GuardPolicy, lockout_problems, mass_change_problems
-from reconciler.engine.plan import make_plan
-from reconciler.engine.policy import Rules, parse_duration
+from reconciler.engine.guards import lockout_problems, mass_change_problems
+from reconciler.engine.planner import Planner
 from reconciler.model import Action, Kind, Resource, ResourceId, State
+from reconciler.rules import GuardPolicy, Rules, parse_duration
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 T, OP = Kind.TENANT, Kind.OPERATOR
@@ -35,7 +35,7 @@ def test_suspend_then_delete_suspends_first_then_deletes_when_due() -> None:
             live("unknown", status="suspended"),
         ]
     )
-    plan = make_plan(State(), state, rules=rules())
+    plan = Planner(rules()).plan(State(), state)
     actions = {str(c.id): c.action for c in plan.changes}
     assert actions == {"Tenant/active": Action.SUSPEND, "Tenant/old": Action.DELETE}
     assert "deletion due 2026-12-01 00:00 UTC" in plan.notes[ResourceId(T, "recent")]
@@ -48,20 +48,20 @@ def test_ignored_fields_are_set_on_create_and_never_compared_after() -> None:
         {"display_name": "A", "configuration": {"region": "eu", "owner": "x"}},
         ignore_fields=frozenset({"configuration.owner"}),
     )
-    created = make_plan(State([want]), State(), rules=Rules(now=NOW))
+    created = Planner(Rules(now=NOW)).plan(State([want]), State())
     assert created.changes[0].fields[0].new == {"region": "eu", "owner": "x"}
     have = live("a", display_name="A", configuration={"region": "eu", "owner": "y"})
-    plan = make_plan(State([want]), State([have]), rules=Rules(now=NOW))
+    plan = Planner(Rules(now=NOW)).plan(State([want]), State([have]))
     assert plan.changes == [] and plan.ignored == {ResourceId(T, "a"): ["configuration.owner"]}
     kind_wide = Rules(ignore_fields={T: frozenset({"display_name"})}, now=NOW)
     renamed = live("a", display_name="B", configuration={"region": "eu", "owner": "x"})
-    plan = make_plan(State([want]), State([renamed]), rules=kind_wide)
+    plan = Planner(kind_wide).plan(State([want]), State([renamed]))
     assert plan.changes == [] and plan.ignored[ResourceId(T, "a")] == ["display_name"]
 
 
 def test_mass_change_limits_by_count_and_by_share() -> None:
     many = State(live(f"t{i}", status="active") for i in range(40))
-    plan = make_plan(State(), many, rules=Rules(prune={T: "suspend"}, now=NOW))
+    plan = Planner(Rules(prune={T: "suspend"}, now=NOW)).plan(State(), many)
     problems = mass_change_problems(plan, many, GuardPolicy(max_removals=50))
     assert (
         problems[0] == "40 of 40 live Tenant objects (100%) would be suspended or deleted, "
@@ -69,7 +69,7 @@ def test_mass_change_limits_by_count_and_by_share() -> None:
     )
     assert mass_change_problems(plan, many, GuardPolicy(50, 100)) == []
     few = State(live(f"t{i}", status="active") for i in range(5))
-    plan = make_plan(State(), few, rules=Rules(prune={T: "suspend"}, now=NOW))
+    plan = Planner(Rules(prune={T: "suspend"}, now=NOW)).plan(State(), few)
     assert mass_change_problems(plan, few, GuardPolicy()) == []  # 5 of 5, but under 10 live
 
 
@@ -77,7 +77,7 @@ def test_lockout_of_this_runs_own_identity() -> None:
     me = live("me@example.com", OP, role="operator-admin", status="active")
     other = live("o@example.com", OP, role="operator-admin", status="active")
     want = Resource(me.id, {"role": "operator"})
-    plan = make_plan(State([want, other]), State([me, other]))
+    plan = Planner().plan(State([want, other]), State([me, other]))
     assert lockout_problems(plan, State([me, other]), "operator-admin", "ME@example.com") == [
         "Operator/me@example.com is the identity of this run's token and would lose "
         "'operator-admin'"

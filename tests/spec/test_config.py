@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine.policy import Rules
 from reconciler.errors import ConfigError, SpecError
 from reconciler.model import Kind
+from reconciler.rules import Rules
 from reconciler.spec import Config, PrunePolicy, TargetConfig, load_config
 from tests.spec.helpers import INVALID, VALID, VALID_ENV
 

@@ -1,0 +1,172 @@
+"""Options the CLI's commands share, each group gathered into one value.
+
+As sqlite-utils does it: a decorator adds a group of options to a command and
+hands the command one object instead of a parameter per option.
+:func:`target_options` (with :func:`tls_options` when the command connects)
+gives ``options: core.TargetOptions``; :func:`report_options` gives
+``report: ReportOptions`` to ``plan`` and ``drift``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+
+from reconciler import core
+from reconciler.report import markdown
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _add(func: F, options: list[Callable[[F], F]]) -> F:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def spec_argument(func: F) -> F:
+    return click.argument("path", type=click.Path(path_type=Path), default="specs", required=False)(
+        func
+    )
+
+
+def target_options(func: F) -> F:
+    """``--target`` / ``--api`` / ``--url`` / ``--parallelism``, and with :func:`tls_options`
+    the TLS choices, as one ``options: core.TargetOptions`` argument."""
+
+    @functools.wraps(func)
+    def gathered(*args: Any, **kwargs: Any) -> Any:
+        kwargs["options"] = core.TargetOptions(
+            target=kwargs.pop("target"),
+            api=kwargs.pop("api"),
+            url=kwargs.pop("url"),
+            parallelism=kwargs.pop("parallelism"),
+            ca_bundle=kwargs.pop("ca_bundle", None),
+            insecure=bool(kwargs.pop("insecure", False)),
+            allow_http=bool(kwargs.pop("allow_http", False)),
+        )
+        return func(*args, **kwargs)
+
+    return _add(
+        cast(F, gathered),
+        [
+            click.option("--target", "-t", help="Target name from reconciler.yaml."),
+            click.option(
+                "--api",
+                help="API dialect for a one-off target (with --url), or of the embedded sandbox.",
+            ),
+            click.option(
+                "--url", help="Base URL of a one-off target; token from $RECONCILER_TOKEN."
+            ),
+            click.option(
+                "--parallelism",
+                type=click.IntRange(1, 256),
+                help="How many changes run at once (default 4).",
+            ),
+        ],
+    )
+
+
+def tls_options(func: F) -> F:
+    """``--ca-bundle`` / ``--insecure`` / ``--allow-http``: how to trust the target.
+
+    Gathered into ``options`` by :func:`target_options`, which the command also has.
+    """
+    return _add(
+        func,
+        [
+            click.option(
+                "--ca-bundle",
+                type=click.Path(exists=True, dir_okay=False),
+                help="PEM file of the CA that signed the target's certificate (private CAs).",
+            ),
+            click.option(
+                "--insecure",
+                is_flag=True,
+                help="Do not verify the target's TLS certificate (warns on every run).",
+            ),
+            click.option(
+                "--allow-http",
+                is_flag=True,
+                help="Allow plain http:// to a host that is not this machine.",
+            ),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What ``plan`` and ``drift`` report, in which format, and where."""
+
+    fmt: str = "text"
+    output: Path | None = None
+    base: str | None = None
+    template: Path | None = None
+    max_length: int = markdown.COMMENT_LIMIT
+    json_report_path: Path | None = None
+    no_color: bool = False
+
+
+def report_options(func: F) -> F:
+    """The options plan and drift share for what they report and where, as ``report``."""
+
+    @functools.wraps(func)
+    def gathered(*args: Any, **kwargs: Any) -> Any:
+        kwargs["report"] = ReportOptions(
+            fmt=kwargs.pop("fmt"),
+            output=kwargs.pop("output"),
+            base=kwargs.pop("base"),
+            template=kwargs.pop("template"),
+            max_length=kwargs.pop("max_length"),
+            json_report_path=kwargs.pop("json_report_path"),
+            no_color=kwargs.pop("no_color"),
+        )
+        return func(*args, **kwargs)
+
+    return _add(
+        cast(F, gathered),
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["text", "json", "markdown"]),
+                default="text",
+                show_default=True,
+                help="markdown: the pull-request report (jinja2 template).",
+            ),
+            click.option(
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Write the report to this file instead of stdout.",
+            ),
+            click.option(
+                "--base",
+                help="Git ref (or directory) of the base specs: split this branch's "
+                "changes from drift already live.",
+            ),
+            click.option(
+                "--template",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Your own jinja2 template for --format markdown.",
+            ),
+            click.option(
+                "--max-length",
+                type=click.IntRange(min=1000),
+                default=markdown.COMMENT_LIMIT,
+                show_default=True,
+                help="Cut the Markdown report (by whole resources) to this many characters.",
+            ),
+            click.option(
+                "--json-report",
+                "json_report_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Also write the full JSON report here (the Markdown says where it is).",
+            ),
+            click.option("--no-color", is_flag=True, help="Never colour the output."),
+        ],
+    )

@@ -1,0 +1,92 @@
+"""A review rendered for ``plan`` and ``drift``: text, JSON or Markdown, to stdout or a file.
+
+The renderers live in :mod:`reconciler.report`; this module only puts one
+:class:`reconciler.core.Review` through the one the user chose, with the
+options of :class:`reconciler.cli_options.ReportOptions`, and writes the result
+redacted (and CI-safe on stdout).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reconciler import core, redact
+from reconciler.cli_options import ReportOptions
+from reconciler.cli_output import say, use_colour
+from reconciler.report import json_report, markdown, text
+from reconciler.report.escape import inline
+
+
+def emit(report: str, output: Path | None, *, json: bool = False) -> None:
+    """A report to stdout or a file; redacted either way (and CI-safe on stdout).
+
+    ``json``: the report is a JSON document whose values are already redacted.
+    """
+    if output is None:
+        say(report, nl=not report.endswith("\n"), json=json)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report if json else redact.redact(report), encoding="utf-8")
+        say(f"Report written to {inline(output)}", err=True)
+
+
+def target_dict(run: core.PlanRun) -> dict[str, Any]:
+    t = run.target
+    return {"name": t.name, "api": t.dialect, "url": t.url, "embedded": t.embedded}
+
+
+def show_review(review: core.Review, title: str, options: ReportOptions) -> None:
+    """Render one review in the chosen format, to stdout or a file (and the JSON report)."""
+    run = review.run
+    document = redact.scrub(json_report.review_dict(review, target_dict(run)))
+    if options.json_report_path is not None:
+        options.json_report_path.parent.mkdir(parents=True, exist_ok=True)
+        options.json_report_path.write_text(json_report.dumps(document) + "\n", encoding="utf-8")
+    if options.fmt == "json":
+        emit(json_report.dumps(document) + "\n", options.output, json=True)
+    elif options.fmt == "markdown":
+        emit(_markdown(review, title, options), options.output)
+    else:
+        emit(_text(review, options.no_color) + "\n", options.output)
+
+
+def _markdown(review: core.Review, title: str, options: ReportOptions) -> str:
+    run = review.run
+    hint = (
+        f"`{options.json_report_path.name}`"
+        if options.json_report_path
+        else "the JSON report (`--format json`)"
+    )
+    built = markdown.build_report(
+        title=title,
+        target=run.target.describe(),
+        target_name=run.target.name,
+        specs=review.spec_path,
+        plan=run.plan,
+        pr_changes=review.pr_changes,
+        drift=review.drift if review.pr_changes is not None else None,
+        reverted=review.reverted,
+        base=review.base_label,
+        full_report_hint=hint,
+        template=options.template,
+        calls=(
+            text.render_calls(run.preview.calls, run.preview.unknown)
+            if run.preview is not None
+            else None
+        ),
+    )
+    return built.render(options.max_length)
+
+
+def _text(review: core.Review, no_color: bool) -> str:
+    run = review.run
+    rendered = text.render_plan(run.plan, run.target.describe(), use_colour(no_color))
+    guards = text.render_guards(run.mass_changes, run.lockout)
+    if guards:
+        rendered += "\n\n" + guards
+    if run.preview is not None:
+        rendered += "\n\n" + text.render_calls(run.preview.calls, run.preview.unknown)
+    if review.pr_changes is not None:
+        rendered += "\n\n" + text.render_review(review.pr_changes, review.drift, review.reverted)
+    return rendered

@@ -1,0 +1,148 @@
+"""``reconciler sandbox serve``: the embedded sandbox as a server of its own.
+
+A thin command over :func:`reconciler.sandbox.server.serve`; the sandbox is
+imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli_output import say
+from reconciler.report.escape import inline
+from reconciler.targets import check_token
+
+
+@click.group()
+def sandbox() -> None:
+    """Run the sandbox: a local HTTP server that emulates the documented APIs."""
+
+
+@sandbox.command("serve")
+@click.option(
+    "--api", "dialect", default="reference", show_default=True, help="API dialect to serve."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    default=Path(".reconciler") / "sandbox-serve.sqlite",
+    show_default=True,
+    help="SQLite file holding the sandbox's state.",
+)
+@click.option(
+    "--token",
+    envvar="RECONCILER_TOKEN",
+    help="Bearer token clients must send (default: $RECONCILER_TOKEN).",
+)
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML or JSON file of objects the API cannot create itself (see docs/apis/).",
+)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of API requests that fail: 503 before the work, 500 after it, 429, "
+    "or a dropped connection.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault sequence.")
+@click.option(
+    "--corrupt",
+    type=click.Choice(["html", "truncated", "wrong-types", "repeat-page", "skip-page"]),
+    help="Answer every read badly, to see the reconciler refuse to plan from it.",
+)
+@click.option(
+    "--max-page",
+    type=click.IntRange(min=1),
+    help="Serve at most this many items per page, whatever the client asks for.",
+)
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Delay every request.")
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve https with this certificate (PEM; with --tls-key).",
+)
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Its private key.")
+def sandbox_serve(
+    dialect: str,
+    host: str,
+    port: int,
+    db: Path,
+    token: str | None,
+    data: Path | None,
+    fault_rate: float,
+    seed: int,
+    latency_ms: int,
+    tls_cert: str | None,
+    tls_key: str | None,
+    corrupt: str | None,
+    max_page: int | None,
+) -> None:
+    """Serve one API dialect over HTTP, backed by SQLite, until interrupted.
+
+    --fault-rate and --seed inject deterministic faults, to see the reconciler
+    converge through them.
+
+    Example:
+
+        RECONCILER_TOKEN=dev reconciler sandbox serve --api reference --port 8080
+    """
+    from reconciler.sandbox.app import available_dialects
+    from reconciler.sandbox.faults import FaultConfig
+    from reconciler.sandbox.server import serve
+
+    if dialect not in available_dialects():
+        raise click.BadParameter(
+            f"unknown dialect '{dialect}' (known: {', '.join(available_dialects())})",
+            param_hint="--api",
+        )
+    if not token or not token.strip():
+        raise click.UsageError(
+            "give --token or set RECONCILER_TOKEN: the sandbox requires a bearer token"
+        )
+    token = check_token(token, "--token (or RECONCILER_TOKEN)")
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    seed_data = _read_seed(data) if data else None
+    faults = FaultConfig(
+        rate=fault_rate, seed=seed, latency_ms=latency_ms, corrupt=corrupt, max_page=max_page
+    )
+    db.parent.mkdir(parents=True, exist_ok=True)
+    say(
+        f"Serving the {dialect} API on http://{inline(host)}:{port} (state in {inline(db)}); "
+        "Ctrl-C stops.",
+        err=True,
+    )
+    try:
+        serve(
+            dialect=dialect,
+            host=host,
+            port=port,
+            db_path=db,
+            token=token,
+            seed=seed_data,
+            faults=faults,
+            tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _read_seed(path: Path) -> dict[str, Any]:
+    """Seed data: a mapping, in YAML (so JSON too)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}", param_hint="--data") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path} must hold a mapping", param_hint="--data")
+    return data

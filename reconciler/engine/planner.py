@@ -1,0 +1,196 @@
+"""The one way a change plan is made: ``Planner(rules, capabilities).plan(desired, live)``.
+
+Every plan goes through here: the plan of ``plan`` and ``apply``, both halves of
+``--base`` (the branch's changes and the drift already live), the re-read that
+verifies an apply, and the benchmarks. So one set of rules (prune, grace,
+``ignoreFields``, ``protect``) and one provider's declared capabilities shape
+all of them alike, the way octoDNS makes every plan in ``BaseProvider.plan()``.
+
+What is particular to an API comes in as :class:`PlannerCapabilities`, a frozen
+value built from the provider once (:meth:`PlannerCapabilities.of`): which kinds
+it never lists as inactive, which fields are sensitive, its admin role, and why
+a change could not address its object safely. The steps:
+
+diff (rules) → drop what the API cannot address → drop what absence already
+meets → admin handover order → dependency order → mask sensitive values.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from reconciler.engine.diff import DiffResult, diff, sort_key
+from reconciler.engine.graph import order
+from reconciler.engine.guards import admin_handover
+from reconciler.engine.plan import UNSAFE_NOTE, Plan
+from reconciler.model import (
+    KIND_ORDER,
+    LIFECYCLE,
+    Action,
+    Change,
+    FieldChange,
+    Kind,
+    ResourceId,
+    State,
+)
+from reconciler.rules import Rules
+
+if TYPE_CHECKING:  # the engine reads a provider's declarations, never imports its machinery
+    from reconciler.providers.base import Provider
+
+SENSITIVE: Final = "(sensitive)"
+"""What a plan shows instead of a sensitive field's value, old or new."""
+
+Unaddressable = Callable[[Change, State], "str | None"]
+"""Why a change cannot address its object safely (given the live state), or None."""
+
+
+@dataclass(frozen=True)
+class PlannerCapabilities:
+    """What of one API shapes its plans, declared as values (none: a plain diff).
+
+    ``absent_is_inactive``: kinds whose inactive objects the API does not list,
+    so a spec asking for an inactive one that is absent is already met.
+    ``sensitive``: per kind, fields shown only as ``(sensitive)``.
+    ``admin_role``: the highest operator role; removals of it wait for grants.
+    ``unaddressable``: why a change cannot address its object safely; such
+    changes are dropped and noted, never written.
+    """
+
+    absent_is_inactive: frozenset[Kind] = frozenset()
+    sensitive: Mapping[Kind, frozenset[str]] = field(default_factory=dict)
+    admin_role: str | None = None
+    unaddressable: Unaddressable | None = None
+
+    @classmethod
+    def of(cls, provider: type[Provider] | Provider) -> PlannerCapabilities:
+        """The capabilities a provider (class or instance) declares."""
+        return cls(
+            absent_is_inactive=frozenset(provider.absent_is_inactive),
+            sensitive={k: s.sensitive for k, s in provider.supports.items() if s.sensitive},
+            admin_role=provider.admin_role,
+            unaddressable=provider.unaddressable_change,
+        )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while building large acyclic structures.
+
+    Loading 110,000 objects or diffing them allocates millions of small objects
+    that live on; each allocation burst triggers full collections that find
+    nothing (measured in bench/: a third of the engine's CPU). Reference
+    counting still frees everything; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True)
+class Planner:
+    """Makes plans under one target's rules, for one API's capabilities."""
+
+    rules: Rules = field(default_factory=Rules)
+    capabilities: PlannerCapabilities = field(default_factory=PlannerCapabilities)
+
+    def plan(self, desired: State, live: State) -> Plan:
+        """What must change for ``live`` to match ``desired``, in the order it may run.
+
+        Raises :class:`~reconciler.errors.PlanError` when the changes form a cycle.
+        Protected removals are listed in ``Plan.protected`` (the caller refuses
+        such a plan); nothing here calls an API.
+        """
+        with paused_gc():
+            result = diff(desired, live, rules=self.rules)
+            unsafe = self._drop_unaddressable(result, live)
+            self._drop_met_by_absence(result)
+            admin_handover(result.changes, self.capabilities.admin_role)
+            changes = order(result.changes)
+        self._mask(changes)
+        return Plan(
+            changes=changes,
+            unchanged=result.unchanged,
+            unmanaged=result.unmanaged,
+            desired_counts=_counts(desired),
+            live_counts=_counts(live),
+            ignored=result.ignored,
+            notes=result.notes,
+            protected=result.protected,
+            unsafe=unsafe,
+        )
+
+    def _drop_unaddressable(self, result: DiffResult, live: State) -> dict[ResourceId, str]:
+        """Changes no call can address safely: dropped, each with the reason as a note.
+
+        Nothing read from a server can then steer a write to another object.
+        """
+        check = self.capabilities.unaddressable
+        unsafe: dict[ResourceId, str] = {}
+        if check is None:
+            return unsafe
+        kept = []
+        for change in result.changes:
+            why = check(change, live)
+            if why is None:
+                kept.append(change)
+            else:
+                unsafe[change.id] = why
+                result.notes[change.id] = f"{UNSAFE_NOTE}: {why}"
+        result.changes = kept
+        return unsafe
+
+    def _drop_met_by_absence(self, result: DiffResult) -> None:
+        """Creates of inactive objects an API never lists as inactive: nothing to do."""
+        kinds = self.capabilities.absent_is_inactive
+        if not kinds:
+            return
+        kept = []
+        for change in result.changes:
+            lifecycle = LIFECYCLE.get(change.id.kind)
+            met = (
+                change.action is Action.CREATE
+                and change.id.kind in kinds
+                and lifecycle is not None
+                and change.desired is not None
+                and change.desired.fields.get(lifecycle.field) == lifecycle.inactive
+            )
+            if met:
+                result.unchanged.append(change.id)
+            else:
+                kept.append(change)
+        if len(kept) != len(result.changes):
+            result.unchanged.sort(key=sort_key)
+        result.changes = kept
+
+    def _mask(self, changes: list[Change]) -> None:
+        """Field-level detail of sensitive fields becomes ``(sensitive)`` in every report."""
+        sensitive = self.capabilities.sensitive
+        for change in changes:
+            hidden = sensitive.get(change.id.kind)
+            if not hidden:
+                continue
+            change.fields = [
+                FieldChange(
+                    fc.path,
+                    SENSITIVE if fc.old is not None else None,
+                    SENSITIVE if fc.new is not None else None,
+                )
+                if fc.path.split(".", 1)[0] in hidden
+                else fc
+                for fc in change.fields
+            ]
+
+
+def _counts(state: State) -> dict[Kind, int]:
+    counts = Counter(resource.id.kind for resource in state)
+    return {kind: counts[kind] for kind in KIND_ORDER if counts[kind]}

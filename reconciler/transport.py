@@ -1,0 +1,65 @@
+"""How a run may reach its target: plain HTTP only on this machine, TLS as configured.
+
+Checked before any call (:func:`check_transport`), so a token never crosses
+the network unencrypted by accident; :func:`tls_verify` turns a target's TLS
+settings into what the HTTP client takes, warning on every run that turns
+verification off.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from pathlib import Path
+
+import httpx
+
+from reconciler.errors import ConfigError
+from reconciler.targets import Target, TargetOptions
+
+log = logging.getLogger("reconciler")
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def check_transport(target: Target) -> None:
+    """Refuse plain HTTP off this machine unless allowed; TLS settings must be coherent."""
+    if target.url is None:
+        return
+    parsed = httpx.URL(target.url)
+    host = parsed.host.strip("[]")
+    local = host in LOOPBACK or host.startswith("127.")
+    if parsed.scheme == "http" and not local and not target.allow_plain_http:
+        raise ConfigError(
+            f"refusing plain http:// to {host}: the token would cross the network "
+            "unencrypted; use https://, or --allow-http if you really mean it"
+        )
+    if target.insecure and target.ca_bundle:
+        raise ConfigError("give either --ca-bundle or --insecure, not both")
+    if target.ca_bundle and not Path(target.ca_bundle).is_file():
+        raise ConfigError(f"--ca-bundle {target.ca_bundle}: no such file")
+
+
+def use_transport(target: Target, options: TargetOptions, *, keep: bool) -> None:
+    """This run's TLS choices on ``target``, then checked.
+
+    ``keep``: what ``reconciler.yaml`` configured stays where the run chose nothing.
+    """
+    target.ca_bundle = options.ca_bundle or (target.ca_bundle if keep else None)
+    target.insecure = options.insecure or (target.insecure and keep)
+    target.allow_plain_http = options.allow_http or (target.allow_plain_http and keep)
+    check_transport(target)
+
+
+def tls_verify(target: Target) -> bool | ssl.SSLContext:
+    """What the client verifies the server's certificate with (``False``: nothing, warned)."""
+    if target.insecure:
+        log.warning(
+            "TLS certificate verification is OFF for %s (--insecure): anyone on the "
+            "path can read the token and change what is applied",
+            target.name,
+        )
+        return False
+    if target.ca_bundle:
+        return ssl.create_default_context(cafile=target.ca_bundle)
+    return True
