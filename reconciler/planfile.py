@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__
+from reconciler import __version__, redact
 from reconciler.engine.plan import Plan
-from reconciler.errors import ConfigError, SourceLocation
+from reconciler.errors import ConfigError, PlanError, SourceLocation
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
 from reconciler.rules import GuardPolicy, Rules
 from reconciler.targets import Target
@@ -255,8 +255,19 @@ def dump(
 
 
 def write(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a saved plan; refuse (nothing written) if it would hold the token.
+
+    Live values are stored as read, and redacting them would change what an
+    apply sends back; a server that echoes the token into its data gets no plan
+    file at all, with the reason.
+    """
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    if redact.holds_secret(text):
+        raise PlanError(
+            f"not writing {path}: the live data read from the target holds the token "
+            "(the server echoes it back); a plan file must never store it"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
 
 

@@ -111,6 +111,14 @@ def redact(text: str) -> str:
     return text
 
 
+def holds_secret(text: str) -> bool:
+    """Whether ``text`` holds a registered secret (in any of its escaped forms)."""
+    for form, pattern in _secrets:
+        if form in text and (pattern is None or pattern.search(text)):
+            return True
+    return False
+
+
 def scrub(value: Any) -> Any:
     """``value`` with every string in it (keys too) redacted: for JSON documents."""
     if isinstance(value, str):

@@ -356,6 +356,11 @@ def test_a_server_echoing_the_token_in_live_data_is_redacted_in_every_report(
             ],
             TOKEN,
         )
+        saved = run_cli(["plan", str(specs), *target, "--out", str(tmp_path / "plan.json")], TOKEN)
+    assert saved.exit_code == 1
+    assert "a plan file must never store it" in saved.stderr
+    assert not (tmp_path / "plan.json").exists()
+    _no_token("the refused plan file's message", saved.stdout + saved.stderr)
     for name, result in (("text", text), ("json", as_json), ("markdown", md_stdout)):
         assert result.exit_code in (0, 2), result.output
         _no_token(f"the {name} plan", result.stdout + result.stderr)
