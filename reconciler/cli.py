@@ -357,29 +357,34 @@ def schema(output: Path | None) -> None:
 def apis(dialect: str | None, fmt: str) -> None:
     """List the API dialects and what each can manage (kinds x operations).
 
-    With a DIALECT, show its settable fields, accepted values and notes.
+    With a DIALECT, show its settable fields, accepted values and notes. The
+    Markdown of all of them is docs/apis/README.md, exactly.
 
     Example:
 
         reconciler apis
         reconciler apis tenants-v1
+        reconciler apis --format markdown > docs/apis/README.md
     """
-    from reconciler.providers import provider_class
+    from reconciler import dialects as registry
+    from reconciler.providers import describe
     from reconciler.report import support
 
     if dialect is not None:
-        provider_class(dialect)  # a ConfigError naming the known dialects
+        info = describe(dialect)  # a ConfigError naming the known dialects
         if fmt == "json":
-            say(json_report.dumps(support.details(dialect)), json=True)
+            say(json_report.dumps(info), json=True)
         else:
-            say(support.render_details_text(dialect))
+            say(support.render_details_text(info))
         return
+    infos = [describe(name) for name in registry.names()]
     if fmt == "json":
-        say(json_report.dumps(support.matrix()), json=True)
+        say(json_report.dumps(support.matrix(infos)), json=True)
     elif fmt == "markdown":
-        say(support.render_markdown())
+        pages = {entry.name: entry.page for entry in registry.REGISTRY}
+        say(support.render_readme(infos, pages))
     else:
-        say(support.render_text())
+        say(support.render_text(infos))
 
 
 main.add_command(comment)

@@ -46,7 +46,7 @@ from reconciler.model import State
 from reconciler.origin import describe_origin
 from reconciler.providers import provider_class
 from reconciler.providers.base import ApplyContext
-from reconciler.providers.preview import PreviewClient
+from reconciler.providers.preview import previewing
 from reconciler.runs import ApplyRun, PlanRun, Preview, Review
 from reconciler.session import Session, journal_path, journaled, open_session, read_live
 from reconciler.spec import load_specs
@@ -173,25 +173,29 @@ async def _guarded(session: Session, desired: State, live: State, plan: Plan) ->
         live=live,
         plan=plan,
         mass_changes=mass_change_problems(plan, live, session.target.guards),
-        lockout=lockout_problems(plan, live, provider.admin_role, me),
+        lockout=lockout_problems(plan, live, provider.capabilities.admin_role, me),
     )
 
 
 async def preview_calls(session: Session, run: PlanRun) -> Preview:
     """The writes an apply of ``run`` would send, found by running it without sending."""
     provider_type = type(session.provider)
-    client = PreviewClient(
-        session.client, provider_type.preview_answer, provider_type.sensitive_body_keys
+    client, calls = previewing(
+        session.client,
+        provider_type.preview_answer,
+        provider_type.capabilities.sensitive_body_keys,
     )
-    provider = provider_type(client)
 
     def follow(event: ChangeEvent) -> None:
         if event.kind == "started":
-            client.current = str(event.change.id)
+            calls.current = str(event.change.id)
 
-    result = await execute(run.plan, provider, _context(run), parallelism=1, on_event=follow)
+    async with client:
+        result = await execute(
+            run.plan, provider_type(client), _context(run), parallelism=1, on_event=follow
+        )
     unknown = {str(rid): why for rid, why in {**result.failed, **result.skipped}.items()}
-    return Preview(calls=client.calls, unknown=unknown)
+    return Preview(calls=calls.calls, unknown=unknown)
 
 
 def plan(

@@ -12,6 +12,7 @@ preformatted string, so the CLI and the reports decide how to show it::
     │   ├── ConflictError    409: the object already exists / the change is refused
     │   └── MalformedResponse  an answer in a shape the provider cannot read
     ├── TransportError       the target could not be reached (connection, timeout, TLS)
+    ├── ProviderBug          a provider failed on answers it had accepted: a bug to report
     └── PlanError            the plan cannot be ordered or applied (cycle, refusal)
         ├── GuardError       a guard refused an apply (mass removal, lockout)
         └── StalePlanError   the live state moved since a saved plan was made
@@ -137,6 +138,26 @@ class PlanError(ReconcilerError):
 
 class MalformedResponse(ApiError):
     """The API answered in a shape its provider cannot read: nothing is planned from it."""
+
+
+class ProviderBug(ReconcilerError):
+    """A provider failed in its own code, after the API's answers passed its checks.
+
+    Not the user's specs and not the API's answer (those are other errors): a bug
+    in reconciler, reported with where it happened and a request to report it.
+    """
+
+    def __init__(self, dialect: str, doing: str, error: Exception, where: str = "") -> None:
+        self.dialect = dialect
+        self.doing = doing
+        self.error = error
+        self.where = where
+        detail = redact(f"{type(error).__name__}: {error}") + (f" at {where}" if where else "")
+        super().__init__(
+            f"the {dialect} provider failed while {doing} ({one_line(detail)}). This is a bug "
+            "in reconciler, not in your specs or the API's answers: please report it with "
+            "this message (reconciler -vv shows the traceback)"
+        )
 
 
 class GuardError(PlanError):

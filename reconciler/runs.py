@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reconciler.calls import PlannedCall
 from reconciler.engine.executor import ApplyResult, ChangeEvent
 from reconciler.engine.plan import Plan
 from reconciler.model import Change, State
-from reconciler.providers.preview import PlannedCall
 from reconciler.targets import Target
 
 

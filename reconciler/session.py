@@ -1,29 +1,39 @@
 """One open connection to a target: its provider, the live state read through it, the journal.
 
 :func:`open_session` connects (starting the embedded sandbox when the target is
-it); :func:`read_live` reads every kind the provider supports and refuses an
-answer whose shape the engine cannot trust, naming the call; :func:`journaled`
+it); :func:`read_live` reads every kind the provider supports; :func:`journaled`
 records every write of an apply. :meth:`Session.planner` is the planner for this
 target's rules and this API's capabilities: the only way a plan is made.
+
+Who is to blame when a read fails: an answer in a shape the API does not
+document is refused by the provider's decoder for *that* call
+(:class:`~reconciler.errors.MalformedResponse` names its method and path, however
+many calls were in flight); anything else that goes wrong in the provider's own
+code, or live objects it built with keys that are not names, is a
+:class:`~reconciler.errors.ProviderBug`, reported as one.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.engine.planner import Planner, PlannerCapabilities, paused_gc
-from reconciler.errors import MalformedResponse, PlanError
+from reconciler.errors import PlanError, ProviderBug, ReconcilerError
 from reconciler.journal import DEFAULT_JOURNAL, Journal
 from reconciler.model import Resource, State
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.http import ApiClient
 from reconciler.targets import Target
 from reconciler.transport import tls_verify
+
+log = logging.getLogger("reconciler")
 
 
 @dataclass
@@ -53,7 +63,8 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
                 dialect=target.dialect, db_path=db, token=secrets.token_urlsafe(24)
             )
             stack.enter_context(sandbox)
-            url, token = sandbox.url + provider_class(target.dialect).base_path, sandbox.token
+            base_path = provider_class(target.dialect).capabilities.base_path
+            url, token = sandbox.url + base_path, sandbox.token
         else:
             assert target.url is not None and target.token is not None
             url, token = target.url, target.token
@@ -66,22 +77,26 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
 
 
 async def read_live(session: Session) -> State:
-    """The live state, or a clear error naming the call when an answer has the wrong shape."""
-    provider = session.provider
+    """The live state; a clear error naming the call when an answer has the wrong shape.
+
+    A failure in the provider's own code is reported as the bug it is
+    (:class:`~reconciler.errors.ProviderBug`), never as a bad answer.
+    """
+    provider, dialect = session.provider, session.target.dialect
+    kinds = list(provider.capabilities.supports)
     try:
         with paused_gc():
-            live = await provider.read(list(provider.supports))
-            for resource in live:
-                check_shape(resource)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        method, _, path = session.client.last_call.partition(" ")
-        raise MalformedResponse(
-            method or "GET",
-            path or "?",
-            200,
-            f"the {session.target.dialect} API answered in a shape it does not document "
-            f"({type(exc).__name__}: {exc}); nothing was planned",
-        ) from None
+            live = await provider.read(kinds)
+    except ReconcilerError:
+        raise
+    except Exception as exc:
+        log.debug("the %s provider failed reading the live state", dialect, exc_info=True)
+        raise ProviderBug(dialect, "reading the live state", exc, _where(exc)) from exc
+    for resource in live:
+        try:
+            check_shape(resource)
+        except TypeError as exc:
+            raise ProviderBug(dialect, "reading the live state", exc) from None
     if live.duplicates:
         shown = "; ".join(
             f"{a.id} (ids {a.server_id} and {b.server_id})" for a, b in live.duplicates[:5]
@@ -98,13 +113,26 @@ REFERENCE_FIELDS = ("plan", "parent", "tenant", "role", "flag", "name", "email")
 
 
 def check_shape(resource: Resource) -> None:
-    """Natural keys and references read from an API must be text: the diff relies on it."""
+    """Natural keys and references read from an API must be text: the diff relies on it.
+
+    A provider's decoders check the answers they read these from, naming the
+    call; one that slips through is the provider's bug (``read_live`` says so).
+    """
     if not isinstance(resource.id.key, str) or not resource.id.key:
         raise TypeError(f"a {resource.id.kind.value} has the key {resource.id.key!r}, not a name")
     for name in REFERENCE_FIELDS:
         value = resource.fields.get(name)
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{resource.id}: '{name}' is {value!r}, not text")
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame of reconciler's own code in ``exc``'s traceback."""
+    package = str(Path(__file__).parent)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(package)]
+    if not frames:
+        return ""
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
 
 
 def journal_path(env: dict[str, str] | None = None) -> Path:

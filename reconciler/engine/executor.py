@@ -75,7 +75,7 @@ async def execute(
     if parallelism < 1:
         raise ValueError(f"parallelism must be at least 1, not {parallelism}")
     changes = plan.changes
-    admin_handover(changes, provider.admin_role)  # also for plans loaded from a file
+    admin_handover(changes, provider.capabilities.admin_role)  # also for saved plans
     shielded = frozenset(protected)
     preds = predecessors(changes)
     graph = sorter(changes)

@@ -87,7 +87,7 @@ def check_supported(plan: Plan, provider: Provider) -> list[str]:
         for action in needed:
             if not provider.can(kind, action):
                 problems.append(
-                    f"{change.id}: the {provider.dialect} API cannot {action.value} "
+                    f"{change.id}: the {provider.capabilities.dialect} API cannot {action.value} "
                     f"{kind.value} objects (planned: {change.action.value})"
                 )
     return problems

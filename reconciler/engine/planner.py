@@ -69,11 +69,13 @@ class PlannerCapabilities:
 
     @classmethod
     def of(cls, provider: type[Provider] | Provider) -> PlannerCapabilities:
-        """The capabilities a provider (class or instance) declares."""
+        """What a provider (class or instance) declares: its ``capabilities`` value,
+        and its ``unaddressable_change`` hook."""
+        declared = provider.capabilities
         return cls(
-            absent_is_inactive=frozenset(provider.absent_is_inactive),
-            sensitive={k: s.sensitive for k, s in provider.supports.items() if s.sensitive},
-            admin_role=provider.admin_role,
+            absent_is_inactive=declared.absent_is_inactive,
+            sensitive=declared.sensitive,
+            admin_role=declared.admin_role,
             unaddressable=provider.unaddressable_change,
         )
 

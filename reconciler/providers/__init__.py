@@ -1,73 +1,58 @@
 """API adapters: one module per dialect, all behind :class:`~reconciler.providers.base.Provider`.
 
-Each dialect lives in its own module exposing ``PROVIDER``; modules are
-imported on first use, so a run pays only for the API it talks to.
+Which dialects exist, and where each one's provider lives, is the registry's
+business (:mod:`reconciler.dialects`); a provider module is imported on first
+use, so a run pays only for the API it talks to.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from types import ModuleType
+from typing import Any
 
+from reconciler import dialects as registry
 from reconciler.errors import ConfigError
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
-
-DIALECT_MODULES: dict[str, str] = {
-    "reference": "reference",
-    "operator-v1": "operator_v1",
-    "iaas-v1": "iaas_v1",
-    "admin-operators": "admin_operators",
-    "platform-admin": "platform_admin",
-    "tenants-v1": "tenants_v1",
-}
-"""Dialect name → module under ``reconciler.providers`` (and ``reconciler.sandbox.dialects``)."""
+from reconciler.providers.base import (
+    ApplyContext,
+    Capabilities,
+    KindHandlers,
+    KindSupport,
+    Provider,
+    ReadScope,
+)
 
 
 def dialects() -> list[str]:
-    """Every dialect a provider exists for, in the order the docs list them."""
-    return [name for name in DIALECT_MODULES if _load(name) is not None]
-
-
-def dialect_module(package: str, dialect: str) -> ModuleType | None:
-    """``package``'s module for ``dialect``, or None when the dialect has none there.
-
-    A module that exists but fails to import raises: that is a bug, not absence.
-    """
-    module = DIALECT_MODULES.get(dialect)
-    if module is None:
-        return None
-    name = f"{package}.{module}"
-    try:
-        return import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-
-
-def _load(dialect: str) -> type[Provider] | None:
-    loaded = dialect_module("reconciler.providers", dialect)
-    if loaded is None:
-        return None
-    provider: type[Provider] = loaded.PROVIDER
-    return provider
+    """Every dialect, in the order the docs list them."""
+    return registry.names()
 
 
 def provider_class(dialect: str) -> type[Provider]:
     """The provider for ``dialect``, or a ConfigError listing the known ones."""
-    provider = _load(dialect)
-    if provider is None:
-        known = ", ".join(dialects())
+    entry = registry.entry(dialect)
+    if entry is None:
+        known = ", ".join(registry.names())
         raise ConfigError(f"unknown API dialect '{dialect}' (known: {known})")
+    provider = registry.load(entry.provider)
+    if not (isinstance(provider, type) and issubclass(provider, Provider)):
+        raise TypeError(f"{entry.provider} is not a Provider class")
+    if provider.capabilities.dialect != dialect:
+        raise TypeError(f"{entry.provider} declares '{provider.capabilities.dialect}'")
     return provider
 
 
+def describe(dialect: str) -> dict[str, Any]:
+    """What ``dialect`` declares, as plain data for reports (``reconciler apis``)."""
+    return provider_class(dialect).capabilities.describe()
+
+
 __all__ = [
-    "DIALECT_MODULES",
     "ApplyContext",
+    "Capabilities",
+    "KindHandlers",
     "KindSupport",
     "Provider",
-    "dialect_module",
+    "ReadScope",
+    "describe",
     "dialects",
     "provider_class",
 ]

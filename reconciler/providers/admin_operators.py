@@ -20,13 +20,21 @@ document advises for re-activation (see docs/apis/admin-operators.md).
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 from reconciler.errors import ApiError
-from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.model import Action, Change, Kind, Resource, ResourceId
+from reconciler.providers.base import (
+    ApplyContext,
+    Capabilities,
+    KindHandlers,
+    KindSupport,
+    Provider,
+    ReadScope,
+)
 from reconciler.providers.http import url_path
+from reconciler.providers.shapes import ShapeError, present
 
 PATH = "/admin/operators"
 
@@ -43,6 +51,17 @@ def _operator(item: dict[str, Any]) -> Resource:
     )
 
 
+def _listing(body: Any) -> dict[str, Any]:
+    """``GET /admin/operators``: the admin the token belongs to, and the operators."""
+    if not isinstance(body, dict) or not isinstance(body.get("operators"), list):
+        raise ShapeError("expected {'current_admin': {...}, 'operators': [...]}")
+    for item in body["operators"]:
+        if _is_operator(item):
+            present(item, "email")
+            present(item, "id")
+    return body
+
+
 def _is_operator(item: Any) -> bool:
     """The list holds operators only; a server that also shows others is read past them."""
     return isinstance(item, dict) and item.get("role", "operator") == "operator"
@@ -51,56 +70,49 @@ def _is_operator(item: Any) -> bool:
 class AdminOperatorsProvider(Provider):
     """Operators only, managed by email through invitations and a status switch."""
 
-    dialect = "admin-operators"
-    title = "Admin operators API: invite, toggle, delete (document 002)"
-    supports: ClassVar[dict[Kind, KindSupport]] = {
-        Kind.OPERATOR: KindSupport(
-            frozenset({Action.CREATE, Action.SUSPEND, Action.RESUME, Action.DELETE}),
-            frozenset({"status"}),
-            choices={"status": ("active", "disabled")},
-            notes=(
-                "name comes from the person's signup and role is always 'operator': "
-                "neither can be set; a deactivated account is not listed, so "
-                "'status: disabled' is met by its absence"
-            ),
-        )
-    }
-    absent_is_inactive: ClassVar[frozenset[Kind]] = frozenset({Kind.OPERATOR})
+    capabilities = Capabilities(
+        dialect="admin-operators",
+        title="Admin operators API: invite, toggle, delete (document 002)",
+        supports={
+            Kind.OPERATOR: KindSupport(
+                frozenset({Action.CREATE, Action.SUSPEND, Action.RESUME, Action.DELETE}),
+                frozenset({"status"}),
+                choices={"status": ("active", "disabled")},
+                notes=(
+                    "name comes from the person's signup and role is always 'operator': "
+                    "neither can be set; a deactivated account is not listed, so "
+                    "'status: disabled' is met by its absence"
+                ),
+            )
+        },
+        absent_is_inactive=frozenset({Kind.OPERATOR}),
+    )
+
+    def handlers(self) -> Mapping[Kind, KindHandlers]:
+        return {
+            Kind.OPERATOR: KindHandlers(
+                self._read_operators,
+                create=self._invite,
+                lifecycle=self._toggle,
+                delete=self._delete,
+            )
+        }
 
     async def _listing(self) -> dict[str, Any]:
-        body = await self.client.call("GET", PATH, resource="operators")
-        if not isinstance(body, dict) or not isinstance(body.get("operators"), list):
-            raise TypeError("expected {'current_admin': {...}, 'operators': [...]}")
-        return body
+        return dict(await self.client.call("GET", PATH, resource="operators", decode=_listing))
 
-    async def read(self, kinds: Collection[Kind]) -> State:
-        if Kind.OPERATOR not in kinds:
-            return State()
+    async def _read_operators(self, scope: ReadScope) -> list[Resource]:
         body = await self._listing()
-        return State(_operator(item) for item in body["operators"] if _is_operator(item))
+        return [_operator(item) for item in body["operators"] if _is_operator(item)]
 
     async def whoami(self) -> str | None:
         admin = (await self._listing()).get("current_admin")
         email = admin.get("email") if isinstance(admin, dict) else None
         return str(email).lower() if email else None
 
-    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        rid = str(change.id)
-        if change.action is Action.CREATE:
-            return await self._invite(change, rid)
-        server_id = ctx.server_id(change.id)
-        if change.action is Action.SUSPEND:
-            await self._set_active(server_id, False, rid)
-        elif change.action is Action.RESUME:
-            await self._set_active(server_id, True, rid)
-        elif change.action is Action.DELETE:
-            await self._delete(change, server_id, rid)
-        else:
-            raise ApiError("-", PATH, 0, f"cannot {change.action.value} an operator", rid)
-        return None
-
-    async def _invite(self, change: Change, rid: str) -> Resource | None:
+    async def _invite(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """``POST {email}``: invite (201), promote or re-activate (200); 409 for an admin."""
+        rid = str(change.id)
         wanted = change.desired.fields.get("status") if change.desired else None
         if wanted == "disabled":
             return None  # an account that is not listed is already no operator
@@ -114,8 +126,15 @@ class AdminOperatorsProvider(Provider):
             )
         return _operator({"email": change.id.key, **operator})
 
-    async def _delete(self, change: Change, server_id: str, rid: str) -> None:
+    async def _toggle(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        """Suspend or resume: ``PATCH /{id}/status``."""
+        active = change.action is Action.RESUME
+        await self._set_active(ctx.server_id(change.id), active, str(change.id))
+        return None
+
+    async def _delete(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """The API deletes only deactivated accounts: deactivate, then delete, in that order."""
+        server_id, rid = ctx.server_id(change.id), str(change.id)
         try:
             if change.live is None or change.live.fields.get("status") != "disabled":
                 await self._set_active(server_id, False, rid)
@@ -123,6 +142,7 @@ class AdminOperatorsProvider(Provider):
         except ApiError as exc:
             if exc.status != 404:  # gone already: what a delete wants
                 raise
+        return None
 
     async def _set_active(self, server_id: str, active: bool, rid: str) -> None:
         await self.client.call(

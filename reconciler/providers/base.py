@@ -1,20 +1,60 @@
-"""The interface every API adapter implements.
+"""The interface every API adapter implements, inside this package or outside it.
 
 A provider describes one API and nothing else: what it supports, how to read
 live state into :mod:`reconciler.model`, and how to turn one change into HTTP
 calls. It never prints and never orders changes; the engine does both.
+
+Implementing one::
+
+    class MyProvider(Provider):
+        capabilities = Capabilities(dialect="my-api", title="…", supports={...})
+
+        def handlers(self) -> Mapping[Kind, KindHandlers]:
+            return {
+                Kind.TENANT: KindHandlers(
+                    read=self._read_tenants,          # (ReadScope) -> resources
+                    create=self._create_tenant,       # (Change, ApplyContext) -> Resource | None
+                    update=self._update_tenant,
+                    lifecycle=self._suspend_or_resume,
+                    delete=self._delete_tenant,
+                ),
+            }
+
+:meth:`Provider.read` runs the readers of the kinds asked for at once (a
+listing several kinds need is fetched once through :meth:`ReadScope.once`) and
+:meth:`Provider.apply` sends a change to the handler of its kind and action.
+Everything else others read is :class:`Capabilities`, one frozen value; the
+class methods below (``check``, ``change_problems``, ``unaddressable``,
+``path_parents``, ``preview_answer``) are hooks with sensible defaults.
+
+Answers are read through ``client.call(..., decode=...)`` (and the paging
+helpers' ``decode``), so an answer in another shape is reported naming the call
+it came from; an error in the reader's own code afterwards is a provider bug.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar, TypeVar
 
 from reconciler.errors import PlanError, SpecProblem
-from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
-from reconciler.providers.http import ApiClient, segment_problem, shown_value
+from reconciler.model import (
+    KIND_ORDER,
+    Action,
+    Change,
+    Kind,
+    Resource,
+    ResourceId,
+    State,
+)
+from reconciler.providers.capabilities import Capabilities, KindSupport
+from reconciler.providers.http import ApiClient
+from reconciler.providers.paths import segment_problem, shown_value
+
+T = TypeVar("T")
 
 
 def path_value_problem(*named: tuple[str, object]) -> str | None:
@@ -27,18 +67,6 @@ def path_value_problem(*named: tuple[str, object]) -> str | None:
         if problem is not None:
             return f"its {what} {shown_value(value)} cannot be a URL path segment: {problem}"
     return None
-
-
-@dataclass(frozen=True)
-class KindSupport:
-    """What a provider can do with one kind: operations and the fields it can set."""
-
-    operations: frozenset[Action]
-    fields: frozenset[str]
-    sensitive: frozenset[str] = frozenset()
-    notes: str = ""
-    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Fields whose value the API takes from a fixed list (e.g. ``role``)."""
 
 
 @dataclass
@@ -64,39 +92,138 @@ class ApplyContext:
             raise PlanError(f"{rid} has no server id yet (was it created?)") from None
 
 
-class Provider(ABC):
+class ReadScope:
+    """One read of the live state, shared by the readers of the kinds asked for.
+
+    ``kinds`` is what was asked. :meth:`once` makes a call (or a whole listing)
+    that several readers need only once: they all await the same result.
+    :meth:`gate` is one semaphore per name for the whole read, so per-object
+    calls stay within one bound however many readers make them.
+    """
+
+    def __init__(self, kinds: Collection[Kind]) -> None:
+        self.kinds = frozenset(kinds)
+        self._shared: dict[Hashable, asyncio.Future[Any]] = {}
+        self._gates: dict[str, asyncio.Semaphore] = {}
+
+    def wants(self, *kinds: Kind) -> bool:
+        """Whether any of ``kinds`` was asked for."""
+        return not self.kinds.isdisjoint(kinds)
+
+    async def once(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
+        """``fetch()``'s result, fetched on the first call for ``key`` and shared after."""
+        future = self._shared.get(key)
+        if future is None:
+            future = asyncio.ensure_future(fetch())
+            self._shared[key] = future
+        result: T = await asyncio.shield(future)
+        return result
+
+    def gate(self, name: str, limit: int) -> asyncio.Semaphore:
+        """The read's one semaphore called ``name`` (made with ``limit`` the first time)."""
+        return self._gates.setdefault(name, asyncio.Semaphore(limit))
+
+    def close(self) -> None:
+        """Cancel what is still running (a reader failed); failures already seen are kept."""
+        for future in self._shared.values():
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # retrieved: the reader that awaited it reported it
+
+
+Reader = Callable[[ReadScope], Awaitable[Iterable[Resource]]]
+"""Reads the live objects of one kind."""
+Writer = Callable[[Change, ApplyContext], Awaitable["Resource | None"]]
+"""Makes one change; returns the live object after a create (its server id), else None."""
+
+
+@dataclass(frozen=True)
+class KindHandlers:
+    """What a provider does with one kind: a reader, and a writer per operation.
+
+    ``None`` where the API lacks the operation (keep it in step with
+    ``Capabilities.supports``: a test checks that). ``lifecycle`` makes both
+    suspend and resume; one function may serve several operations.
+    """
+
+    read: Reader
+    create: Writer | None = None
+    update: Writer | None = None
+    lifecycle: Writer | None = None
+    delete: Writer | None = None
+
+    def writer(self, action: Action) -> Writer | None:
+        """The handler of ``action``, or None when the API cannot do it."""
+        if action is Action.CREATE:
+            return self.create
+        if action is Action.UPDATE:
+            return self.update
+        if action in (Action.SUSPEND, Action.RESUME):
+            return self.lifecycle
+        if action is Action.DELETE:
+            return self.delete
+        return None
+
+
+class Provider:
     """Base of every API adapter; subclasses describe one API dialect."""
 
-    dialect: ClassVar[str]
-    title: ClassVar[str]
-    supports: ClassVar[Mapping[Kind, KindSupport]]
-    absent_is_inactive: ClassVar[frozenset[Kind]] = frozenset()
-    """Kinds whose inactive objects the API does not list (a deactivated operator is
-    no longer an operator): a spec asking for an inactive one that is absent is met."""
-    sensitive_body_keys: ClassVar[frozenset[str]] = frozenset()
-    """Request-body keys that carry a sensitive field's value (``pubkey`` for a
-    WireGuard key), masked in ``plan --show-calls``."""
-    admin_role: ClassVar[str | None] = None
-    """The API's highest operator role, guarded so an apply never leaves none active."""
-    base_path: ClassVar[str] = ""
-    """Path the target URL of this API ends with when the document's paths are
-    relative to a base (``iaas-v1``: ``/api``); the embedded sandbox serves the
-    API there, so its URL gets this appended."""
+    capabilities: ClassVar[Capabilities]
+    """The dialect, what it manages and everything else others read about it."""
 
     def __init__(self, client: ApiClient) -> None:
         self.client = client
 
-    @abstractmethod
-    async def read(self, kinds: Collection[Kind]) -> State:
-        """Read the live objects of ``kinds``, server-managed fields kept in ``server``."""
+    def handlers(self) -> Mapping[Kind, KindHandlers]:
+        """Per kind this provider manages, its reader and writers (bound methods)."""
+        return {}
 
-    @abstractmethod
+    @cached_property
+    def table(self) -> Mapping[Kind, KindHandlers]:
+        """:meth:`handlers`, built once per provider."""
+        return dict(self.handlers())
+
+    async def read(self, kinds: Collection[Kind]) -> State:
+        """Read the live objects of ``kinds``, server-managed fields kept in ``server``.
+
+        The readers of the kinds asked for run at once; when one fails, the
+        others are cancelled and its error is raised.
+        """
+        scope = ReadScope(kinds)
+        wanted = [kind for kind in KIND_ORDER if kind in scope.kinds and kind in self.table]
+        tasks = [asyncio.ensure_future(self.table[kind].read(scope)) for kind in wanted]
+        try:
+            found = await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            scope.close()
+        state = State()
+        for resources in found:
+            for resource in resources:
+                state.add(resource)
+        return state
+
     async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """Make one change with as few calls as the API allows.
 
         Returns the live resource after a create or update when the API tells
-        (so its server id can be recorded), ``None`` otherwise.
+        (so its server id can be recorded), ``None`` otherwise. A change the API
+        cannot make (:meth:`change_problems`, or no handler) is refused before
+        any call: the plan refuses these, a change built later (adoption) may not.
         """
+        problems = self.change_problems(change)
+        if problems:
+            raise PlanError("; ".join(problems))
+        handlers = self.table.get(change.id.kind)
+        write = handlers.writer(change.action) if handlers is not None else None
+        if write is None:
+            raise PlanError(
+                f"{change.id}: the {self.capabilities.dialect} API cannot "
+                f"{change.action.value} {change.id.kind.value} objects"
+            )
+        return await write(change, ctx)
 
     async def whoami(self) -> str | None:
         """The email of the account the token belongs to, when the API says; else None.
@@ -113,13 +240,14 @@ class Provider(ABC):
         fields (a pubkey needed with a tenant, say) extends this.
         """
         problems: list[SpecProblem] = []
+        dialect = cls.capabilities.dialect
         for resource in desired:
-            support = cls.supports.get(resource.id.kind)
+            support = cls.capabilities.supports.get(resource.id.kind)
             if support is None:
                 problems.append(
                     SpecProblem(
                         resource.source,
-                        f"{resource.id}: the {cls.dialect} API does not manage "
+                        f"{resource.id}: the {dialect} API does not manage "
                         f"{resource.id.kind.value} objects",
                     )
                 )
@@ -128,8 +256,7 @@ class Provider(ABC):
                 problems.append(
                     SpecProblem(
                         resource.field_sources.get(name, resource.source),
-                        f"{resource.id}: field '{name}' cannot be set through the "
-                        f"{cls.dialect} API",
+                        f"{resource.id}: field '{name}' cannot be set through the {dialect} API",
                     )
                 )
             for name, allowed in support.choices.items():
@@ -138,7 +265,7 @@ class Provider(ABC):
                     problems.append(
                         SpecProblem(
                             resource.field_sources.get(name, resource.source),
-                            f"{resource.id}: {name} '{value}' is not one the {cls.dialect} "
+                            f"{resource.id}: {name} '{value}' is not one the {dialect} "
                             f"API accepts ({', '.join(allowed)})",
                         )
                     )
@@ -220,5 +347,18 @@ class Provider(ABC):
 
     @classmethod
     def can(cls, kind: Kind, action: Action) -> bool:
-        support = cls.supports.get(kind)
-        return support is not None and action in support.operations
+        """Whether the API can ``action`` objects of ``kind`` (as :attr:`capabilities` says)."""
+        return cls.capabilities.can(kind, action)
+
+
+__all__ = [
+    "ApplyContext",
+    "Capabilities",
+    "KindHandlers",
+    "KindSupport",
+    "Provider",
+    "ReadScope",
+    "Reader",
+    "Writer",
+    "path_value_problem",
+]

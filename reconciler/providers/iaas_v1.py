@@ -18,17 +18,26 @@ In the specs, membership is the Operator's ``tenant`` with its
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any
 
-from reconciler.errors import ApiError, SpecProblem
+from reconciler.errors import SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.base import (
+    ApplyContext,
+    Capabilities,
+    KindHandlers,
+    KindSupport,
+    Provider,
+    ReadScope,
+)
 from reconciler.providers.http import ApiClient, InconsistentRead, url_path
+from reconciler.providers.shapes import ShapeError, obj, optional_text, present
 
 C, U, D = Action.CREATE, Action.UPDATE, Action.DELETE
 PAGE = 100
 """Asked for per listing page (``limit``); servers that cap lower are followed by ``skip``."""
+Row = dict[str, Any]
 
 
 def _items(body: Any) -> list[dict[str, Any]]:
@@ -58,6 +67,24 @@ def _object(body: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _tenant_row(item: Any) -> Row:
+    row = obj(item)
+    present(row, "id")
+    present(row, "name")
+    members = row.get("users") or row.get("members") or []
+    if not isinstance(members, list):
+        raise ShapeError(f"a tenant's members are a {type(members).__name__}, not a list")
+    return row
+
+
+def _user_row(item: Any) -> Row:
+    row = obj(item)
+    present(row, "id")
+    present(row, "email")
+    optional_text(row, "role")
+    return row
+
+
 def _members(tenant: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
     """A tenant's members as (user id, pubkey): objects or bare ids, as servers differ."""
     for entry in tenant.get("users") or tenant.get("members") or []:
@@ -72,41 +99,54 @@ def _members(tenant: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
 class IaasProvider(Provider):
     """Users (as Operators) and tenants with WireGuard membership."""
 
-    dialect = "iaas-v1"
-    title = "IaaS operator API: users, tenants, WireGuard membership (document 001)"
-    base_path = "/api"
-    sensitive_body_keys = frozenset({"pubkey"})
-    admin_role = "operator"
-    supports: ClassVar[dict[Kind, KindSupport]] = {
-        Kind.TENANT: KindSupport(
-            frozenset({C, D}),
-            frozenset(),
-            notes="the API has no tenant update nor suspend: a tenant is only its name",
-        ),
-        Kind.OPERATOR: KindSupport(
-            frozenset({C, U, D}),
-            frozenset({"role", "tenant", "wireguard_pubkey"}),
-            choices={"role": ("member", "operator")},
-            sensitive=frozenset({"wireguard_pubkey"}),
-            notes="one tenant per user; tenant and wireguardPubkey go together",
-        ),
-    }
+    capabilities = Capabilities(
+        dialect="iaas-v1",
+        title="IaaS operator API: users, tenants, WireGuard membership (document 001)",
+        base_path="/api",
+        sensitive_body_keys=frozenset({"pubkey"}),
+        admin_role="operator",
+        supports={
+            Kind.TENANT: KindSupport(
+                frozenset({C, D}),
+                frozenset(),
+                notes="the API has no tenant update nor suspend: a tenant is only its name",
+            ),
+            Kind.OPERATOR: KindSupport(
+                frozenset({C, U, D}),
+                frozenset({"role", "tenant", "wireguard_pubkey"}),
+                choices={"role": ("member", "operator")},
+                sensitive=frozenset({"wireguard_pubkey"}),
+                notes="one tenant per user; tenant and wireguardPubkey go together",
+            ),
+        },
+    )
 
     def __init__(self, client: ApiClient) -> None:
         super().__init__(client)
         self._joined: dict[str, tuple[str, str]] = {}
         """user id → (tenant, pubkey) this run put in a tenant's create already."""
 
+    def handlers(self) -> Mapping[Kind, KindHandlers]:
+        return {
+            Kind.TENANT: KindHandlers(
+                self._read_tenants, create=self._create_tenant, delete=self._delete_tenant
+            ),
+            Kind.OPERATOR: KindHandlers(
+                self._read_users, self._create_user, self._update_user, None, self._delete_user
+            ),
+        }
+
     @classmethod
     def check(cls, desired: State) -> list[SpecProblem]:
         problems = super().check(desired)
+        dialect = cls.capabilities.dialect
         for r in desired.of_kind(Kind.OPERATOR):
             tenant, key = r.fields.get("tenant"), r.fields.get("wireguard_pubkey")
             if tenant and not key:
                 problems.append(
                     SpecProblem(
                         r.field_sources.get("tenant", r.source),
-                        f"{r.id}: a member of tenant '{tenant}' on the {cls.dialect} API "
+                        f"{r.id}: a member of tenant '{tenant}' on the {dialect} API "
                         "needs its 'wireguardPubkey' (the API joins users with their key)",
                     )
                 )
@@ -114,7 +154,7 @@ class IaasProvider(Provider):
                 problems.append(
                     SpecProblem(
                         r.field_sources.get("wireguard_pubkey", r.source),
-                        f"{r.id}: 'wireguardPubkey' on the {cls.dialect} API belongs to a "
+                        f"{r.id}: 'wireguardPubkey' on the {dialect} API belongs to a "
                         "tenant membership: set 'tenant' too",
                     )
                 )
@@ -135,7 +175,7 @@ class IaasProvider(Provider):
             return []
         return [ResourceId(Kind.TENANT, str(t)) for t in dict.fromkeys((old, new)) if t]
 
-    async def _list(self, path: str) -> list[dict[str, Any]]:
+    async def _list(self, path: str, row: Callable[[Any], Row]) -> list[Row]:
         """Every object of a listing, however the server pages it.
 
         The document shows a bare ``GET`` answered with the whole array. Servers
@@ -144,12 +184,19 @@ class IaasProvider(Provider):
         by page, move on by what came back, and stop on an empty page, on a
         reported total, or on a page of objects already seen (paging ignored).
         """
-        found: dict[str, dict[str, Any]] = {}
+
+        def page_of(body: Any) -> tuple[list[Row], int | None]:
+            return [row(item) for item in _items(body)], _total(body)
+
+        found: dict[str, Row] = {}
         while True:
-            body = await self.client.call(
-                "GET", path, params={"skip": len(found), "limit": PAGE}, resource=path[1:]
+            page, total = await self.client.call(
+                "GET",
+                path,
+                params={"skip": len(found), "limit": PAGE},
+                resource=path[1:],
+                decode=page_of,
             )
-            page, total = _items(body), _total(body)
             fresh = {str(o["id"]): o for o in page if str(o["id"]) not in found}
             if page and not fresh:
                 return list(found.values())
@@ -161,21 +208,24 @@ class IaasProvider(Provider):
             if not page or (total is not None and len(found) >= total):
                 return list(found.values())
 
-    async def read(self, kinds: Collection[Kind]) -> State:
-        tenants = await self._list("/tenants")
-        state = State()
+    def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
+        return scope.once("/tenants", lambda: self._list("/tenants", _tenant_row))
+
+    async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
+        return [
+            Resource(ResourceId(Kind.TENANT, str(t["name"])), {}, server={"id": str(t["id"])})
+            for t in await self._tenants(scope)
+        ]
+
+    async def _read_users(self, scope: ReadScope) -> list[Resource]:
         membership: dict[str, tuple[str, str | None]] = {}
-        for t in tenants:
+        for t in await self._tenants(scope):
             for user_id, pubkey in _members(t):
                 membership[user_id] = (str(t["name"]), pubkey)
-            if Kind.TENANT in kinds:
-                rid = ResourceId(Kind.TENANT, str(t["name"]))
-                state.add(Resource(rid, {}, server={"id": str(t["id"])}))
-        if Kind.OPERATOR not in kinds:
-            return state
-        for u in await self._list("/users"):
+        found = []
+        for u in await self._list("/users", _user_row):
             tenant, pubkey = membership.get(str(u["id"]), (None, None))
-            state.add(
+            found.append(
                 Resource(
                     ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
                     {"role": u.get("role"), "tenant": tenant, "wireguard_pubkey": pubkey},
@@ -187,34 +237,23 @@ class IaasProvider(Provider):
                     },
                 )
             )
-        return state
+        return found
 
     async def whoami(self) -> str | None:
-        me = await self.client.call("GET", "/users/me", resource="users/me")
-        email = _object(me).get("email")
+        me = await self.client.call("GET", "/users/me", resource="users/me", decode=_object)
+        email = me.get("email")
         return str(email).lower() if email else None
 
-    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        rid = str(change.id)
-        if change.id.kind is Kind.TENANT:
-            if change.action is C:
-                return await self._create_tenant(change, ctx)
-            if change.action is D:
-                path = url_path("/tenants/{}", ctx.server_id(change.id))
-                await self.client.call("DELETE", path, resource=rid)
-                return None
-        elif change.id.kind is Kind.OPERATOR:
-            if change.action is C:
-                return await self._create_user(change, ctx)
-            if change.action is U:
-                await self._update_user(change, ctx)
-                return None
-            if change.action is D:
-                # The API takes the user out of its tenant too: one call.
-                path = url_path("/users/{}", ctx.server_id(change.id))
-                await self.client.call("DELETE", path, resource=rid)
-                return None
-        raise ApiError("-", "-", 0, f"the iaas-v1 API cannot {change.action.value} this", rid)
+    async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        path = url_path("/tenants/{}", ctx.server_id(change.id))
+        await self.client.call("DELETE", path, resource=str(change.id))
+        return None
+
+    async def _delete_user(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        # The API takes the user out of its tenant too: one call.
+        path = url_path("/users/{}", ctx.server_id(change.id))
+        await self.client.call("DELETE", path, resource=str(change.id))
+        return None
 
     async def _create_tenant(self, change: Change, ctx: ApplyContext) -> Resource:
         """``POST /tenants`` with the members already known: users that exist and are in
@@ -231,7 +270,8 @@ class IaasProvider(Provider):
             self._joined[user_id] = (name, pubkey)
         tenant_id = _object(body).get("id")
         if tenant_id is None:  # an answer without the object: find it by name
-            tenant_id = next(t["id"] for t in await self._list("/tenants") if t["name"] == name)
+            listed = await self._list("/tenants", _tenant_row)
+            tenant_id = next(t["id"] for t in listed if t["name"] == name)
         return Resource(change.id, {}, server={"id": str(tenant_id)})
 
     async def _create_user(self, change: Change, ctx: ApplyContext) -> Resource:
@@ -245,12 +285,13 @@ class IaasProvider(Provider):
         )
         user_id = _object(body).get("id")
         if user_id is None:
-            user_id = next(u["id"] for u in await self._list("/users") if u["email"] == email)
+            listed = await self._list("/users", _user_row)
+            user_id = next(u["id"] for u in listed if u["email"] == email)
         if f.get("tenant"):
             await self._join(f["tenant"], str(user_id), f["wireguard_pubkey"], ctx, str(change.id))
         return Resource(change.id, {}, server={"id": str(user_id)})
 
-    async def _update_user(self, change: Change, ctx: ApplyContext) -> None:
+    async def _update_user(self, change: Change, ctx: ApplyContext) -> Resource | None:
         assert change.desired is not None and change.live is not None
         rid, want, have = str(change.id), change.desired.fields, change.live.fields
         user_id = ctx.server_id(change.id)
@@ -263,13 +304,13 @@ class IaasProvider(Provider):
             path = url_path("/users/{}", user_id)
             await self.client.call("PUT", path, json_body=body, resource=rid)
         if "tenant" not in want:
-            return  # membership unmanaged (the check ties a key to a tenant)
+            return None  # membership unmanaged (the check ties a key to a tenant)
         new_tenant, new_key = want["tenant"], want.get("wireguard_pubkey")
         old_tenant, old_key = have.get("tenant"), have.get("wireguard_pubkey")
         if self._joined.pop(user_id, None) == (new_tenant, new_key):
-            return  # joined in its tenant's create
+            return None  # joined in its tenant's create
         if (old_tenant, old_key) == (new_tenant, new_key):
-            return
+            return None
         if old_tenant and old_tenant != new_tenant:
             # One tenant per user: leave the old one first, then join the new one.
             old_id = ctx.server_id(ResourceId(Kind.TENANT, old_tenant))
@@ -281,6 +322,7 @@ class IaasProvider(Provider):
             )
         if new_tenant:
             await self._join(new_tenant, user_id, new_key, ctx, rid)
+        return None
 
     async def _join(
         self, tenant: str, user_id: str, pubkey: str | None, ctx: ApplyContext, rid: str

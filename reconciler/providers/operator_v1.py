@@ -13,60 +13,50 @@ provider manages through them:
   ``POST …/tenant``.
 
 Nothing can delete a plan or a device tier, and there are no feature flags,
-tenant roles, owners or WireGuard keys. The document says nothing of bodies,
-envelopes or paging: docs/apis/operator-v1.md writes down the choices, and the
-reads here accept the likely variants (``items`` or a named list, numeric ids,
-upper-case status, write answers that are only a message).
+tenant roles, owners or WireGuard keys. How the answers are read (the document
+is silent on bodies, envelopes and paging): :mod:`.operator_v1_shapes`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Coroutine
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.base import (
+    ApplyContext,
+    Capabilities,
+    KindHandlers,
+    KindSupport,
+    Provider,
+    ReadScope,
+)
 from reconciler.providers.http import JSON, segment_problem, url_path
+from reconciler.providers.operator_v1_shapes import (
+    OPERATOR_ROLES,
+    Row,
+    items_of,
+    named_resource,
+    named_row,
+    operator_resource,
+    server,
+    tenant_resource,
+    tenant_row,
+    tenant_status,
+    tiers,
+    total,
+    user_row,
+)
 
 BASE = "/api/v1/operator"
 PAGE = 500
 """What a list is asked for per page; servers may answer fewer (the walk follows)."""
-OPERATOR_ROLES = ("operator-admin", "operator")
-"""The roles that make a user an operator, highest first."""
 TIER_DEFAULT_READS = 16
 """Tier defaults are one ``GET`` per plan (no list of all): at most this many at once."""
 
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
-
-
-def _items_of(collection: str) -> Callable[[JSON], list[Any]]:
-    """A page's items: under ``items``, under the collection's own name, or a bare list."""
-
-    def items(body: JSON) -> list[Any]:
-        if isinstance(body, list):
-            return body
-        if isinstance(body, dict):
-            for key in ("items", collection):
-                if isinstance(body.get(key), list):
-                    return list(body[key])
-        raise TypeError(f"expected {{'items': [...]}} or a list, got {type(body).__name__}")
-
-    return items
-
-
-def _total(body: JSON) -> int | None:
-    total = body.get("total") if isinstance(body, dict) else None
-    return total if isinstance(total, int) and not isinstance(total, bool) else None
-
-
-def _server(obj: dict[str, Any], *extra: str) -> dict[str, Any]:
-    """What the server manages about an object: never compared."""
-    kept = {k: obj[k] for k in ("created_at", "updated_at", *extra) if k in obj}
-    if obj.get("id") is not None:
-        kept["id"] = str(obj["id"])
-    return kept
 
 
 def _path(template: str, *values: str | int) -> str:
@@ -74,59 +64,56 @@ def _path(template: str, *values: str | int) -> str:
     return url_path(template, *values, base=BASE)
 
 
-def _tenant_status(tenant: dict[str, Any]) -> str:
-    """``active``/``suspended`` whatever the case; a tenant shown without one is in use."""
-    status = tenant.get("status")
-    return status.lower() if isinstance(status, str) and status else "active"
-
-
-def _roles(user: dict[str, Any]) -> list[str]:
-    roles = user.get("roles")
-    if isinstance(roles, list):
-        return [str(r) for r in roles]
-    role = user.get("role")
-    return [role] if isinstance(role, str) else []
-
-
-def _tier_rows(body: JSON) -> list[dict[str, Any]]:
-    rows = body.get("tier_defaults", body.get("items")) if isinstance(body, dict) else body
-    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
-
-
 class OperatorV1Provider(Provider):
     """Device tiers, plans with their tier defaults, tenants and operators of document 000."""
 
-    dialect = "operator-v1"
-    title = "IoT operator API: tenants, operators, plans, device tiers (document 000)"
-    admin_role = "operator-admin"
-    supports: ClassVar[dict[Kind, KindSupport]] = {
-        Kind.DEVICE_TIER: KindSupport(
-            frozenset({C, U}),
-            frozenset({"display_name", "description"}),
-            notes="the document lists no device tier delete",
-        ),
-        Kind.PLAN: KindSupport(
-            frozenset({C, U}),
-            frozenset({"display_name", "description"}),
-            notes="the document lists no plan delete",
-        ),
-        Kind.TIER_DEFAULTS: KindSupport(
-            frozenset({C, U}),
-            frozenset({"tiers"}),
-            notes="the whole set is written at once; each tier must be a device tier",
-        ),
-        Kind.TENANT: KindSupport(
-            frozenset({C, U, S, R, D}),
-            frozenset({"display_name", "plan", "status", "parent", "configuration"}),
-            notes="no suspend route: status is a field of PATCH /tenants/{tenant_id}",
-        ),
-        Kind.OPERATOR: KindSupport(
-            frozenset({C, U, S, R, D}),
-            frozenset({"name", "role", "status", "tenant"}),
-            notes="an operator is a user holding one of the roles; role is required",
-            choices={"role": ("operator", "operator-admin")},
-        ),
-    }
+    capabilities = Capabilities(
+        dialect="operator-v1",
+        title="IoT operator API: tenants, operators, plans, device tiers (document 000)",
+        admin_role="operator-admin",
+        supports={
+            Kind.DEVICE_TIER: KindSupport(
+                frozenset({C, U}),
+                frozenset({"display_name", "description"}),
+                notes="the document lists no device tier delete",
+            ),
+            Kind.PLAN: KindSupport(
+                frozenset({C, U}),
+                frozenset({"display_name", "description"}),
+                notes="the document lists no plan delete",
+            ),
+            Kind.TIER_DEFAULTS: KindSupport(
+                frozenset({C, U}),
+                frozenset({"tiers"}),
+                notes="the whole set is written at once; each tier must be a device tier",
+            ),
+            Kind.TENANT: KindSupport(
+                frozenset({C, U, S, R, D}),
+                frozenset({"display_name", "plan", "status", "parent", "configuration"}),
+                notes="no suspend route: status is a field of PATCH /tenants/{tenant_id}",
+            ),
+            Kind.OPERATOR: KindSupport(
+                frozenset({C, U, S, R, D}),
+                frozenset({"name", "role", "status", "tenant"}),
+                notes="an operator is a user holding one of the roles; role is required",
+                choices={"role": ("operator", "operator-admin")},
+            ),
+        },
+    )
+
+    def handlers(self) -> Mapping[Kind, KindHandlers]:
+        tenant, operator, defaults = self._write_tenant, self._write_operator, self._write_tiers
+        return {
+            Kind.DEVICE_TIER: KindHandlers(self._read_tiers, self._write_tier, self._write_tier),
+            Kind.PLAN: KindHandlers(self._read_plans, self._write_plan, self._write_plan),
+            Kind.TIER_DEFAULTS: KindHandlers(self._read_tier_defaults, defaults, defaults),
+            Kind.TENANT: KindHandlers(
+                self._read_tenants, tenant, tenant, tenant, self._delete_tenant
+            ),
+            Kind.OPERATOR: KindHandlers(
+                self._read_operators, operator, operator, operator, self._delete_operator
+            ),
+        }
 
     @classmethod
     def check(cls, desired: State) -> list[SpecProblem]:
@@ -137,8 +124,8 @@ class OperatorV1Provider(Provider):
                 problems.append(
                     SpecProblem(
                         r.source,
-                        f"{r.id}: the {cls.dialect} API needs 'role' (operator or "
-                        "operator-admin): a user is an operator only through one of them",
+                        f"{r.id}: the {cls.capabilities.dialect} API needs 'role' (operator "
+                        "or operator-admin): a user is an operator only through one of them",
                     )
                 )
         return problems
@@ -152,128 +139,74 @@ class OperatorV1Provider(Provider):
 
     # ---- reading -------------------------------------------------------------
 
-    async def _list(self, path: str, collection: str) -> list[dict[str, Any]]:
-        return [
-            item
-            async for item in self.client.paginate_offset(
-                path,
-                _items_of(collection),
-                limit=PAGE,
-                total=_total,
-                resource=collection.replace("_", " "),
-            )
-            if isinstance(item, dict)
-        ]
+    def _list(
+        self, scope: ReadScope, template: str, collection: str, decode: Callable[[JSON], Any]
+    ) -> Awaitable[list[Row]]:
+        """One paged listing, fetched once per read however many kinds need it."""
 
-    async def read(self, kinds: Collection[Kind]) -> State:
-        wanted = set(kinds)
+        async def fetch() -> list[Row]:
+            return [
+                item
+                async for item in self.client.paginate_offset(
+                    _path(template),
+                    items_of(collection),
+                    limit=PAGE,
+                    total=total,
+                    resource=collection.replace("_", " "),
+                    decode=decode,
+                )
+                if item is not None
+            ]
 
-        def listing(path: str, collection: str, *needed_by: Kind) -> Coroutine[Any, Any, Any]:
-            if wanted & set(needed_by):
-                return self._list(path, collection)
-            return asyncio.sleep(0, result=[])
+        return scope.once(template, fetch)
 
-        # The listings do not depend on each other: fetched at once.
-        tiers, plans, tenants, users = await asyncio.gather(
-            listing(_path("/device-tiers"), "device_tiers", Kind.DEVICE_TIER),
-            listing(_path("/plans"), "plans", Kind.PLAN, Kind.TIER_DEFAULTS, Kind.TENANT),
-            listing(_path("/tenants"), "tenants", Kind.TENANT, Kind.OPERATOR),
-            listing(_path("/users"), "users", Kind.OPERATOR),
-        )
+    def _plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
+        return self._list(scope, "/plans", "plans", named_row)
+
+    async def _tenants(self, scope: ReadScope) -> list[Row]:
         # A tenant the server keeps as deleted (a soft delete) is gone for us.
-        tenants = [t for t in tenants if _tenant_status(t) != "deleted"]
-        state = State()
-        if Kind.DEVICE_TIER in wanted:
-            for t in tiers:
-                state.add(self._named(Kind.DEVICE_TIER, t))
-        if Kind.PLAN in wanted:
-            for p in plans:
-                state.add(self._named(Kind.PLAN, p))
-        if Kind.TIER_DEFAULTS in wanted:
-            gate = asyncio.Semaphore(TIER_DEFAULT_READS)
-            for resource in await asyncio.gather(*(self._tier_defaults(p, gate) for p in plans)):
-                state.add(resource)
+        listed = await self._list(scope, "/tenants", "tenants", tenant_row)
+        return [t for t in listed if tenant_status(t) != "deleted"]
+
+    async def _tenant_names(self, scope: ReadScope) -> dict[str, str]:
+        return {str(t.get("id")): str(t["name"]) for t in await self._tenants(scope)}
+
+    async def _read_tiers(self, scope: ReadScope) -> list[Resource]:
+        listed = await self._list(scope, "/device-tiers", "device_tiers", named_row)
+        return [named_resource(Kind.DEVICE_TIER, t) for t in listed]
+
+    async def _read_plans(self, scope: ReadScope) -> list[Resource]:
+        return [named_resource(Kind.PLAN, p) for p in await self._plans(scope)]
+
+    async def _read_tier_defaults(self, scope: ReadScope) -> list[Resource]:
+        gate = scope.gate("tier defaults", TIER_DEFAULT_READS)
+        plans = await self._plans(scope)
+        return list(await asyncio.gather(*(self._tier_defaults(p, gate) for p in plans)))
+
+    async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
+        plans, tenants = await asyncio.gather(self._plans(scope), self._tenants(scope))
         plan_names = {str(p.get("id")): str(p["name"]) for p in plans}
         tenant_names = {str(t.get("id")): str(t["name"]) for t in tenants}
-        if Kind.TENANT in wanted:
-            for t in tenants:
-                state.add(self._tenant(t, plan_names, tenant_names))
-        if Kind.OPERATOR in wanted:
-            for u in users:
-                operator = self._operator(u, tenant_names)
-                if operator is not None:
-                    state.add(operator)
-        return state
+        return [tenant_resource(t, plan_names, tenant_names) for t in tenants]
 
-    @staticmethod
-    def _named(kind: Kind, obj: dict[str, Any]) -> Resource:
-        """A device tier or a plan: a name, a display name and a description."""
-        return Resource(
-            ResourceId(kind, str(obj["name"])),
-            {"display_name": obj.get("display_name"), "description": obj.get("description")},
-            server=_server(obj),
+    async def _read_operators(self, scope: ReadScope) -> list[Resource]:
+        tenant_names, users = await asyncio.gather(
+            self._tenant_names(scope), self._list(scope, "/users", "users", user_row)
         )
+        found = (operator_resource(u, tenant_names) for u in users)
+        return [operator for operator in found if operator is not None]
 
-    async def _tier_defaults(self, plan: dict[str, Any], gate: asyncio.Semaphore) -> Resource:
+    async def _tier_defaults(self, plan: Row, gate: asyncio.Semaphore) -> Resource:
         rid = ResourceId(Kind.TIER_DEFAULTS, str(plan["name"]))
         if segment_problem(str(plan["id"])) is not None:
             # No path can name this plan: its tiers stay unread, the object unaddressable.
             return Resource(rid, {}, server={"id": str(plan["id"])})
         async with gate:
-            body = await self.client.call(
-                "GET", _path("/plans/{}/tier-defaults", plan["id"]), resource=str(rid)
-            )
-        tiers = {str(row["tier"]): row.get("slot_limit") for row in _tier_rows(body)}
-        return Resource(rid, {"tiers": tiers}, server={"id": str(plan["id"])})
-
-    @staticmethod
-    def _tenant(
-        t: dict[str, Any], plan_names: dict[str, str], tenant_names: dict[str, str]
-    ) -> Resource:
-        return Resource(
-            ResourceId(Kind.TENANT, str(t["name"])),
-            {
-                "display_name": t.get("display_name"),
-                "plan": plan_names.get(str(t.get("plan_id"))),
-                "status": _tenant_status(t),
-                "parent": tenant_names.get(str(t.get("parent_id"))),
-                "configuration": dict(t.get("configuration") or {}),
-            },
-            server=_server(t, "suspended_at"),
-        )
-
-    @staticmethod
-    def _operator(u: dict[str, Any], tenant_names: dict[str, str]) -> Resource | None:
-        """A user as an operator, or None when it holds no operator role (a customer)."""
-        roles = _roles(u)
-        held = [role for role in OPERATOR_ROLES if role in roles]
-        if not held:
-            return None
-        return Resource(
-            ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
-            {
-                "name": u.get("name"),
-                "role": held[0],
-                "status": "active" if u.get("enabled", True) else "disabled",
-                "tenant": tenant_names.get(str(u.get("tenant_id"))),
-            },
-            server={**_server(u), "email": u["email"], "roles": roles},
-        )
+            path = _path("/plans/{}/tier-defaults", plan["id"])
+            found = await self.client.call("GET", path, resource=str(rid), decode=tiers)
+        return Resource(rid, {"tiers": found}, server={"id": str(plan["id"])})
 
     # ---- writing -------------------------------------------------------------
-
-    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        kind = change.id.kind
-        if kind is Kind.DEVICE_TIER:
-            return await self._write_named(change, ctx, "/device-tiers", "/device-tiers/{}")
-        if kind is Kind.PLAN:
-            return await self._write_named(change, ctx, "/plans", "/plans/{}")
-        if kind is Kind.TIER_DEFAULTS:
-            await self._write_tier_defaults(change, ctx)
-            return None
-        if kind is Kind.TENANT:
-            return await self._write_tenant(change, ctx)
-        return await self._write_operator(change, ctx)
 
     async def _send(
         self, method: str, path: str, change: Change, body: JSON = None, *, repeatable: bool = False
@@ -304,13 +237,19 @@ class OperatorV1Provider(Provider):
         """The new object with its server id: from the answer, else re-read by name."""
         assert change.desired is not None
         if isinstance(answer, dict) and answer.get("id") is not None:
-            return Resource(change.id, change.desired.fields, server=_server(answer))
+            return Resource(change.id, change.desired.fields, server=server(answer))
         found = (await self.read({change.id.kind})).get(change.id)
         if found is None or found.server_id is None:
             raise ApiError(
                 "GET", BASE, 200, "created, but the object is not listed with an id", str(change.id)
             )
         return found
+
+    async def _write_tier(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        return await self._write_named(change, ctx, "/device-tiers", "/device-tiers/{}")
+
+    async def _write_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        return await self._write_named(change, ctx, "/plans", "/plans/{}")
 
     async def _write_named(
         self, change: Change, ctx: ApplyContext, collection: str, one: str
@@ -333,7 +272,7 @@ class OperatorV1Provider(Provider):
         await self._send("PUT", _path(one, self._id(change, ctx)), change, body)
         return None
 
-    async def _write_tier_defaults(self, change: Change, ctx: ApplyContext) -> None:
+    async def _write_tiers(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """The whole set: live tiers the spec leaves out are kept, ``None`` removes one."""
         assert change.desired is not None
         plan_id = ctx.server_id(ResourceId(Kind.PLAN, change.id.key))
@@ -346,6 +285,7 @@ class OperatorV1Provider(Provider):
         rows = [{"tier": tier, "slot_limit": limit} for tier, limit in sorted(tiers.items())]
         path = _path("/plans/{}/tier-defaults", plan_id)
         await self._send("PUT", path, change, {"tier_defaults": rows})
+        return None
 
     def _tenant_body(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
         """The changed fields as the API names them; references become server ids."""
@@ -373,7 +313,7 @@ class OperatorV1Provider(Provider):
         asked = body.get("status")
         shown = answer.get("status") if isinstance(answer, dict) else None
         # A server that ignores the field would otherwise "succeed" at every apply.
-        if asked and shown is not None and _tenant_status(answer) != asked:
+        if asked and shown is not None and tenant_status(answer) != asked:
             raise ApiError(
                 "PATCH",
                 path,
@@ -383,10 +323,12 @@ class OperatorV1Provider(Provider):
                 str(change.id),
             )
 
+    async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        await self._send("DELETE", _path("/tenants/{}", self._id(change, ctx)), change)
+        return None
+
     async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        if change.action is D:
-            await self._send("DELETE", _path("/tenants/{}", self._id(change, ctx)), change)
-            return None
+        """Create, update, suspend or resume: status travels in the PATCH body."""
         body = self._tenant_body(change, ctx)
         if change.action is not C:
             await self._patch_tenant(change, self._id(change, ctx), body)
@@ -401,10 +343,12 @@ class OperatorV1Provider(Provider):
             await self._patch_tenant(change, created.server_id, {"status": status})
         return created
 
+    async def _delete_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        await self._send("DELETE", _path("/users/{}", self._id(change, ctx)), change)
+        return None
+
     async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        if change.action is D:
-            await self._send("DELETE", _path("/users/{}", self._id(change, ctx)), change)
-            return None
+        """Create, update, suspend or resume: one call per thing the change moves."""
         want = self._changed(change)
         tenant_id: str | None = None
         if want.get("tenant"):

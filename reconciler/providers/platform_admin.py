@@ -19,14 +19,33 @@ Document ``003``, under ``/api/v1/platform/admin``; every answer is wrapped as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from reconciler.errors import ApiError, PlanError
-from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, flag_key
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.errors import ApiError
+from reconciler.model import Action, Change, Kind, Resource, ResourceId
+from reconciler.providers.base import (
+    ApplyContext,
+    Capabilities,
+    KindHandlers,
+    KindSupport,
+    Provider,
+    ReadScope,
+)
 from reconciler.providers.http import InconsistentRead, segment_problem, url_path
+from reconciler.providers.platform_admin_shapes import (
+    Row,
+    data,
+    detail_of,
+    flags_of,
+    operator,
+    slug,
+    tenant_row,
+    tenants_of,
+    total_of,
+    users_of,
+)
 
 BASE = "/api/v1/platform/admin"
 PAGE = 100
@@ -62,21 +81,6 @@ def _path(template: str, *values: str | int) -> str:
     return url_path(template, *values, base=BASE)
 
 
-def _data(body: Any, path: str) -> Any:
-    """What the envelope wraps; anything else is an answer the document does not describe."""
-    if not isinstance(body, dict) or "data" not in body or body.get("success") is False:
-        raise InconsistentRead(path, "the answer is not in the {'success': true, 'data'} envelope")
-    return body["data"]
-
-
-def _slug(plan: Any) -> str | None:
-    """The list shows ``plan`` as ``{name, slug}``, the detail as the slug itself."""
-    if isinstance(plan, dict):
-        value = plan.get("slug")
-        return str(value) if value is not None else None
-    return plan if isinstance(plan, str) else None
-
-
 def _merged(live: Any, want: dict[str, Any]) -> dict[str, Any]:
     """The override to send: live keys kept, the spec's keys set, its ``null`` keys removed.
 
@@ -105,39 +109,52 @@ class _Batch:
 class PlatformAdminProvider(Provider):
     """Tenants (by company name), their plan overrides and flags; users as Operators."""
 
-    dialect = "platform-admin"
-    title = "Platform admin API: tenants, plan overrides, users, bulk flags (document 003)"
-    supports: ClassVar[dict[Kind, KindSupport]] = {
-        Kind.PLAN: KindSupport(
-            frozenset(),
-            frozenset(),
-            notes="read only: the platform's plan slugs, for tenants' 'plan' to refer to",
-        ),
-        Kind.TENANT: KindSupport(
-            frozenset({C, U}),
-            frozenset({"owner", "plan", "plan_override"}),
-            notes="created as test tenants (POST /tenants/test, cleaned up after "
-            f"{CLEANUP_DAYS} days); owner and plan are set at creation only; "
-            "planOverride is patched; no delete, no suspend",
-        ),
-        Kind.FEATURE_FLAG: KindSupport(
-            frozenset({C, U}),
-            frozenset({"tenant", "flag", "enabled"}),
-            notes="one bulk PATCH per tenant per run, its reason the change's origin; "
-            "no flag delete: write false",
-        ),
-        Kind.OPERATOR: KindSupport(
-            frozenset({S, D}),
-            frozenset({"status"}),
-            notes="a platform user by email; users sign up themselves: a spec can keep "
-            "one active, suspend it (no resume) or let prune delete it",
-        ),
-    }
+    capabilities = Capabilities(
+        dialect="platform-admin",
+        title="Platform admin API: tenants, plan overrides, users, bulk flags (document 003)",
+        supports={
+            Kind.PLAN: KindSupport(
+                frozenset(),
+                frozenset(),
+                notes="read only: the platform's plan slugs, for tenants' 'plan' to refer to",
+            ),
+            Kind.TENANT: KindSupport(
+                frozenset({C, U}),
+                frozenset({"owner", "plan", "plan_override"}),
+                notes="created as test tenants (POST /tenants/test, cleaned up after "
+                f"{CLEANUP_DAYS} days); owner and plan are set at creation only; "
+                "planOverride is patched; no delete, no suspend",
+            ),
+            Kind.FEATURE_FLAG: KindSupport(
+                frozenset({C, U}),
+                frozenset({"tenant", "flag", "enabled"}),
+                notes="one bulk PATCH per tenant per run, its reason the change's origin; "
+                "no flag delete: write false",
+            ),
+            Kind.OPERATOR: KindSupport(
+                frozenset({S, D}),
+                frozenset({"status"}),
+                notes="a platform user by email; users sign up themselves: a spec can keep "
+                "one active, suspend it (no resume) or let prune delete it",
+            ),
+        },
+    )
 
     def __init__(self, client: Any) -> None:
         super().__init__(client)
         self._runs: dict[int, tuple[ApplyContext, dict[str, list[_Batch]]]] = {}
         """Per run (its ApplyContext, kept so its id stays unique), tenant → bulk calls."""
+
+    def handlers(self) -> Mapping[Kind, KindHandlers]:
+        tenant, flag = self._write_tenant, self._write_flag
+        return {
+            Kind.PLAN: KindHandlers(self._read_plans),
+            Kind.TENANT: KindHandlers(self._read_tenants, tenant, tenant),
+            Kind.FEATURE_FLAG: KindHandlers(self._read_flags, flag, flag),
+            Kind.OPERATOR: KindHandlers(
+                self._read_users, lifecycle=self._suspend_user, delete=self._delete_user
+            ),
+        }
 
     @classmethod
     def change_problems(cls, change: Change) -> list[str]:
@@ -185,94 +202,85 @@ class PlatformAdminProvider(Provider):
 
     # ---- reading -------------------------------------------------------------
 
-    async def read(self, kinds: Collection[Kind]) -> State:
-        wanted = set(kinds)
-        state = State()
-        tenants = (
-            await self._tenants() if wanted & {Kind.PLAN, Kind.TENANT, Kind.FEATURE_FLAG} else []
-        )
-        if Kind.PLAN in wanted:
-            slugs = dict.fromkeys(CATALOG)
-            slugs.update(dict.fromkeys(s for t in tenants if (s := _slug(t.get("plan")))))
-            for slug in slugs:
-                state.add(Resource(ResourceId(Kind.PLAN, slug), {}, server={"id": slug}))
-        semaphore = asyncio.Semaphore(8)
-
-        async def of(t: dict[str, Any]) -> list[Resource]:
-            async with semaphore:
-                return await self._tenant(t, wanted)
-
-        for resources in await asyncio.gather(*(of(t) for t in tenants)):
-            for resource in resources:
-                state.add(resource)
-        if Kind.OPERATOR in wanted:
-            for u in await self._users():
-                state.add(_operator(u))
-        return state
-
-    async def _tenants(self) -> list[dict[str, Any]]:
+    def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
         path = _path("/tenants")
-        return [
-            t
-            async for t in self.client.paginate_offset(
-                path,
-                lambda body: _data(body, path)["tenants"],
-                limit=PAGE,
-                total=lambda body: (_data(body, path).get("pagination") or {}).get("total"),
-                resource="tenants",
-            )
-        ]
 
-    async def _tenant(self, t: dict[str, Any], kinds: set[Kind]) -> list[Resource]:
-        name, tid = str(t["company_name"]), str(t["id"])
-        # A tenant no path can name is listed, but neither its page nor its flags are
-        # read: it is unaddressable (``unaddressable``) and never written.
-        addressable = segment_problem(tid) is None
-        out: list[Resource] = []
-        if Kind.TENANT in kinds:
-            detail: Any = {}
-            if addressable:
-                # The list has no overrides: the tenant's own page shows what is applied.
-                path = _path("/tenants/{}", tid)
-                label = str(ResourceId(Kind.TENANT, name))
-                one = _data(await self.client.call("GET", path, resource=label), path)
-                detail = one.get("tenant", one) if isinstance(one, dict) else {}
-            fields = {
-                "owner": t.get("owner_email", detail.get("owner_email")),
-                "plan": _slug(t.get("plan")) or _slug(detail.get("plan")),
-                "plan_override": detail.get("plan_override"),
-            }
-            server = {"id": tid, "status": t.get("status"), "created_at": t.get("created_at")}
-            out.append(Resource(ResourceId(Kind.TENANT, name), fields, server=server))
-        if Kind.FEATURE_FLAG in kinds and addressable:
-            path = _path("/tenants/{}/feature-flags", tid)
-            body = await self.client.call("GET", path, resource=f"Tenant/{name} feature flags")
-            for f in _data(body, path)["flags"]:
-                flag = str(f["flag_name"])
-                out.append(
-                    Resource(
-                        ResourceId(Kind.FEATURE_FLAG, flag_key(name, flag)),
-                        {"tenant": name, "flag": flag, "enabled": f.get("enabled")},
-                        server={"id": flag, "updated_at": f.get("updated_at")},
-                    )
+        async def fetch() -> list[Row]:
+            return [
+                t
+                async for t in self.client.paginate_offset(
+                    path,
+                    tenants_of(path),
+                    limit=PAGE,
+                    total=total_of(path),
+                    resource="tenants",
+                    decode=tenant_row,
                 )
-        return out
+            ]
 
-    async def _users(self) -> list[dict[str, Any]]:
+        return scope.once("/tenants", fetch)
+
+    async def _read_plans(self, scope: ReadScope) -> list[Resource]:
+        seen = [slug(t.get("plan")) for t in await self._tenants(scope)]
+        slugs = dict.fromkeys([*CATALOG, *(s for s in seen if s)])
+        return [Resource(ResourceId(Kind.PLAN, s), {}, server={"id": s}) for s in slugs]
+
+    async def _per_tenant(
+        self, scope: ReadScope, read: Callable[[Row], Awaitable[list[Resource]]]
+    ) -> list[Resource]:
+        """``read`` of every tenant, eight at a time at most (a tenant no path can name
+        is listed, but neither its page nor its flags are read: it is unaddressable)."""
+        gate = scope.gate("tenant pages", 8)
+
+        async def one(t: Row) -> list[Resource]:
+            async with gate:
+                return await read(t)
+
+        found = await asyncio.gather(*(one(t) for t in await self._tenants(scope)))
+        return [resource for resources in found for resource in resources]
+
+    async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
+        return await self._per_tenant(scope, self._tenant)
+
+    async def _tenant(self, t: Row) -> list[Resource]:
+        name, tid = str(t["company_name"]), str(t["id"])
+        detail: Row = {}
+        if segment_problem(tid) is None:
+            # The list has no overrides: the tenant's own page shows what is applied.
+            path = _path("/tenants/{}", tid)
+            label = str(ResourceId(Kind.TENANT, name))
+            detail = await self.client.call("GET", path, resource=label, decode=detail_of(path))
+        fields = {
+            "owner": t.get("owner_email", detail.get("owner_email")),
+            "plan": slug(t.get("plan")) or slug(detail.get("plan")),
+            "plan_override": detail.get("plan_override"),
+        }
+        server = {"id": tid, "status": t.get("status"), "created_at": t.get("created_at")}
+        return [Resource(ResourceId(Kind.TENANT, name), fields, server=server)]
+
+    async def _read_flags(self, scope: ReadScope) -> list[Resource]:
+        return await self._per_tenant(scope, self._flags)
+
+    async def _flags(self, t: Row) -> list[Resource]:
+        name, tid = str(t["company_name"]), str(t["id"])
+        if segment_problem(tid) is not None:
+            return []
+        path = _path("/tenants/{}/feature-flags", tid)
+        found: list[Resource] = await self.client.call(
+            "GET", path, resource=f"Tenant/{name} feature flags", decode=flags_of(path, name)
+        )
+        return found
+
+    async def _read_users(self, scope: ReadScope) -> list[Resource]:
         """Every user: the document shows one unpaged list; a ``pagination`` is followed."""
         path = _path("/users")
-        users: list[dict[str, Any]] = []
+        users: list[Row] = []
         ids: set[str] = set()
         params: dict[str, int] | None = None
         while True:
-            body = await self.client.call("GET", path, params=params, resource="users")
-            data = _data(body, path)
-            page = data.get("users") if isinstance(data, dict) else data
-            paging = (data.get("pagination") if isinstance(data, dict) else None) or body.get(
-                "pagination"
+            page, paging = await self.client.call(
+                "GET", path, params=params, resource="users", decode=users_of(path)
             )
-            if not isinstance(page, list):
-                raise InconsistentRead(path, "expected a list of users in 'data'")
             for u in page:
                 if str(u["id"]) in ids:
                     raise InconsistentRead(path, f"the listing returned user {u['id']} twice")
@@ -280,27 +288,12 @@ class PlatformAdminProvider(Provider):
             users += page
             total = paging.get("total") if isinstance(paging, dict) else None
             if not page or not isinstance(total, int) or len(users) >= total:
-                return users
+                return [operator(u) for u in users]
             params = {"offset": len(users), "limit": PAGE}
 
     # ---- writing -------------------------------------------------------------
 
-    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        problems = self.change_problems(change)
-        if problems:  # the plan refuses these; a change built later (adoption) may not
-            raise PlanError("; ".join(problems))
-        kind = change.id.kind
-        if kind is Kind.TENANT:
-            return await self._apply_tenant(change, ctx)
-        if kind is Kind.FEATURE_FLAG:
-            await self._apply_flag(change, ctx)
-            return None
-        if kind is Kind.OPERATOR:
-            await self._apply_user(change, ctx)
-            return None
-        raise PlanError(f"{change.id}: the platform-admin API cannot {change.action.value} it")
-
-    async def _apply_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+    async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
         assert change.desired is not None
         want, rid = change.desired.fields, str(change.id)
         if change.action is C:
@@ -311,7 +304,7 @@ class PlatformAdminProvider(Provider):
                 "auto_cleanup_days": CLEANUP_DAYS,
             }
             path = _path("/tenants/test")
-            made = _data(await self.client.call("POST", path, json_body=body, resource=rid), path)
+            made = data(await self.client.call("POST", path, json_body=body, resource=rid), path)
             if not isinstance(made, dict) or made.get("tenant_id") is None:
                 raise ApiError("POST", path, 201, "the answer names no tenant_id", rid)
             tid = str(made["tenant_id"])
@@ -329,26 +322,29 @@ class PlatformAdminProvider(Provider):
             "PATCH", _path("/tenants/{}", tid), json_body={"plan_override": override}, resource=rid
         )
 
-    async def _apply_user(self, change: Change, ctx: ApplyContext) -> None:
-        user_id, rid = ctx.server_id(change.id), str(change.id)
+    async def _suspend_user(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        """Suspend (the API has no resume: the plan refuses one)."""
         if change.action is S:
             await self.client.call(
                 "POST",
-                _path("/users/{}/suspend", user_id),
+                _path("/users/{}/suspend", ctx.server_id(change.id)),
                 json_body={"reason": ctx.origin},
-                resource=rid,
+                resource=str(change.id),
                 idempotent=True,  # suspending a suspended user changes nothing
             )
-        elif change.action is D:
-            email = (change.live.server.get("email") if change.live else None) or change.id.key
-            await self.client.call(
-                "DELETE",
-                _path("/users/{}", user_id),
-                params={"confirmation": email},
-                resource=rid,
-            )
+        return None
 
-    async def _apply_flag(self, change: Change, ctx: ApplyContext) -> None:
+    async def _delete_user(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        email = (change.live.server.get("email") if change.live else None) or change.id.key
+        await self.client.call(
+            "DELETE",
+            _path("/users/{}", ctx.server_id(change.id)),
+            params={"confirmation": email},
+            resource=str(change.id),
+        )
+        return None
+
+    async def _write_flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """Send this flag in its tenant's one bulk PATCH, or wait for the sibling sending it.
 
         The first flag change of a tenant to run sends every flag change of that
@@ -362,7 +358,7 @@ class PlatformAdminProvider(Provider):
         for batch in batches:
             if flag in batch.flags:
                 await asyncio.shield(batch.sent)
-                return
+                return None
         wanted = {flag: bool(change.desired.fields["enabled"])}
         taken = {f for b in batches for f in b.flags}
         for sibling in ctx.changes:
@@ -386,6 +382,7 @@ class PlatformAdminProvider(Provider):
             batch.sent.exception()  # retrieved: this change reports it, siblings re-raise it
             raise
         batch.sent.set_result(None)
+        return None
 
     async def _send_flags(self, tenant: str, wanted: dict[str, bool], ctx: ApplyContext) -> None:
         tid = ctx.server_id(ResourceId(Kind.TENANT, tenant))
@@ -396,24 +393,6 @@ class PlatformAdminProvider(Provider):
             json_body={"flags": flags, "reason": ctx.origin},
             resource=f"Tenant/{tenant} feature flags",
         )
-
-
-def _operator(u: dict[str, Any]) -> Resource:
-    """A user as an Operator: ``suspended`` is ``disabled``; nothing else is compared."""
-    suspended = u.get("status") == "suspended" or (
-        "status" not in u and bool(u.get("suspended_at"))
-    )
-    return Resource(
-        ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
-        {"status": "disabled" if suspended else "active"},
-        server={
-            "id": str(u["id"]),
-            "email": u["email"],
-            "role": u.get("role"),
-            "tenant_id": u.get("tenant_id"),
-            "suspended_at": u.get("suspended_at"),
-        },
-    )
 
 
 PROVIDER = PlatformAdminProvider

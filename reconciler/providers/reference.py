@@ -8,41 +8,38 @@ users with roles and a tenant assignment, all under ``/api/v1/operator``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from reconciler.errors import PlanError
-from reconciler.model import (
-    Action,
-    Change,
-    Kind,
-    Resource,
-    ResourceId,
-    State,
-    flag_key,
+from reconciler.model import Action, Change, Kind, Resource, ResourceId, flag_key
+from reconciler.providers.base import (
+    ApplyContext,
+    Capabilities,
+    KindHandlers,
+    KindSupport,
+    Provider,
+    ReadScope,
+    path_value_problem,
 )
-from reconciler.providers.base import ApplyContext, KindSupport, Provider, path_value_problem
 from reconciler.providers.http import JSON, segment_problem, url_path
+from reconciler.providers.reference_shapes import (
+    Row,
+    flag_row,
+    items,
+    plan_row,
+    primary_role,
+    server,
+    tenant_row,
+    tiers,
+    total,
+    user_row,
+)
 
 BASE = "/api/v1/operator"
 PAGE = 500
-SERVER_FIELDS = ("id", "created_at", "updated_at", "suspended_at")
 
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
-
-
-def _items(body: JSON) -> list[Any]:
-    items = body.get("items") if isinstance(body, dict) else None
-    return items if isinstance(items, list) else []
-
-
-def _total(body: JSON) -> int | None:
-    total = body.get("total") if isinstance(body, dict) else None
-    return total if isinstance(total, int) else None
-
-
-def _server(obj: dict[str, Any]) -> dict[str, Any]:
-    return {k: obj[k] for k in SERVER_FIELDS if k in obj}
 
 
 def _path(template: str, *values: str | int) -> str:
@@ -53,25 +50,43 @@ def _path(template: str, *values: str | int) -> str:
 class ReferenceProvider(Provider):
     """All five kinds on one API, as served by the embedded sandbox."""
 
-    dialect = "reference"
-    admin_role = "operator-admin"
-    title = "Reference operator API (the embedded sandbox's default)"
-    supports = {
-        Kind.PLAN: KindSupport(frozenset({C, U}), frozenset({"display_name", "description"})),
-        Kind.TIER_DEFAULTS: KindSupport(frozenset({C, U}), frozenset({"tiers"})),
-        Kind.TENANT: KindSupport(
-            frozenset({C, U, S, R, D}),
-            frozenset({"display_name", "plan", "status", "parent", "configuration"}),
-        ),
-        Kind.FEATURE_FLAG: KindSupport(
-            frozenset({C, U, D}), frozenset({"tenant", "flag", "enabled"})
-        ),
-        Kind.OPERATOR: KindSupport(
-            frozenset({C, U, S, R, D}),
-            frozenset({"name", "role", "status", "tenant"}),
-            choices={"role": ("operator", "operator-admin")},
-        ),
-    }
+    capabilities = Capabilities(
+        dialect="reference",
+        title="Reference operator API (the embedded sandbox's default)",
+        admin_role="operator-admin",
+        supports={
+            Kind.PLAN: KindSupport(frozenset({C, U}), frozenset({"display_name", "description"})),
+            Kind.TIER_DEFAULTS: KindSupport(frozenset({C, U}), frozenset({"tiers"})),
+            Kind.TENANT: KindSupport(
+                frozenset({C, U, S, R, D}),
+                frozenset({"display_name", "plan", "status", "parent", "configuration"}),
+            ),
+            Kind.FEATURE_FLAG: KindSupport(
+                frozenset({C, U, D}), frozenset({"tenant", "flag", "enabled"})
+            ),
+            Kind.OPERATOR: KindSupport(
+                frozenset({C, U, S, R, D}),
+                frozenset({"name", "role", "status", "tenant"}),
+                choices={"role": ("operator", "operator-admin")},
+            ),
+        },
+    )
+
+    def handlers(self) -> Mapping[Kind, KindHandlers]:
+        tenant, operator = self._write_tenant, self._write_operator
+        return {
+            Kind.PLAN: KindHandlers(self._read_plans, self._create_plan, self._update_plan),
+            Kind.TIER_DEFAULTS: KindHandlers(self._read_tiers, self._put_tiers, self._put_tiers),
+            Kind.TENANT: KindHandlers(
+                self._read_tenants, tenant, tenant, tenant, self._delete_tenant
+            ),
+            Kind.FEATURE_FLAG: KindHandlers(
+                self._read_flags, self._create_flag, self._update_flag, None, self._delete_flag
+            ),
+            Kind.OPERATOR: KindHandlers(
+                self._read_operators, operator, operator, operator, self._delete_operator
+            ),
+        }
 
     @classmethod
     def unaddressable(cls, resource: Resource) -> str | None:
@@ -103,122 +118,114 @@ class ReferenceProvider(Provider):
 
     # ---- reading -------------------------------------------------------------
 
-    async def _list(self, path: str, resource: str) -> list[dict[str, Any]]:
+    def _listing(
+        self, scope: ReadScope, template: str, label: str, decode: Callable[[JSON], Row]
+    ) -> Awaitable[list[Row]]:
+        """One paged listing, fetched once per read however many kinds need it."""
+
+        async def fetch() -> list[Row]:
+            return [
+                item
+                async for item in self.client.paginate_offset(
+                    _path(template), items, limit=PAGE, total=total, resource=label, decode=decode
+                )
+            ]
+
+        return scope.once(template, fetch)
+
+    def _plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
+        return self._listing(scope, "/plans", "plans", plan_row)
+
+    def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
+        return self._listing(scope, "/tenants", "tenants", tenant_row)
+
+    async def _tenant_names(self, scope: ReadScope) -> dict[Any, str]:
+        return {t["id"]: t["name"] for t in await self._tenants(scope)}
+
+    async def _read_plans(self, scope: ReadScope) -> list[Resource]:
         return [
-            item
-            async for item in self.client.paginate_offset(
-                path, _items, limit=PAGE, total=_total, resource=resource
+            Resource(
+                ResourceId(Kind.PLAN, p["name"]),
+                {"display_name": p.get("display_name"), "description": p.get("description")},
+                server=server(p),
             )
+            for p in await self._plans(scope)
         ]
 
-    async def read(self, kinds: Collection[Kind]) -> State:
-        state = State()
-        need_tenants = {Kind.TENANT, Kind.FEATURE_FLAG, Kind.OPERATOR} & set(kinds)
+    async def _read_tiers(self, scope: ReadScope) -> list[Resource]:
+        plans = await self._plans(scope)
+        return list(await asyncio.gather(*(self._tiers_of(p) for p in plans)))
 
-        async def nothing() -> list[dict[str, Any]]:
-            return []
-
-        # The listings do not depend on each other: fetch them at once.
-        plans, tenants, all_flags, users = await asyncio.gather(
-            self._list(_path("/plans"), "plans"),
-            self._list(_path("/tenants"), "tenants") if need_tenants else nothing(),
-            self._list(_path("/feature-flags"), "feature flags")
-            if Kind.FEATURE_FLAG in kinds
-            else nothing(),
-            self._list(_path("/users"), "users") if Kind.OPERATOR in kinds else nothing(),
-        )
-        plan_names = {p["id"]: p["name"] for p in plans}
-        if Kind.PLAN in kinds:
-            for p in plans:
-                state.add(
-                    Resource(
-                        ResourceId(Kind.PLAN, p["name"]),
-                        {
-                            "display_name": p.get("display_name"),
-                            "description": p.get("description"),
-                        },
-                        server=_server(p),
-                    )
-                )
-        if Kind.TIER_DEFAULTS in kinds:
-            for resource in await asyncio.gather(*(self._read_tiers(p) for p in plans)):
-                state.add(resource)
-
-        tenant_names = {t["id"]: t["name"] for t in tenants}
-        if Kind.TENANT in kinds:
-            for t in tenants:
-                state.add(
-                    Resource(
-                        ResourceId(Kind.TENANT, t["name"]),
-                        {
-                            "display_name": t.get("display_name"),
-                            "plan": plan_names.get(t.get("plan_id")),
-                            "status": t.get("status"),
-                            "parent": tenant_names.get(t.get("parent_id")),
-                            "configuration": t.get("configuration") or {},
-                        },
-                        server=_server(t),
-                    )
-                )
-        if Kind.FEATURE_FLAG in kinds:
-            # One paged listing of every tenant's flags, not a request per tenant.
-            for f in all_flags:
-                name = tenant_names.get(f.get("tenant_id"))
-                if name is None:
-                    continue  # a flag of a tenant that vanished between the two listings
-                state.add(
-                    Resource(
-                        ResourceId(Kind.FEATURE_FLAG, flag_key(name, f["key"])),
-                        {"tenant": name, "flag": f["key"], "enabled": f.get("enabled")},
-                        server={
-                            "id": f["key"],
-                            **{k: f[k] for k in ("created_at", "updated_at") if k in f},
-                        },
-                    )
-                )
-        if Kind.OPERATOR in kinds:
-            for u in users:
-                state.add(
-                    Resource(
-                        ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
-                        {
-                            "name": u.get("name"),
-                            "role": _primary_role(u.get("roles") or []),
-                            "status": "active" if u.get("enabled", True) else "disabled",
-                            "tenant": tenant_names.get(u.get("tenant_id")),
-                        },
-                        server={**_server(u), "roles": list(u.get("roles") or [])},
-                    )
-                )
-        return state
-
-    async def _read_tiers(self, plan: dict[str, Any]) -> Resource:
+    async def _tiers_of(self, plan: Row) -> Resource:
         rid = ResourceId(Kind.TIER_DEFAULTS, plan["name"])
         if segment_problem(plan["id"]) is not None:
             # No path can name this plan: its tiers stay unread, the object unaddressable.
             return Resource(rid, {}, server={"id": plan["id"]})
-        body = await self.client.call(
-            "GET", _path("/plans/{}/tier-defaults", plan["id"]), resource=str(rid)
+        path = _path("/plans/{}/tier-defaults", plan["id"])
+        found = await self.client.call("GET", path, resource=str(rid), decode=tiers)
+        return Resource(rid, {"tiers": found}, server={"id": plan["id"]})
+
+    async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
+        plans, tenants = await asyncio.gather(self._plans(scope), self._tenants(scope))
+        plan_names = {p["id"]: p["name"] for p in plans}
+        tenant_names = {t["id"]: t["name"] for t in tenants}
+        return [
+            Resource(
+                ResourceId(Kind.TENANT, t["name"]),
+                {
+                    "display_name": t.get("display_name"),
+                    "plan": plan_names.get(t.get("plan_id")),
+                    "status": t.get("status"),
+                    "parent": tenant_names.get(t.get("parent_id")),
+                    "configuration": t.get("configuration") or {},
+                },
+                server=server(t),
+            )
+            for t in tenants
+        ]
+
+    async def _read_flags(self, scope: ReadScope) -> list[Resource]:
+        # One paged listing of every tenant's flags, not a request per tenant.
+        tenant_names, flags = await asyncio.gather(
+            self._tenant_names(scope),
+            self._listing(scope, "/feature-flags", "feature flags", flag_row),
         )
-        rows = body.get("tier_defaults", []) if isinstance(body, dict) else []
-        tiers = {str(row["tier"]): row.get("slot_limit") for row in rows}
-        return Resource(rid, {"tiers": tiers}, server={"id": plan["id"]})
+        found = []
+        for f in flags:
+            tenant = tenant_names.get(f.get("tenant_id"))
+            if tenant is None:
+                continue  # a flag of a tenant that vanished between the two listings
+            found.append(
+                Resource(
+                    ResourceId(Kind.FEATURE_FLAG, flag_key(tenant, f["key"])),
+                    {"tenant": tenant, "flag": f["key"], "enabled": f.get("enabled")},
+                    server={
+                        "id": f["key"],
+                        **{k: f[k] for k in ("created_at", "updated_at") if k in f},
+                    },
+                )
+            )
+        return found
+
+    async def _read_operators(self, scope: ReadScope) -> list[Resource]:
+        tenant_names, users = await asyncio.gather(
+            self._tenant_names(scope), self._listing(scope, "/users", "users", user_row)
+        )
+        return [
+            Resource(
+                ResourceId(Kind.OPERATOR, str(u["email"]).lower()),
+                {
+                    "name": u.get("name"),
+                    "role": primary_role(u.get("roles") or []),
+                    "status": "active" if u.get("enabled", True) else "disabled",
+                    "tenant": tenant_names.get(u.get("tenant_id")),
+                },
+                server={**server(u), "roles": list(u.get("roles") or [])},
+            )
+            for u in users
+        ]
 
     # ---- writing -------------------------------------------------------------
-
-    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        kind = change.id.kind
-        if kind is Kind.PLAN:
-            return await self._apply_plan(change)
-        if kind is Kind.TIER_DEFAULTS:
-            await self._apply_tiers(change, ctx)
-            return None
-        if kind is Kind.TENANT:
-            return await self._apply_tenant(change, ctx)
-        if kind is Kind.FEATURE_FLAG:
-            await self._apply_flag(change, ctx)
-            return None
-        return await self._apply_operator(change, ctx)
 
     async def _send(self, method: str, path: str, change: Change, body: JSON = None) -> JSON:
         """One call for ``change``; ``path`` comes from :func:`_path`."""
@@ -238,16 +245,17 @@ class ReferenceProvider(Provider):
         names = {fc.path.split(".", 1)[0] for fc in change.fields}
         return {k: v for k, v in change.desired.fields.items() if k in names}
 
-    async def _apply_plan(self, change: Change) -> Resource | None:
+    async def _create_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
         want = self._changed(change)
-        if change.action is C:
-            body = {"name": change.id.key, **want}
-            created = await self._send("POST", _path("/plans"), change, body)
-            return Resource(change.id, want, server=_server(created))
-        await self._send("PUT", _path("/plans/{}", self._live_id(change)), change, want)
+        created = await self._send("POST", _path("/plans"), change, {"name": change.id.key, **want})
+        return Resource(change.id, want, server=server(created))
+
+    async def _update_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        path = _path("/plans/{}", self._live_id(change))
+        await self._send("PUT", path, change, self._changed(change))
         return None
 
-    async def _apply_tiers(self, change: Change, ctx: ApplyContext) -> None:
+    async def _put_tiers(self, change: Change, ctx: ApplyContext) -> Resource | None:
         plan_id = ctx.server_id(ResourceId(Kind.PLAN, change.id.key))
         tiers = dict(change.live.fields.get("tiers") or {}) if change.live else {}
         assert change.desired is not None
@@ -259,22 +267,25 @@ class ReferenceProvider(Provider):
         rows = [{"tier": t, "slot_limit": n} for t, n in sorted(tiers.items())]
         path = _path("/plans/{}/tier-defaults", plan_id)
         await self._send("PUT", path, change, {"tier_defaults": rows})
+        return None
 
     def _tenant_body(self, want: dict[str, Any], ctx: ApplyContext) -> dict[str, Any]:
         body: dict[str, Any] = {}
-        for name, value in want.items():
-            if name == "plan":
+        for field, value in want.items():
+            if field == "plan":
                 body["plan_id"] = ctx.server_id(ResourceId(Kind.PLAN, value)) if value else None
-            elif name == "parent":
+            elif field == "parent":
                 body["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, value)) if value else None
-            elif name != "status":
-                body[name] = value
+            elif field != "status":
+                body[field] = value
         return body
 
-    async def _apply_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        if change.action is D:
-            await self._send("DELETE", _path("/tenants/{}", self._live_id(change)), change)
-            return None
+    async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        await self._send("DELETE", _path("/tenants/{}", self._live_id(change)), change)
+        return None
+
+    async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        """Create, update, suspend or resume: the fields first, then the lifecycle call."""
         want = self._changed(change)
         body = self._tenant_body(want, ctx)
         result: Resource | None = None
@@ -282,7 +293,7 @@ class ReferenceProvider(Provider):
             body["name"] = change.id.key
             created = await self._send("POST", _path("/tenants"), change, body)
             tenant_id: str | int = created["id"]
-            result = Resource(change.id, want, server=_server(created))
+            result = Resource(change.id, want, server=server(created))
         else:
             tenant_id = self._live_id(change)
             if body:
@@ -294,29 +305,36 @@ class ReferenceProvider(Provider):
             await self._send("POST", _path("/tenants/{}/resume", tenant_id), change)
         return result
 
-    async def _apply_flag(self, change: Change, ctx: ApplyContext) -> None:
+    def _flag_paths(self, change: Change, ctx: ApplyContext) -> tuple[Resource, str]:
         resource = change.desired or change.live
         assert resource is not None
-        tenant_id = ctx.server_id(ResourceId(Kind.TENANT, resource.fields["tenant"]))
-        flag = resource.fields["flag"]
-        if change.action is C:
-            path = _path("/tenants/{}/feature-flags", tenant_id)
-            await self._send(
-                "POST", path, change, {"key": flag, "enabled": resource.fields["enabled"]}
-            )
-        elif change.action is U:
-            path = _path("/tenants/{}/feature-flags/{}", tenant_id, flag)
-            await self._send("PUT", path, change, {"enabled": resource.fields["enabled"]})
-        else:
-            path = _path("/tenants/{}/feature-flags/{}", tenant_id, flag)
-            await self._send("DELETE", path, change)
+        return resource, ctx.server_id(ResourceId(Kind.TENANT, resource.fields["tenant"]))
 
-    async def _apply_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        if change.action is D:
-            await self._send("DELETE", _path("/users/{}", self._live_id(change)), change)
-            return None
+    async def _create_flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        resource, tenant_id = self._flag_paths(change, ctx)
+        body = {"key": resource.fields["flag"], "enabled": resource.fields["enabled"]}
+        await self._send("POST", _path("/tenants/{}/feature-flags", tenant_id), change, body)
+        return None
+
+    async def _update_flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        resource, tenant_id = self._flag_paths(change, ctx)
+        path = _path("/tenants/{}/feature-flags/{}", tenant_id, resource.fields["flag"])
+        await self._send("PUT", path, change, {"enabled": resource.fields["enabled"]})
+        return None
+
+    async def _delete_flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        resource, tenant_id = self._flag_paths(change, ctx)
+        path = _path("/tenants/{}/feature-flags/{}", tenant_id, resource.fields["flag"])
+        await self._send("DELETE", path, change)
+        return None
+
+    async def _delete_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        await self._send("DELETE", _path("/users/{}", self._live_id(change)), change)
+        return None
+
+    async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        """Create, update, suspend or resume: one call per field the change moves."""
         want = self._changed(change)
-        result: Resource | None = None
         if change.action is C:
             body: dict[str, Any] = {"email": change.id.key}
             if "name" in want:
@@ -327,7 +345,7 @@ class ReferenceProvider(Provider):
                 body["tenant_id"] = ctx.server_id(ResourceId(Kind.TENANT, want["tenant"]))
             body["enabled"] = want.get("status", "active") == "active"
             created = await self._send("POST", _path("/users"), change, body)
-            return Resource(change.id, want, server=_server(created))
+            return Resource(change.id, want, server=server(created))
         assert change.live is not None
         user = self._live_id(change)
         if "name" in want:
@@ -347,15 +365,7 @@ class ReferenceProvider(Provider):
             await self._send("POST", _path("/users/{}/disable", user), change)
         elif change.action is R:
             await self._send("POST", _path("/users/{}/enable", user), change)
-        return result
-
-
-def _primary_role(roles: list[str]) -> str | None:
-    """One role per operator in specs: the highest the user holds."""
-    for role in ("operator-admin", "operator"):
-        if role in roles:
-            return role
-    return roles[0] if roles else None
+        return None
 
 
 PROVIDER = ReferenceProvider

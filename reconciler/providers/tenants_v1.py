@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Collection
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import (
@@ -35,30 +35,37 @@ from reconciler.model import (
     flag_key,
     role_key,
 )
-from reconciler.providers.base import ApplyContext, KindSupport, Provider, path_value_problem
+from reconciler.providers.base import (
+    ApplyContext,
+    Capabilities,
+    KindHandlers,
+    KindSupport,
+    Provider,
+    ReadScope,
+    path_value_problem,
+)
 from reconciler.providers.http import segment_problem, url_path
+from reconciler.providers.tenants_v1_shapes import (
+    Row,
+    configuration,
+    data,
+    flags,
+    grants,
+    label,
+    roles,
+    tenant_row,
+    total,
+)
 
 BASE = "/v1/tenants"
 PAGE = 100
+T = TypeVar("T")
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
 
 
 def _path(template: str, *values: str | int) -> str:
     """A path under ``BASE``, each value encoded as one segment."""
     return url_path(template, *values, base=BASE)
-
-
-def _data(body: Any) -> list[dict[str, Any]]:
-    if isinstance(body, dict) and isinstance(body.get("data"), list):
-        return list(body["data"])
-    if isinstance(body, list):
-        return body
-    raise TypeError("expected {'data': [...]}")
-
-
-def _total(body: Any) -> int | None:
-    total = body.get("total") if isinstance(body, dict) else None
-    return total if isinstance(total, int) else None
 
 
 def _is_uuid(value: str) -> bool:
@@ -72,28 +79,39 @@ def _is_uuid(value: str) -> bool:
 class TenantsV1Provider(Provider):
     """Tenants with status, parent and configuration; their flags, roles and grants."""
 
-    dialect = "tenants-v1"
-    title = "Tenants API: lifecycle, hierarchy, configuration, flags, roles (document 004)"
-    supports: ClassVar[dict[Kind, KindSupport]] = {
-        Kind.TENANT: KindSupport(
-            frozenset({C, U, S, R}),
-            frozenset({"display_name", "status", "parent", "configuration"}),
-            notes="no tenant delete in the API; lifecycle calls need an elevated role",
-        ),
-        Kind.FEATURE_FLAG: KindSupport(
-            frozenset({C, U, D}),
-            frozenset({"tenant", "flag", "enabled"}),
-            notes="no flag update: a change is a delete, then a create",
-        ),
-        Kind.ROLE: KindSupport(
-            frozenset({C, U, D}), frozenset({"tenant", "name", "description", "permissions"})
-        ),
-        Kind.ROLE_ASSIGNMENT: KindSupport(
-            frozenset({C, D}),
-            frozenset({"tenant", "role", "user"}),
-            notes="a delete is a revoke",
-        ),
-    }
+    capabilities = Capabilities(
+        dialect="tenants-v1",
+        title="Tenants API: lifecycle, hierarchy, configuration, flags, roles (document 004)",
+        supports={
+            Kind.TENANT: KindSupport(
+                frozenset({C, U, S, R}),
+                frozenset({"display_name", "status", "parent", "configuration"}),
+                notes="no tenant delete in the API; lifecycle calls need an elevated role",
+            ),
+            Kind.FEATURE_FLAG: KindSupport(
+                frozenset({C, U, D}),
+                frozenset({"tenant", "flag", "enabled"}),
+                notes="no flag update: a change is a delete, then a create",
+            ),
+            Kind.ROLE: KindSupport(
+                frozenset({C, U, D}), frozenset({"tenant", "name", "description", "permissions"})
+            ),
+            Kind.ROLE_ASSIGNMENT: KindSupport(
+                frozenset({C, D}),
+                frozenset({"tenant", "role", "user"}),
+                notes="a delete is a revoke",
+            ),
+        },
+    )
+
+    def handlers(self) -> Mapping[Kind, KindHandlers]:
+        tenant, flag, role, grant = self._tenant, self._flag, self._role, self._grant
+        return {
+            Kind.TENANT: KindHandlers(self._read_tenants, tenant, tenant, tenant),
+            Kind.FEATURE_FLAG: KindHandlers(self._read_flags, flag, flag, None, flag),
+            Kind.ROLE: KindHandlers(self._read_roles, role, role, None, role),
+            Kind.ROLE_ASSIGNMENT: KindHandlers(self._read_grants, grant, None, None, grant),
+        }
 
     @classmethod
     def check(cls, desired: State) -> list[SpecProblem]:
@@ -103,7 +121,7 @@ class TenantsV1Provider(Provider):
                 problems.append(
                     SpecProblem(
                         r.field_sources.get("user", r.source),
-                        f"{r.id}: the {cls.dialect} API identifies users by UUID; "
+                        f"{r.id}: the {cls.capabilities.dialect} API identifies users by UUID; "
                         f"'{r.fields.get('user')}' is not one",
                     )
                 )
@@ -128,95 +146,124 @@ class TenantsV1Provider(Provider):
 
     # ---- reading -------------------------------------------------------------
 
-    async def _get(self, path: str, resource: str) -> Any:
-        return await self.client.call("GET", path, resource=resource)
+    def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
+        async def fetch() -> list[Row]:
+            return [
+                t
+                async for t in self.client.paginate_pages(
+                    BASE, data, limit=PAGE, total=total, resource="tenants", decode=tenant_row
+                )
+            ]
 
-    async def read(self, kinds: Collection[Kind]) -> State:
-        tenants = [
-            t
-            async for t in self.client.paginate_pages(
-                BASE, _data, limit=PAGE, total=_total, resource="tenants"
-            )
-        ]
+        return scope.once("tenants", fetch)
+
+    async def _addressable(self, scope: ReadScope) -> list[Row]:
+        """The tenants a path can name: nothing is read under the others (unaddressable,
+        never written)."""
+        return [t for t in await self._tenants(scope) if segment_problem(str(t["id"])) is None]
+
+    def _under(
+        self, scope: ReadScope, t: Row, template: str, decode: Callable[[Any], T]
+    ) -> Awaitable[T]:
+        """One ``GET`` under tenant ``t`` (``template`` after its id), made once per read;
+        at most eight such calls at a time, whichever kinds need them."""
+        tid, gate = str(t["id"]), scope.gate("per tenant", 8)
+
+        async def fetch() -> T:
+            async with gate:
+                path = _path(template, tid)
+                found: T = await self.client.call("GET", path, resource=label(t), decode=decode)
+                return found
+
+        return scope.once((template, tid), fetch)
+
+    async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
+        tenants = await self._tenants(scope)
         names = {t["id"]: str(t["name"]) for t in tenants}
-        state = State()
-        semaphore = asyncio.Semaphore(8)
 
-        async def details(t: dict[str, Any]) -> list[Resource]:
-            async with semaphore:
-                return await self._read_tenant(t, names, set(kinds))
-
-        for resources in await asyncio.gather(*(details(t) for t in tenants)):
-            for resource in resources:
-                state.add(resource)
-        return state
-
-    async def _read_tenant(
-        self, t: dict[str, Any], names: dict[str, str], kinds: set[Kind]
-    ) -> list[Resource]:
-        name, tid = str(t["name"]), str(t["id"])
-        label = str(ResourceId(Kind.TENANT, name))
-        # A tenant no path can name is listed, but nothing under it is read: it is
-        # unaddressable (``unaddressable``) and never written.
-        addressable = segment_problem(tid) is None
-        out: list[Resource] = []
-        if Kind.TENANT in kinds:
-            config = None
-            if addressable:
-                config = await self._get(_path("/{}/configuration", tid), label)
-            out.append(
-                Resource(
-                    ResourceId(Kind.TENANT, name),
-                    {
-                        "display_name": t.get("display_name"),
-                        "status": t.get("status"),
-                        "parent": names.get(t.get("parent_id") or ""),
-                        "configuration": (config or {}).get("configuration") or {},
-                    },
-                    server={"id": tid, "status": t.get("status")},
-                )
+        async def one(t: Row) -> Resource:
+            tid = str(t["id"])
+            config: dict[str, Any] = {}
+            if segment_problem(tid) is None:
+                config = await self._under(scope, t, "/{}/configuration", configuration)
+            return Resource(
+                ResourceId(Kind.TENANT, str(t["name"])),
+                {
+                    "display_name": t.get("display_name"),
+                    "status": t.get("status"),
+                    "parent": names.get(t.get("parent_id") or ""),
+                    "configuration": config,
+                },
+                server={"id": tid, "status": t.get("status")},
             )
-        if not addressable:
-            return out
-        if Kind.FEATURE_FLAG in kinds:
-            for f in _data(await self._get(_path("/{}/feature-flags", tid), label)):
-                out.append(
-                    Resource(
-                        ResourceId(Kind.FEATURE_FLAG, flag_key(name, str(f["key"]))),
-                        {"tenant": name, "flag": str(f["key"]), "enabled": f.get("enabled")},
-                        server={"id": str(f["key"])},
-                    )
+
+        return list(await asyncio.gather(*(one(t) for t in tenants)))
+
+    async def _each(
+        self, scope: ReadScope, read: Callable[[Row], Awaitable[list[Resource]]]
+    ) -> list[Resource]:
+        found = await asyncio.gather(*(read(t) for t in await self._addressable(scope)))
+        return [resource for resources in found for resource in resources]
+
+    async def _read_flags(self, scope: ReadScope) -> list[Resource]:
+        async def of(t: Row) -> list[Resource]:
+            name = str(t["name"])
+            return [
+                Resource(
+                    ResourceId(Kind.FEATURE_FLAG, flag_key(name, str(f["key"]))),
+                    {"tenant": name, "flag": str(f["key"]), "enabled": f.get("enabled")},
+                    server={"id": str(f["key"])},
                 )
-        roles: dict[str, str] = {}
-        if kinds & {Kind.ROLE, Kind.ROLE_ASSIGNMENT}:
-            for role in _data(await self._get(_path("/{}/roles", tid), label)):
-                roles[str(role["id"])] = str(role["name"])
-                if Kind.ROLE in kinds:
-                    out.append(
-                        Resource(
-                            ResourceId(Kind.ROLE, role_key(name, str(role["name"]))),
-                            {
-                                "tenant": name,
-                                "name": str(role["name"]),
-                                "description": role.get("description"),
-                                "permissions": list(role.get("permissions") or []),
-                            },
-                            server={"id": str(role["id"])},
-                        )
-                    )
-        if Kind.ROLE_ASSIGNMENT in kinds:
-            for grant in _data(await self._get(_path("/{}/role-assignments", tid), label)):
-                if grant.get("status", "active") != "active" or str(grant["role_id"]) not in roles:
+                for f in await self._under(scope, t, "/{}/feature-flags", flags)
+            ]
+
+        return await self._each(scope, of)
+
+    async def _read_roles(self, scope: ReadScope) -> list[Resource]:
+        async def of(t: Row) -> list[Resource]:
+            name = str(t["name"])
+            return [
+                Resource(
+                    ResourceId(Kind.ROLE, role_key(name, str(role["name"]))),
+                    {
+                        "tenant": name,
+                        "name": str(role["name"]),
+                        "description": role.get("description"),
+                        "permissions": list(role.get("permissions") or []),
+                    },
+                    server={"id": str(role["id"])},
+                )
+                for role in await self._under(scope, t, "/{}/roles", roles)
+            ]
+
+        return await self._each(scope, of)
+
+    async def _read_grants(self, scope: ReadScope) -> list[Resource]:
+        async def of(t: Row) -> list[Resource]:
+            name = str(t["name"])
+            held, granted = await asyncio.gather(
+                self._under(scope, t, "/{}/roles", roles),
+                self._under(scope, t, "/{}/role-assignments", grants),
+            )
+            role_names = {str(role["id"]): str(role["name"]) for role in held}
+            found = []
+            for grant in granted:
+                if grant.get("status", "active") != "active":
                     continue  # a revoked grant is history, not state
-                role_name, user = roles[str(grant["role_id"])], str(grant["user_id"])
-                out.append(
+                role_name = role_names.get(str(grant["role_id"]))
+                if role_name is None:
+                    continue
+                user = str(grant["user_id"])
+                found.append(
                     Resource(
                         ResourceId(Kind.ROLE_ASSIGNMENT, assignment_key(name, role_name, user)),
                         {"tenant": name, "role": role_name, "user": user},
                         server={"id": str(grant["id"])},
                     )
                 )
-        return out
+            return found
+
+        return await self._each(scope, of)
 
     # ---- writing -------------------------------------------------------------
 
@@ -224,20 +271,13 @@ class TenantsV1Provider(Provider):
         """One call for ``change``; ``path`` comes from :func:`_path`."""
         return await self.client.call(method, path, json_body=body, resource=str(change.id))
 
-    async def apply(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        kind = change.id.kind
-        if kind is Kind.TENANT:
-            return await self._tenant(change, ctx)
+    @staticmethod
+    def _tenant_id(change: Change, ctx: ApplyContext) -> str:
+        """The server id of the tenant a flag, role or grant lives under."""
         resource = change.desired or change.live
         assert resource is not None
         # The tenant from the fields, not by splitting the key: a name may hold '/'.
-        tenant_id = ctx.server_id(ResourceId(Kind.TENANT, str(resource.fields["tenant"])))
-        if kind is Kind.FEATURE_FLAG:
-            await self._flag(change, tenant_id, resource.fields["flag"])
-            return None
-        if kind is Kind.ROLE:
-            return await self._role(change, ctx, tenant_id)
-        return await self._grant(change, ctx, tenant_id)
+        return ctx.server_id(ResourceId(Kind.TENANT, str(resource.fields["tenant"])))
 
     async def _tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
         want = change.desired.fields if change.desired else {}
@@ -296,7 +336,10 @@ class TenantsV1Provider(Provider):
                 "POST", _path("/{}/{}", tid, step), resource=str(change.id), idempotent=False
             )
 
-    async def _flag(self, change: Change, tenant_id: str, key: str) -> None:
+    async def _flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        resource = change.desired or change.live
+        assert resource is not None
+        tenant_id, key = self._tenant_id(change, ctx), resource.fields["flag"]
         if change.action in (U, D):
             # No update in this API: an enabled flag changes by delete, then create.
             try:
@@ -309,8 +352,10 @@ class TenantsV1Provider(Provider):
             assert change.desired is not None
             body = {"key": key, "enabled": change.desired.fields["enabled"]}
             await self._send("POST", _path("/{}/feature-flags", tenant_id), change, body)
+        return None
 
-    async def _role(self, change: Change, ctx: ApplyContext, tenant_id: str) -> Resource | None:
+    async def _role(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        tenant_id = self._tenant_id(change, ctx)
         if change.action is D:
             path = _path("/{}/roles/{}", tenant_id, ctx.server_id(change.id))
             await self._send("DELETE", path, change)
@@ -330,7 +375,8 @@ class TenantsV1Provider(Provider):
         await self._send("PUT", path, change, body)
         return None
 
-    async def _grant(self, change: Change, ctx: ApplyContext, tenant_id: str) -> Resource | None:
+    async def _grant(self, change: Change, ctx: ApplyContext) -> Resource | None:
+        tenant_id = self._tenant_id(change, ctx)
         if change.action is D:
             path = _path("/{}/role-assignments/{}/revoke", tenant_id, ctx.server_id(change.id))
             await self._send("POST", path, change)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.engine.executor import ApplyResult
 from reconciler.engine.plan import Plan
 from reconciler.model import Change
 from reconciler.report.values import counts
-
-if TYPE_CHECKING:  # the library layer sits above reports; types only
-    from reconciler.core import Review
+from reconciler.runs import Review
 
 FORMAT_VERSION = 1
 

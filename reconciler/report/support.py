@@ -1,33 +1,30 @@
 """The support matrix: which kinds each API dialect manages, and with what operations.
 
-One source of truth, the providers' own ``supports`` declarations, rendered for
-``reconciler apis`` and for the table in docs/apis/README.md (a test keeps the
-two equal; ``python -m reconciler.report.support`` rewrites the docs table).
+Rendered from plain data, each dialect as its declaration describes it
+(``Capabilities.describe()``: dialect, title, and per kind its operations,
+fields, choices and notes), for ``reconciler apis`` and for docs/apis/README.md,
+which is exactly ``reconciler apis --format markdown`` (:func:`render_readme`;
+a test keeps the file equal to it). Nothing here imports a provider.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.model import Action, Kind
-from reconciler.providers import dialects, provider_class
+from reconciler.model import Kind
 
-OPERATIONS: tuple[Action, ...] = (
-    Action.CREATE,
-    Action.UPDATE,
-    Action.SUSPEND,
-    Action.RESUME,
-    Action.DELETE,
-)
-LETTERS: dict[Action, str] = {
-    Action.CREATE: "C",
-    Action.UPDATE: "U",
-    Action.SUSPEND: "S",
-    Action.RESUME: "R",
-    Action.DELETE: "D",
+Described = Mapping[str, Any]
+"""One dialect as ``Capabilities.describe()`` gives it."""
+
+LETTERS: dict[str, str] = {
+    "create": "C",
+    "update": "U",
+    "suspend": "S",
+    "resume": "R",
+    "delete": "D",
 }
+"""Each operation's letter, in matrix order."""
 LEGEND = (
     "C create, U update, S suspend, R resume, D delete; '.' an operation the API "
     "lacks; '-' a kind it does not manage."
@@ -35,39 +32,23 @@ LEGEND = (
 START, END = "<!-- support-matrix:start -->", "<!-- support-matrix:end -->"
 
 
-def cell(dialect: str, kind: Kind) -> str:
-    """``CURSD`` letters for what ``dialect`` can do with ``kind``, ``-`` for nothing."""
-    support = provider_class(dialect).supports.get(kind)
+def cell(info: Described, kind: Kind) -> str:
+    """``CURSD`` letters for what the dialect can do with ``kind``, ``-`` for nothing."""
+    support = info["kinds"].get(kind.value)
     if support is None:
         return "-"
-    letters = "".join(LETTERS[a] if a in support.operations else "." for a in OPERATIONS)
+    done = set(support["operations"])
+    letters = "".join(letter if op in done else "." for op, letter in LETTERS.items())
     return letters if letters.strip(".") else "read"
 
 
-def matrix() -> dict[str, dict[str, str]]:
+def matrix(infos: Sequence[Described]) -> dict[str, dict[str, str]]:
     """dialect → kind → cell, every dialect and kind included."""
-    return {d: {k.value: cell(d, k) for k in Kind} for d in dialects()}
+    return {info["dialect"]: {k.value: cell(info, k) for k in Kind} for info in infos}
 
 
-def details(dialect: str) -> dict[str, Any]:
-    """What one dialect declares, per kind: operations, settable fields, choices, notes."""
-    provider = provider_class(dialect)
-    kinds: dict[str, Any] = {}
-    for kind in Kind:
-        support = provider.supports.get(kind)
-        if support is None:
-            continue
-        kinds[kind.value] = {
-            "operations": [a.value for a in OPERATIONS if a in support.operations],
-            "fields": sorted(support.fields),
-            "choices": {name: list(values) for name, values in support.choices.items()},
-            "notes": support.notes,
-        }
-    return {"dialect": dialect, "title": provider.title, "kinds": kinds}
-
-
-def render_text() -> str:
-    table = matrix()
+def render_text(infos: Sequence[Described]) -> str:
+    table = matrix(infos)
     names = list(table)
     width = max(len(k.value) for k in Kind)
     cols = [max(len(n), 5) for n in names]
@@ -79,9 +60,8 @@ def render_text() -> str:
     return "\n".join(lines)
 
 
-def render_details_text(dialect: str) -> str:
-    info = details(dialect)
-    lines = [f"{dialect}: {info['title']}", ""]
+def render_details_text(info: Described) -> str:
+    lines = [f"{info['dialect']}: {info['title']}", ""]
     for kind, spec in info["kinds"].items():
         lines.append(f"{kind}: {', '.join(spec['operations']) or 'read only'}")
         lines.append(f"  fields: {', '.join(spec['fields']) or '(none)'}")
@@ -92,8 +72,9 @@ def render_details_text(dialect: str) -> str:
     return "\n".join(lines)
 
 
-def render_markdown() -> str:
-    table = matrix()
+def render_markdown(infos: Sequence[Described]) -> str:
+    """The matrix as a Markdown table, with its legend."""
+    table = matrix(infos)
     names = list(table)
     lines = [
         "| kind | " + " | ".join(f"`{n}`" for n in names) + " |",
@@ -106,15 +87,48 @@ def render_markdown() -> str:
     return "\n".join(lines)
 
 
-def replace_block(text: str, block: str) -> str:
-    """``text`` with what lies between the matrix markers replaced by ``block``."""
-    head, start, rest = text.partition(START)
-    _, end, tail = rest.partition(END)
-    if not start or not end:
-        raise ValueError(f"markers {START} / {END} not found")
-    return f"{head}{START}\n{block}\n{END}{tail}"
+README_HEAD = """\
+# APIs reconciler manages
+
+<!-- Generated: `reconciler apis --format markdown > docs/apis/README.md`. Edit
+reconciler/report/support.py or the providers' declarations, not this file. -->
+
+Each platform API is a *dialect*: one provider module in `reconciler/providers/`
+and one emulation in `reconciler/sandbox/dialects/`, named together on one line
+of the registry, `reconciler/dialects.py`. Choose it with `--api` (or `api:` of
+a target in `reconciler.yaml`).
+"""
+
+README_MATRIX = """\
+## Support matrix
+
+From the providers' declarations (`Capabilities`). A spec that asks a target for
+a kind, field or operation its API lacks fails `validate`/`plan` before any
+call, naming the field, the resource and the dialect.
+"""
+
+README_TAIL = """\
+`reconciler apis DIALECT` lists each kind's settable fields and the values the
+API accepts (roles, for instance).
+
+Adding a dialect: its provider module, its sandbox module, one line in
+`reconciler/dialects.py`, its page here, then
+`reconciler apis --format markdown > docs/apis/README.md` (a test fails until
+this file matches).
+"""
 
 
-if __name__ == "__main__":  # pragma: no cover - a maintainer's tool
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/apis/README.md")
-    target.write_text(replace_block(target.read_text(), render_markdown()))
+def render_readme(infos: Sequence[Described], pages: Mapping[str, str]) -> str:
+    """All of docs/apis/README.md: the dialects with their pages, then the matrix."""
+    rows = ["| dialect | what it is | page |", "|---|---|---|"]
+    for info in infos:
+        page = pages[info["dialect"]]
+        rows.append(f"| `{info['dialect']}` | {info['title']} | [{page}]({page}) |")
+    parts = [
+        README_HEAD,
+        "\n".join(rows) + "\n",
+        README_MATRIX,
+        f"{START}\n{render_markdown(infos)}\n{END}\n",
+        README_TAIL.rstrip("\n"),
+    ]
+    return "\n".join(parts)

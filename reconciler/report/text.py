@@ -12,10 +12,10 @@ from collections.abc import Iterable
 
 import click
 
+from reconciler.calls import PlannedCall
 from reconciler.engine.executor import ApplyResult, ChangeEvent
 from reconciler.engine.plan import Plan
 from reconciler.model import Action, Change, ResourceId
-from reconciler.providers.preview import PlannedCall
 from reconciler.report.escape import inline
 from reconciler.report.values import MARKS, VERBS, show, summary_line
 

@@ -1,8 +1,9 @@
 """The sandbox's ASGI app: one API dialect over one SQLite file, behind a bearer token.
 
 ``create_app`` is the only way in; the server module runs what it returns.
-Adding a dialect means a module in ``dialects/`` exposing ``DIALECT``, named
-as in :data:`reconciler.providers.DIALECT_MODULES`.
+Which dialects exist is the registry's business (:mod:`reconciler.dialects`,
+the same list the providers read): each line names the module in ``dialects/``
+whose ``DIALECT`` this app serves, imported when it is served.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from reconciler import __version__
+from reconciler import dialects as registry
 from reconciler.sandbox.common import RequestLogMiddleware, check_segment_routes, json_response
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.faults import FaultConfig, FaultMiddleware
@@ -23,21 +25,19 @@ from reconciler.sandbox.store import Store
 
 
 def load_dialect(name: str) -> Dialect | None:
-    """The emulation of ``name``, or None when there is none."""
-    from reconciler.providers import dialect_module
-
-    loaded = dialect_module("reconciler.sandbox.dialects", name)
-    if loaded is None:
+    """The emulation of ``name``, or None when the registry has no such dialect."""
+    entry = registry.entry(name)
+    if entry is None:
         return None
-    dialect: Dialect = loaded.DIALECT
+    dialect = registry.load(entry.sandbox)
+    if not isinstance(dialect, Dialect):
+        raise TypeError(f"{entry.sandbox} is not a sandbox Dialect")
     return dialect
 
 
 def available_dialects() -> list[str]:
-    """Every dialect the sandbox can serve."""
-    from reconciler.providers import DIALECT_MODULES
-
-    return [name for name in DIALECT_MODULES if load_dialect(name) is not None]
+    """Every dialect the sandbox can serve: every registered one."""
+    return registry.names()
 
 
 def create_app(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from reconciler import dialects as registry
 from reconciler.model import Kind
-from reconciler.providers import dialects
+from reconciler.providers import describe, dialects
 from reconciler.report.support import END, START, render_markdown
 from tests.integration.helpers import run_cli
 
@@ -56,9 +59,61 @@ def test_an_unknown_dialect_names_the_known_ones() -> None:
     assert f"(known: {', '.join(dialects())})" in result.stderr
 
 
-def test_the_docs_table_is_generated_from_the_code() -> None:
-    text = DOCS.read_text()
-    block = text.split(START, 1)[1].split(END, 1)[0].strip()
-    assert block == render_markdown(), (
-        "docs/apis/README.md is stale: run `python -m reconciler.report.support`"
+def test_the_docs_page_is_exactly_the_markdown_output() -> None:
+    """docs/apis/README.md is generated: the dialects, their pages and the matrix."""
+    result = run_cli(["apis", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert DOCS.read_text(encoding="utf-8") == result.stdout, (
+        "docs/apis/README.md is stale: run "
+        "`reconciler apis --format markdown > docs/apis/README.md`"
     )
+    block = result.stdout.split(START, 1)[1].split(END, 1)[0].strip()
+    assert block == render_markdown([describe(name) for name in dialects()])
+    for name in dialects():
+        assert f"[{name}.md]({name}.md)" in result.stdout
+        assert (DOCS.parent / f"{name}.md").is_file(), f"docs/apis/{name}.md is missing"
+
+
+EXTRA = """
+from reconciler.model import Action, Kind
+from reconciler.providers import Capabilities, KindSupport, Provider
+from reconciler.sandbox.dialect import Dialect
+
+
+class ExtraProvider(Provider):
+    capabilities = Capabilities(
+        dialect="extra-v1",
+        title="An API from outside the package",
+        supports={Kind.TENANT: KindSupport(frozenset({Action.CREATE}), frozenset())},
+    )
+
+
+DIALECT = Dialect(
+    name="extra-v1", title="Extra", collections=(), install=lambda app, store, token: None
+)
+"""
+
+
+def test_a_dialect_is_its_modules_and_one_registry_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A provider and a sandbox from outside the package, plus one line: nothing else."""
+    (tmp_path / "extra_dialect.py").write_text(EXTRA, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    line = registry.DialectEntry(
+        name="extra-v1",
+        provider="extra_dialect:ExtraProvider",
+        sandbox="extra_dialect:DIALECT",
+        page="extra-v1.md",
+    )
+    monkeypatch.setattr(registry, "REGISTRY", (*registry.REGISTRY, line))
+    assert run_cli(["apis"]).stdout.splitlines()[0].split()[-1] == "extra-v1"
+    page = run_cli(["apis", "--format", "markdown"]).stdout
+    assert "| `extra-v1` | An API from outside the package | [extra-v1.md](extra-v1.md) |" in page
+    assert "| Tenant | `CUSRD` | `CUSRD` | `C...D` | `-` | `CU...` | `CUSR.` | `C....` |" in page
+    from reconciler.sandbox.app import available_dialects, create_app
+
+    assert "extra-v1" in available_dialects()
+    app = create_app("extra-v1", db_path=tmp_path / "extra.sqlite", token="t")
+    assert app.state.dialect == "extra-v1"
+    app.state.store.close()

@@ -5,22 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from reconciler import core
 from reconciler.errors import PlanError
 from reconciler.model import Change, Kind, Resource, ResourceId, State
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.base import ApplyContext, Capabilities, KindSupport, Provider
 
 
 class TwinProvider(Provider):
-    dialect = "twins"
-    title = "a server holding two tenants named acme"
-    supports: ClassVar[dict[Kind, KindSupport]] = {
-        Kind.TENANT: KindSupport(frozenset(), frozenset())
-    }
+    capabilities = Capabilities(
+        dialect="twins",
+        title="a server holding two tenants named acme",
+        supports={Kind.TENANT: KindSupport(frozenset(), frozenset())},
+    )
 
     async def read(self, kinds: Collection[Kind]) -> State:
         rid = ResourceId(Kind.TENANT, "acme")
@@ -33,7 +33,6 @@ class TwinProvider(Provider):
 def test_duplicate_natural_keys_stop_the_read() -> None:
     session: Any = SimpleNamespace(
         provider=TwinProvider(None),  # type: ignore[arg-type]
-        client=SimpleNamespace(last_call="GET /tenants"),
         target=SimpleNamespace(dialect="twins"),
     )
     with pytest.raises(PlanError, match=r"Tenant/acme \(ids 1 and 2\)"):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from typing import Any, ClassVar
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from reconciler.engine.plan import Plan
 from reconciler.engine.planner import Planner, PlannerCapabilities
 from reconciler.errors import ApiError, ConflictError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, references
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.base import ApplyContext, Capabilities, KindSupport, Provider
 from reconciler.rules import Rules
 
 T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
@@ -31,9 +32,11 @@ def res(kind: Kind, key: str, **fields: Any) -> Resource:
 class FakeProvider(Provider):
     """In memory: records calls and the server ids each call could see, fails on demand."""
 
-    dialect = "fake"
-    title = "in-memory test provider"
-    supports: ClassVar[dict[Kind, KindSupport]] = {k: KindSupport(ALL, frozenset()) for k in Kind}
+    capabilities = Capabilities(
+        dialect="fake",
+        title="in-memory test provider",
+        supports={k: KindSupport(ALL, frozenset()) for k in Kind},
+    )
 
     def __init__(
         self,
@@ -294,7 +297,7 @@ def test_a_definite_refusal_is_not_retried() -> None:
 
 
 class AdminProvider(FakeProvider):
-    admin_role = "operator-admin"
+    capabilities = replace(FakeProvider.capabilities, admin_role="operator-admin")
 
 
 def handover(new_admin_fails: bool) -> tuple[Plan, AdminProvider]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, ClassVar
+from typing import Any
 
 from reconciler.engine.plan import Plan, check_supported
 from reconciler.engine.planner import Planner
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
-from reconciler.providers.base import ApplyContext, KindSupport, Provider
+from reconciler.providers.base import ApplyContext, Capabilities, KindSupport, Provider
 from reconciler.rules import Rules
 
 T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
@@ -21,12 +21,14 @@ def res(kind: Kind, key: str, **fields: Any) -> Resource:
 class LimitedProvider(Provider):
     """Tenants can be created and updated, nothing else."""
 
-    dialect = "limited"
-    title = "test"
-    supports: ClassVar[dict[Kind, KindSupport]] = {
-        T: KindSupport(frozenset({Action.CREATE, Action.UPDATE}), frozenset({"status"})),
-        P: KindSupport(frozenset({Action.CREATE}), frozenset()),
-    }
+    capabilities = Capabilities(
+        dialect="limited",
+        title="test",
+        supports={
+            T: KindSupport(frozenset({Action.CREATE, Action.UPDATE}), frozenset({"status"})),
+            P: KindSupport(frozenset({Action.CREATE}), frozenset()),
+        },
+    )
 
     def __init__(self) -> None:
         pass

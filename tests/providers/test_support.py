@@ -37,4 +37,4 @@ def test_every_listed_dialect_has_a_provider_named_after_it() -> None:
     names = dialects()
     assert names[0] == "reference"
     for name in names:
-        assert provider_class(name).dialect == name
+        assert provider_class(name).capabilities.dialect == name

@@ -1,0 +1,232 @@
+"""Listings followed to the end, checked for pages that repeat or skip items.
+
+:class:`Paging` is mixed into :class:`~reconciler.providers.http.ApiClient`,
+which provides :meth:`Paging.call`. Every page is one call, and what is wrong
+with a page is raised naming that call (``GET`` and its path): an answer whose
+items cannot be found (:class:`InconsistentRead`), or an item its provider's
+``decode`` refuses (:class:`~reconciler.errors.MalformedResponse`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from reconciler.errors import ApiError, MalformedResponse
+
+JSON = Any
+"""A decoded JSON document."""
+Decode = Callable[[JSON], Any]
+"""Turns one answer (or one listed item) into what the provider reads from it.
+
+Raising :data:`SHAPE_ERRORS` means the answer is not in the documented shape:
+the caller turns that into :class:`~reconciler.errors.MalformedResponse` naming
+the call whose answer it was."""
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What a decoder raises for an answer in another shape (``ShapeError`` is a ValueError)."""
+
+
+class InconsistentRead(ApiError):
+    """A listing that contradicts itself: nothing may be planned (or written) from it."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__("GET", path, 200, message)
+
+
+def decoded(
+    decode: Decode,
+    body: JSON,
+    method: str,
+    path: str,
+    status: int = 200,
+    resource: str | None = None,
+) -> Any:
+    """``decode(body)``; a shape error becomes MalformedResponse naming ``method path``."""
+    try:
+        return decode(body)
+    except SHAPE_ERRORS as exc:
+        raise MalformedResponse(
+            method,
+            path,
+            status,
+            f"the API answered in a shape it does not document ({type(exc).__name__}: {exc})",
+            resource,
+        ) from exc
+
+
+class Paging:
+    """``offset``/``limit`` and ``page``/``limit`` listings; needs :meth:`call`."""
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: JSON = None,
+        params: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+        idempotent: bool | None = None,
+        decode: Decode | None = None,
+    ) -> JSON:
+        raise NotImplementedError  # pragma: no cover - ApiClient sends
+
+    async def paginate_offset(
+        self,
+        path: str,
+        items: Callable[[JSON], list[Any]],
+        *,
+        limit: int,
+        params: Mapping[str, Any] | None = None,
+        total: Callable[[JSON], int | None] = lambda body: None,
+        resource: str | None = None,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+        concurrency: int = 4,
+        decode: Decode | None = None,
+    ) -> AsyncIterator[Any]:
+        """Follow ``offset``/``limit`` pages to the end, items in order.
+
+        Servers may return smaller pages than asked for, so the walk moves by
+        what actually came back. When the first page reports a total, the
+        remaining pages are fetched ``concurrency`` at a time, sized as the
+        server sized the first one; a last sequential walk picks up anything
+        beyond (a total that grew meanwhile). The walk ends on an empty page or
+        when the reported total is reached, never merely on a short page.
+        Each item is yielded as ``decode`` makes it (as listed without one).
+        """
+        seen = _SeenItems(path)
+        rows = _Rows(decode, path, resource)
+
+        async def fetch(offset: int) -> tuple[list[Any], int | None]:
+            query = dict(params or {})
+            query[offset_param] = offset
+            query[limit_param] = limit
+            body = await self.call("GET", path, params=query, resource=resource)
+            return _page(items, body, path), decoded(total, body, "GET", path, 200, resource)
+
+        first, reported = await fetch(0)
+        seen.add(first)
+        for item in rows.of(first):
+            yield item
+        offset = len(first)
+        if not first or (reported is not None and offset >= reported):
+            seen.check_total(reported)
+            return
+        if reported is not None and concurrency > 1:
+            size = len(first)  # the server's own page size, which may be below ``limit``
+            offsets = list(range(offset, reported, size))
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def bounded(at: int) -> tuple[list[Any], int | None]:
+                async with semaphore:
+                    return await fetch(at)
+
+            for start in range(0, len(offsets), concurrency * 4):
+                batch = offsets[start : start + concurrency * 4]
+                for page, _ in await asyncio.gather(*(bounded(at) for at in batch)):
+                    seen.add(page)
+                    for item in rows.of(page):
+                        yield item
+                    offset += len(page)
+            if offset >= reported:
+                seen.check_total(reported)
+                return
+        while True:  # sequential from here: short pages, or a listing without a total
+            page, reported = await fetch(offset)
+            seen.add(page)
+            for item in rows.of(page):
+                yield item
+            offset += len(page)
+            if not page or (reported is not None and offset >= reported):
+                seen.check_total(reported)
+                return
+
+    async def paginate_pages(
+        self,
+        path: str,
+        items: Callable[[JSON], list[Any]],
+        *,
+        limit: int,
+        params: Mapping[str, Any] | None = None,
+        total: Callable[[JSON], int | None] = lambda body: None,
+        resource: str | None = None,
+        first_page: int = 1,
+        decode: Decode | None = None,
+    ) -> AsyncIterator[Any]:
+        """Follow ``page``/``limit`` pages to the end (empty page or total reached)."""
+        page_no = first_page
+        seen = _SeenItems(path)
+        rows = _Rows(decode, path, resource)
+        while True:
+            query = dict(params or {})
+            query["page"] = page_no
+            query["limit"] = limit
+            body = await self.call("GET", path, params=query, resource=resource)
+            page = _page(items, body, path)
+            seen.add(page)
+            for item in rows.of(page):
+                yield item
+            reported = decoded(total, body, "GET", path, 200, resource)
+            if not page or (reported is not None and seen.count >= reported):
+                seen.check_total(reported)
+                return
+            page_no += 1
+
+
+def _page(items: Callable[[JSON], list[Any]], body: JSON, path: str) -> list[Any]:
+    """The items of one page, or a clear error when the answer has another shape."""
+    try:
+        page = items(body)
+    except SHAPE_ERRORS as exc:
+        raise InconsistentRead(
+            path, f"unexpected answer shape ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(page, list):
+        raise InconsistentRead(path, f"expected a list of items, got {type(page).__name__}")
+    return page
+
+
+class _Rows:
+    """The items of a page as the provider's decoder makes them, errors naming the page's call."""
+
+    def __init__(self, decode: Decode | None, path: str, resource: str | None) -> None:
+        self.decode, self.path, self.resource = decode, path, resource
+
+    def of(self, page: list[Any]) -> list[Any]:
+        decode = self.decode
+        if decode is None:
+            return page
+        return [decoded(decode, item, "GET", self.path, 200, self.resource) for item in page]
+
+
+class _SeenItems:
+    """Catches pages that repeat or skip: by item id, and against the reported total."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.ids: set[str] = set()
+        self.count = 0
+
+    def add(self, page: list[Any]) -> None:
+        for item in page:
+            self.count += 1
+            ident = item.get("id") if isinstance(item, dict) else None
+            if ident is None:
+                continue
+            key = str(ident)
+            if key in self.ids:
+                raise InconsistentRead(
+                    self.path,
+                    f"the listing returned item {key} twice (pages repeat or moved while "
+                    "read); nothing was planned from it",
+                )
+            self.ids.add(key)
+
+    def check_total(self, reported: int | None) -> None:
+        if reported is not None and self.count < reported:
+            raise InconsistentRead(
+                self.path,
+                f"the server reported {reported} items but its pages held {self.count} "
+                "(pages skip items); nothing was planned from it",
+            )

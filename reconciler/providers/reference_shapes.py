@@ -1,0 +1,89 @@
+"""How ``reference`` answers look: listings as ``{items, total}``, checked as they arrive.
+
+The ``*_row`` decoders run on each listed item as its page arrives (and
+:func:`tiers` on a plan's tier defaults), so an answer in another shape is
+reported naming its own call; :mod:`.reference` joins the rows afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.providers.http import JSON
+from reconciler.providers.shapes import (
+    ShapeError,
+    name,
+    obj,
+    optional_text,
+    present,
+    scalar,
+    text,
+)
+
+SERVER_FIELDS = ("id", "created_at", "updated_at", "suspended_at")
+Row = dict[str, Any]
+
+
+def items(body: JSON) -> list[Any]:
+    found = body.get("items") if isinstance(body, dict) else None
+    return found if isinstance(found, list) else []
+
+
+def total(body: JSON) -> int | None:
+    found = body.get("total") if isinstance(body, dict) else None
+    return found if isinstance(found, int) else None
+
+
+def server(row: Row) -> Row:
+    """What the server manages about an object: never compared."""
+    return {k: row[k] for k in SERVER_FIELDS if k in row}
+
+
+def plan_row(item: JSON) -> Row:
+    row = obj(item)
+    scalar(row, "id")
+    name(row, "name")
+    return row
+
+
+def tenant_row(item: JSON) -> Row:
+    row = plan_row(item)
+    scalar(row, "plan_id", required=False)
+    scalar(row, "parent_id", required=False)
+    return row
+
+
+def flag_row(item: JSON) -> Row:
+    row = obj(item)
+    scalar(row, "tenant_id", required=False)
+    text(row, "key")
+    return row
+
+
+def user_row(item: JSON) -> Row:
+    row = obj(item)
+    present(row, "email")
+    optional_text(row, "name")
+    roles = row.get("roles") or []
+    if not isinstance(roles, list):
+        raise ShapeError(f"'roles' is a {type(roles).__name__}, not a list")
+    # The role the operator is read with must be text; the others are only ever
+    # path values, which ``unaddressable`` checks.
+    role = primary_role(roles)
+    if role is not None and not isinstance(role, str):
+        raise ShapeError(f"the role {role!r} is not text")
+    scalar(row, "tenant_id", required=False)
+    return row
+
+
+def tiers(body: JSON) -> dict[str, Any]:
+    rows = body.get("tier_defaults", []) if isinstance(body, dict) else []
+    return {str(present(obj(row), "tier")): row.get("slot_limit") for row in rows}
+
+
+def primary_role(roles: list[Any]) -> Any:
+    """One role per operator in specs: the highest the user holds."""
+    for role in ("operator-admin", "operator"):
+        if role in roles:
+            return role
+    return roles[0] if roles else None
