@@ -1,4 +1,12 @@
-"""Shared fixtures: a real sandbox server per test, on a fresh SQLite file.
+"""Shared fixtures: sandboxes for tests, each on a fresh database.
+
+- ``sandbox`` / ``sandbox_factory``: a real server started for the test (on a
+  file in ``tmp_path``; with faults, a given file, a restart...).
+- ``fresh_sandbox``: a real server the module's tests share, its database put
+  back to a new sandbox's before each test (for tests that only need an empty
+  or seeded sandbox: no start and stop per test).
+- ``in_process``: the sandbox's app in this process, no socket (tests of the
+  sandbox's own API, where a socket adds nothing).
 
 The token is fixed and recognisable so a test can assert it never leaks into
 output or errors.
@@ -6,16 +14,20 @@ output or errors.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+import httpx
 import pytest
 
+from reconciler.sandbox.app import create_app
 from reconciler.sandbox.faults import FaultConfig
-from reconciler.sandbox.server import EmbeddedSandbox
+from reconciler.sandbox.server import BackgroundServer, EmbeddedSandbox
 
 SANDBOX_TOKEN = "test-token-SECRET-123"
 
@@ -67,3 +79,205 @@ def sandbox(sandbox_factory: SandboxFactory, tmp_path: Path) -> EmbeddedSandbox:
 def _journal_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Applies journal their writes; keep every test's journal out of the repository."""
     monkeypatch.setenv("RECONCILER_JOURNAL", str(tmp_path / "journal.jsonl"))
+
+
+# ---- fresh databases without a new sandbox ---------------------------------------------
+
+
+class Templates:
+    """A dialect's database as ``create_app`` makes it with a given seed (one file per
+    seed, made on first use), copied over a live database to make it new again."""
+
+    def __init__(self, dialect: str, root: Path, token: str) -> None:
+        self.dialect = dialect
+        self.root = root
+        self.token = token
+        self._made: dict[str, Path] = {}
+
+    def restore(self, into: sqlite3.Connection, seed: Mapping[str, Any] | None) -> None:
+        key = json.dumps(seed, sort_keys=True) if seed else ""
+        template = self._made.get(key)
+        if template is None:
+            template = self.root / f"template-{len(self._made)}.sqlite"
+            app = create_app(self.dialect, db_path=template, token=self.token, seed=seed)
+            app.state.store.close()
+            self._made[key] = template
+        source = sqlite3.connect(template)
+        try:
+            source.backup(into)  # every page: tables, request log and counters alike
+        finally:
+            source.close()
+
+
+class SharedSandbox:
+    """A real sandbox server (127.0.0.1, a free port) that a module's tests share.
+
+    :meth:`fresh` makes it a new sandbox again: the database becomes exactly what
+    ``create_app`` makes with that seed, empty request log included. The copy runs
+    on the server's own event loop, so it never falls inside a request. Looks like
+    an :class:`EmbeddedSandbox` to tests: ``dialect``, ``url``, ``token``, ``db_path``.
+    """
+
+    def __init__(self, dialect: str, root: Path, token: str = SANDBOX_TOKEN) -> None:
+        self.dialect = dialect
+        self.token = token
+        self.db_path = root / "sandbox.sqlite"
+        self.app = create_app(dialect, db_path=self.db_path, token=token)
+        self._templates = Templates(dialect, root, token)
+        self._server = BackgroundServer(
+            self.app, name=f"sandbox-{dialect}", what=f"the shared {dialect} sandbox"
+        )
+        self.port = self._server.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def fresh(self, seed: Mapping[str, Any] | None = None) -> SharedSandbox:
+        db = self.app.state.store.db
+        self._server.run_in_loop(lambda: self._templates.restore(db, seed))
+        return self
+
+    def close(self) -> None:
+        self._server.stop()  # the app's shutdown closes its database
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """httpx's ``ASGITransport`` for a plain (sync) client: each request runs the app
+    on this transport's own event loop, in the calling thread; no socket, no server.
+
+    Clients come and go; the transport stays until :meth:`shutdown` (a client's
+    ``close`` leaves it open for the next one).
+    """
+
+    def __init__(self, app: Any) -> None:
+        # an app that raises answers 500, as the real server does
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._loop = asyncio.new_event_loop()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def exchange() -> httpx.Response:
+            answer = await self._asgi.handle_async_request(request)
+            return httpx.Response(
+                answer.status_code, headers=answer.headers, content=await answer.aread()
+            )
+
+        return self._loop.run_until_complete(exchange())
+
+    def close(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        loop = self._loop
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+
+class InProcessSandbox:
+    """One dialect's sandbox app in this process, reached through httpx without a socket.
+
+    :meth:`fresh` makes it a new sandbox again, as :class:`SharedSandbox` does.
+    ``db_path`` is its database, for reading the request log or any table.
+    """
+
+    url = "http://sandbox.test"
+    """What a client's base URL starts with (no server listens there)."""
+
+    def __init__(self, dialect: str, root: Path, token: str = SANDBOX_TOKEN) -> None:
+        self.dialect = dialect
+        self.token = token
+        self.db_path = root / "sandbox.sqlite"
+        self.app = create_app(dialect, db_path=self.db_path, token=token)
+        self._templates = Templates(dialect, root, token)
+        self.transport = InProcessTransport(self.app)
+
+    def fresh(self, seed: Mapping[str, Any] | None = None) -> InProcessSandbox:
+        self._templates.restore(self.app.state.store.db, seed)
+        return self
+
+    def client(self, path: str = "", token: str | None = None) -> httpx.Client:
+        """A client under ``path`` sending ``token`` (the sandbox's own by default)."""
+        return httpx.Client(
+            transport=self.transport,
+            base_url=self.url + path,
+            headers={"Authorization": f"Bearer {token or self.token}"},
+        )
+
+    def close(self) -> None:
+        self.transport.shutdown()
+        self.app.state.store.close()
+
+
+Box = TypeVar("Box", SharedSandbox, InProcessSandbox)
+
+
+class Pool(Generic[Box]):
+    """The sandboxes a module's tests share: the n-th one of a dialect a test asks for
+    is always the same one (made on first use), made fresh for that test."""
+
+    def __init__(self, make: Callable[[str, Path], Box], root: Path) -> None:
+        self._make = make
+        self._root = root
+        self._boxes: dict[tuple[str, int], Box] = {}
+
+    def get(self, dialect: str, index: int) -> Box:
+        box = self._boxes.get((dialect, index))
+        if box is None:
+            root = self._root / f"{dialect}-{index}"
+            root.mkdir()
+            box = self._boxes[(dialect, index)] = self._make(dialect, root)
+        return box
+
+    def close(self) -> None:
+        for box in self._boxes.values():
+            box.close()
+
+
+def _fresh_per_test(pool: Pool[Box]) -> Callable[..., Box]:
+    asked: dict[str, int] = {}
+
+    def get(dialect: str = "reference", seed: Mapping[str, Any] | None = None) -> Box:
+        index = asked[dialect] = asked.get(dialect, -1) + 1
+        box: Box = pool.get(dialect, index).fresh(seed)
+        return box
+
+    return get
+
+
+FreshSandbox = Callable[..., SharedSandbox]
+InProcessFactory = Callable[..., InProcessSandbox]
+
+
+@pytest.fixture(scope="module")
+def shared_sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool[SharedSandbox]]:
+    pool = Pool(SharedSandbox, tmp_path_factory.mktemp("shared"))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def fresh_sandbox(shared_sandboxes: Pool[SharedSandbox]) -> FreshSandbox:
+    """``fresh_sandbox("iaas-v1", seed=...)``: a running sandbox, new for this test.
+
+    Its server is the module's (each call in one test is another server); its
+    database is what a new sandbox with that seed starts with. Not for faults,
+    a chosen file or token, or stopping it: those use ``sandbox_factory``.
+    """
+    return _fresh_per_test(shared_sandboxes)
+
+
+@pytest.fixture(scope="module")
+def in_process_sandboxes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pool[InProcessSandbox]]:
+    pool = Pool(InProcessSandbox, tmp_path_factory.mktemp("in-process"))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def in_process(in_process_sandboxes: Pool[InProcessSandbox]) -> InProcessFactory:
+    """``in_process("reference", seed=...)``: a new sandbox app for this test, no socket.
+
+    For tests of the sandbox's own API; anything about HTTP itself, or about the
+    reconciler as a client, uses a real server.
+    """
+    return _fresh_per_test(in_process_sandboxes)

@@ -2,24 +2,31 @@
 
 The embedded sandbox is a real server on 127.0.0.1, reached over real HTTP like
 any platform: the reconciler gets a URL and a token and nothing else.
+
+Starting and stopping one takes a few milliseconds and never sleeps: the server
+thread says when it listens (an event, not a poll), and its main loop sleeps
+until it is asked to stop instead of looking every 0.1 s as uvicorn's does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import socket
 import threading
-import time
-from collections.abc import Generator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
 
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.faults import FaultConfig
+
+T = TypeVar("T")
 
 STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -49,8 +56,46 @@ def serve(
     )
 
 
+class _Connections(set[Any]):
+    """uvicorn's set of open connections, setting ``emptied`` whenever it becomes empty.
+
+    Only the server's event loop touches it (connections come and go there).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emptied = asyncio.Event()
+
+    def discard(self, item: Any) -> None:
+        super().discard(item)
+        if not self:
+            self.emptied.set()
+
+    def remove(self, item: Any) -> None:
+        super().remove(item)
+        if not self:
+            self.emptied.set()
+
+
 class _ThreadServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to the main program (it runs in a thread)."""
+    """A uvicorn server for a background thread: no signals, and no polling.
+
+    uvicorn's own main loop looks at ``should_exit`` every 0.1 s, and its
+    shutdown sleeps 0.1 s and then polls for open connections. Here the main
+    loop sleeps until :meth:`request_exit` wakes it (or a second passes: the
+    ``Date`` header is refreshed once a second, as uvicorn does), and shutdown
+    waits on the connections and the request tasks themselves. ``ready`` is set
+    once the server listens, or once its thread ends without having listened.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+        self._connections = _Connections()
+        self.server_state.connections = self._connections
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop serving the app, once the server has started."""
+        self._wake: asyncio.Event | None = None
 
     def install_signal_handlers(self) -> None:  # uvicorn < 0.29's hook
         pass
@@ -59,9 +104,170 @@ class _ThreadServer(uvicorn.Server):
     def capture_signals(self) -> Generator[None, None, None]:
         yield
 
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            super().run(sockets)
+        finally:
+            self.ready.set()  # a server that failed to start wakes its waiter too
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._wake = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
+        await super().startup(sockets)
+        if self.started:
+            self.ready.set()
+
+    def request_exit(self, *, force: bool = False) -> None:
+        """Ask the server to stop, from any thread; ``force`` skips the app's shutdown."""
+        if force:
+            self.force_exit = True
+        self.should_exit = True
+        loop, wake = self.loop, self._wake
+        if loop is None or wake is None:
+            return  # not listening yet: the main loop checks should_exit before it waits
+        with suppress(RuntimeError):  # the loop has closed: the server is done already
+            loop.call_soon_threadsafe(wake.set)
+
+    async def main_loop(self) -> None:
+        wake = self._wake
+        assert wake is not None
+        ticks = 0
+        while not await self.on_tick(ticks):
+            with suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=1.0)
+            wake.clear()
+            ticks = (ticks + 10) % 864000  # uvicorn refreshes its headers when ticks % 10 == 0
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's graceful shutdown, waiting on events instead of sleeping."""
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()  # idle ones close now, busy ones after their response
+        try:
+            await asyncio.wait_for(self._idle(), timeout=self.config.timeout_graceful_shutdown)
+        except TimeoutError:
+            for task in self.server_state.tasks:
+                task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    async def _idle(self) -> None:
+        """Until every connection has closed and every request task has finished."""
+        if self._connections:
+            self._connections.emptied.clear()  # on the loop: nothing closes in between
+            await self._connections.emptied.wait()
+        tasks = set(self.server_state.tasks)
+        if tasks:
+            await asyncio.wait(tasks)
+        for server in self.servers:
+            await server.wait_closed()
+
 
 class SandboxError(RuntimeError):
     """The embedded sandbox did not start (or stop) as it should."""
+
+
+class BackgroundServer:
+    """Any ASGI app served on 127.0.0.1, on a free port, from a daemon thread.
+
+    ``start()`` returns once the server listens (or raises SandboxError);
+    ``stop()`` lets requests in flight finish and returns once the thread has
+    ended. Both wait on events, never on a timer. The embedded sandbox runs
+    on one; so can a test's fake of another service.
+    """
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        *,
+        name: str = "server",
+        what: str = "the server",
+        tls: tuple[str, str] | None = None,
+        startup_timeout: float = STARTUP_TIMEOUT,
+    ) -> None:
+        self.app = app
+        self.name = name
+        """The thread's name."""
+        self.what = what
+        """How errors name the server: ``the reference sandbox``."""
+        self.tls = tls
+        """(certificate file, key file): serve https instead of http."""
+        self.startup_timeout = startup_timeout
+        self._server: _ThreadServer | None = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._port is not None
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise SandboxError(f"{self.what} is not running")
+        return self._port
+
+    def start(self) -> int:
+        """Serve the app; returns the port it listens on."""
+        if self._server is not None:
+            raise SandboxError(f"{self.what} is already running")
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,  # leave the host program's logging alone
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+            ssl_certfile=self.tls[0] if self.tls else None,
+            ssl_keyfile=self.tls[1] if self.tls else None,
+        )
+        server = _ThreadServer(config)
+        thread = threading.Thread(target=server.run, name=self.name, daemon=True)
+        self._server, self._thread = server, thread
+        thread.start()
+        try:
+            if not server.ready.wait(self.startup_timeout):
+                raise SandboxError(f"{self.what} did not start within {self.startup_timeout:g}s")
+            if not server.started:
+                raise SandboxError(f"{self.what} failed to start (see log above)")
+            self._port = int(server.servers[0].sockets[0].getsockname()[1])
+        except BaseException:
+            self.stop()
+            raise
+        return self._port
+
+    def run_in_loop(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the server's event loop, between two requests' handlers (the
+        app's state is used on that loop alone), and return what it returns."""
+        server = self._server
+        loop = server.loop if server is not None else None
+        if loop is None or not self.running:
+            raise SandboxError(f"{self.what} is not running")
+
+        async def call() -> T:
+            return work()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(STOP_TIMEOUT)
+
+    def stop(self) -> None:
+        """Ask the server to finish its requests and exit; wait for the thread."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        self._port = None
+        if server is None or thread is None:
+            return
+        server.request_exit()
+        thread.join(STOP_TIMEOUT)
+        if thread.is_alive():
+            server.request_exit(force=True)
+            thread.join(STOP_TIMEOUT)
+            if thread.is_alive():
+                raise SandboxError(f"{self.what} did not stop")
 
 
 class EmbeddedSandbox:
@@ -96,8 +302,7 @@ class EmbeddedSandbox:
         self._fixed_token = token
         self.token = token or ""
         self.startup_timeout = startup_timeout
-        self._server: _ThreadServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
         self._port: int | None = None
 
     @property
@@ -126,72 +331,40 @@ class EmbeddedSandbox:
             seed=self.seed,
             faults=self.faults,
         )
-        config = uvicorn.Config(
+        server = BackgroundServer(
             app,
-            host="127.0.0.1",
-            port=0,
-            log_config=None,  # leave the host program's logging alone
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=5,
-            ssl_certfile=self.tls[0] if self.tls else None,
-            ssl_keyfile=self.tls[1] if self.tls else None,
+            name=f"sandbox-{self.dialect}",
+            what=f"the {self.dialect} sandbox",
+            tls=self.tls,
+            startup_timeout=self.startup_timeout,
         )
-        server = _ThreadServer(config)
-        thread = threading.Thread(target=server.run, name=f"sandbox-{self.dialect}", daemon=True)
-        self._server, self._thread = server, thread
-        thread.start()
+        self._server = server
         try:
-            self._port = self._wait_until_listening(server, thread)
-            self._wait_until_healthy()
+            self._port = server.start()
+            self._check_health()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_until_listening(self, server: _ThreadServer, thread: threading.Thread) -> int:
-        deadline = time.monotonic() + self.startup_timeout
-        while not server.started:
-            if not thread.is_alive():
-                raise SandboxError(f"the {self.dialect} sandbox failed to start (see log above)")
-            if time.monotonic() > deadline:
-                raise SandboxError(
-                    f"the {self.dialect} sandbox did not start within {self.startup_timeout:g}s"
-                )
-            time.sleep(0.005)
-        port: int = server.servers[0].sockets[0].getsockname()[1]
-        return port
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        last: Exception | str = "no answer"
-        while time.monotonic() < deadline:
-            try:
-                # our own server on loopback: the probe need not check the certificate
-                response = httpx.get(f"{self.url}/healthz", timeout=1.0, verify=False)
-                if response.status_code == 200:
-                    return
-                last = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                last = exc
-            time.sleep(0.02)
-        raise SandboxError(f"the sandbox at {self.url} is not healthy: {last}")
+    def _check_health(self) -> None:
+        """One request through the whole app: once it listens, it answers."""
+        try:
+            # our own server on loopback: the probe need not check the certificate
+            response = httpx.get(f"{self.url}/healthz", timeout=self.startup_timeout, verify=False)
+        except httpx.HTTPError as exc:
+            raise SandboxError(f"the sandbox at {self.url} is not healthy: {exc}") from exc
+        if response.status_code != 200:
+            raise SandboxError(
+                f"the sandbox at {self.url} is not healthy: HTTP {response.status_code}"
+            )
 
     def stop(self) -> None:
         """Ask the server to finish its requests and exit; wait for the thread."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
+        server, self._server = self._server, None
         self._port = None
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(STOP_TIMEOUT)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(STOP_TIMEOUT)
-            if thread.is_alive():
-                raise SandboxError("the sandbox server thread did not stop")
+        if server is not None:
+            server.stop()
 
     def __enter__(self) -> EmbeddedSandbox:
         return self.start()

@@ -8,20 +8,18 @@ set) and records every request, so a test can assert exactly what was sent.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Generator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-import uvicorn
 from click.testing import Result
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+
+from reconciler.sandbox.server import BackgroundServer
 
 BODY_LIMIT = 65_536
 BOT = "github-actions[bot]"
@@ -183,33 +181,15 @@ class FakeGitHub:
         return self._answer(200, issue)
 
 
-class _ThreadServer(uvicorn.Server):
-    """Leaves signals to pytest: it runs in a thread."""
-
-    @contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 class RunningFake:
     """``with RunningFake(fake):`` serves ``fake`` and sets ``fake.url``."""
 
     def __init__(self, fake: FakeGitHub) -> None:
         self.fake = fake
-        config = uvicorn.Config(
-            fake.app(), host="127.0.0.1", port=0, log_config=None, log_level="warning"
-        )
-        self.server = _ThreadServer(config)
-        self.thread = threading.Thread(target=self.server.run, name="fake-github", daemon=True)
+        self.server = BackgroundServer(fake.app(), name="fake-github", what="the fake GitHub")
 
     def __enter__(self) -> FakeGitHub:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake GitHub did not start")
-            time.sleep(0.005)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
+        port = self.server.start()
         self.fake.url = f"http://127.0.0.1:{port}{self.fake.prefix}"
         return self.fake
 
@@ -219,5 +199,4 @@ class RunningFake:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.server.stop()

@@ -15,7 +15,7 @@ from reconciler.providers.admin_operators import PROVIDER
 from reconciler.providers.base import ApplyContext
 from reconciler.providers.http import ApiClient
 from reconciler.sandbox.faults import FaultConfig
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
+from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
 from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "admin-operators"
@@ -46,8 +46,8 @@ def writes(box: Any, since: int = 0) -> list[tuple[str, str, int]]:
 
 
 @pytest.fixture
-def box(sandbox_factory: SandboxFactory) -> Any:
-    return sandbox_factory("admin-operators", seed=DATA)
+def box(fresh_sandbox: FreshSandbox) -> Any:
+    return fresh_sandbox("admin-operators", seed=DATA)
 
 
 def specs(tmp_path: Path, text: str, prune: str | None = None) -> Path:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import yaml
 
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory
+from tests.conftest import SANDBOX_TOKEN, FreshSandbox
 from tests.integration.helpers import REPO, run_cli
 
 AUTH = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
@@ -28,8 +28,8 @@ def apply_example(box: Any, dialect: str) -> None:
     assert again.exit_code == 0, again.output
 
 
-def test_operator_v1_adopts_a_hand_made_plan_and_tenant(sandbox_factory: SandboxFactory) -> None:
-    box = sandbox_factory("operator-v1")
+def test_operator_v1_adopts_a_hand_made_plan_and_tenant(fresh_sandbox: FreshSandbox) -> None:
+    box = fresh_sandbox("operator-v1")
     base = box.url + "/api/v1/operator"
     assert httpx.post(base + "/plans", json={"name": "fleet"}, headers=AUTH).status_code == 201
     made = httpx.post(base + "/tenants", json={"name": "contoso-farms"}, headers=AUTH)
@@ -40,8 +40,8 @@ def test_operator_v1_adopts_a_hand_made_plan_and_tenant(sandbox_factory: Sandbox
         assert max(names.values()) == 1, names
 
 
-def test_tenants_v1_adopts_a_hand_made_tenant(sandbox_factory: SandboxFactory) -> None:
-    box = sandbox_factory("tenants-v1")
+def test_tenants_v1_adopts_a_hand_made_tenant(fresh_sandbox: FreshSandbox) -> None:
+    box = fresh_sandbox("tenants-v1")
     base = box.url + "/v1/tenants"
     assert httpx.post(base, json={"name": "globex"}, headers=AUTH).status_code == 201
     apply_example(box, "tenants-v1")
@@ -51,11 +51,11 @@ def test_tenants_v1_adopts_a_hand_made_tenant(sandbox_factory: SandboxFactory) -
     assert names["globex"] == 1 and len(names) == 3
 
 
-def test_platform_admin_adopts_a_seeded_tenant(sandbox_factory: SandboxFactory) -> None:
+def test_platform_admin_adopts_a_seeded_tenant(fresh_sandbox: FreshSandbox) -> None:
     data = yaml.safe_load(
         (REPO / "examples" / "platform-admin" / ".sandbox" / "data.yaml").read_text()
     )
-    box = sandbox_factory("platform-admin", seed=data)  # holds "Acme Corp" already
+    box = fresh_sandbox("platform-admin", seed=data)  # holds "Acme Corp" already
     apply_example(box, "platform-admin")
     body = httpx.get(box.url + "/api/v1/platform/admin/tenants", headers=AUTH).json()
     names = Counter(t["company_name"] for t in body["data"]["tenants"])

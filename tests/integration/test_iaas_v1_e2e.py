@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox.faults import FaultConfig
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
+from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
 from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "iaas-v1"
@@ -59,8 +59,8 @@ def writes(box: Any, since: int = 0) -> list[tuple[str, str, int]]:
 
 
 @pytest.fixture
-def box(sandbox_factory: SandboxFactory) -> Any:
-    return sandbox_factory("iaas-v1")
+def box(fresh_sandbox: FreshSandbox) -> Any:
+    return fresh_sandbox("iaas-v1")
 
 
 def apply(root: Path, box: Any, *extra: str) -> Any:
@@ -247,9 +247,9 @@ def test_existing_objects_are_adopted_not_duplicated(box: Any) -> None:
 
 
 def test_a_new_tenant_takes_its_known_members_in_its_create(
-    sandbox_factory: SandboxFactory,
+    fresh_sandbox: FreshSandbox,
 ) -> None:
-    box = sandbox_factory("iaas-v1", seed={"users": PEOPLE})
+    box = fresh_sandbox("iaas-v1", seed={"users": PEOPLE})
     result = apply(EXAMPLE, box)
     assert result.exit_code == 0, result.output
     # the users exist and are in no tenant: each tenant's POST carries its members
@@ -312,8 +312,8 @@ def test_what_the_api_cannot_do_fails_before_any_call(box: Any, tmp_path: Path) 
     assert request_log(box.db_path) == []
 
 
-def test_capped_pages_and_unknown_fields_still_converge(sandbox_factory: SandboxFactory) -> None:
-    box = sandbox_factory("iaas-v1", seed={"quirks": {"max_page": 2, "extra_fields": True}})
+def test_capped_pages_and_unknown_fields_still_converge(fresh_sandbox: FreshSandbox) -> None:
+    box = fresh_sandbox("iaas-v1", seed={"quirks": {"max_page": 2, "extra_fields": True}})
     result = apply(EXAMPLE, box)
     assert result.exit_code == 0, result.output
     assert plan_exit(EXAMPLE, box) == 0

@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from reconciler.sandbox.faults import FaultConfig
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
+from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
 from tests.integration.helpers import REPO, api, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "operator-v1"
@@ -66,8 +66,8 @@ def live(box: Any, path: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def box(sandbox_factory: SandboxFactory) -> Any:
-    return sandbox_factory("operator-v1")
+def box(fresh_sandbox: FreshSandbox) -> Any:
+    return fresh_sandbox("operator-v1")
 
 
 @pytest.fixture
@@ -301,11 +301,11 @@ def test_live_objects_with_the_specs_names_are_adopted(box: Any) -> None:
 
 
 def test_users_without_an_operator_role_are_not_operators(
-    sandbox_factory: SandboxFactory, specs: Path
+    fresh_sandbox: FreshSandbox, specs: Path
 ) -> None:
     """A tenant's customer listed by GET /users is never disabled nor deleted by a prune."""
     seed = {"users": [{"email": "farmer@contoso.example", "roles": ["customer"]}]}
-    box = sandbox_factory("operator-v1", seed=seed)
+    box = fresh_sandbox("operator-v1", seed=seed)
     (specs / "reconciler.yaml").write_text(
         "apiVersion: reconciler.dev/v1\nprune: {Operator: delete}\n"
     )
@@ -376,8 +376,8 @@ def test_a_plan_the_api_cannot_delete_is_refused_before_any_write(
     assert writes(box, before) == []
 
 
-def test_short_pages_and_unknown_fields_still_converge(sandbox_factory: SandboxFactory) -> None:
-    box = sandbox_factory("operator-v1", seed={"quirks": {"max_page": 2, "extra_fields": True}})
+def test_short_pages_and_unknown_fields_still_converge(fresh_sandbox: FreshSandbox) -> None:
+    box = fresh_sandbox("operator-v1", seed={"quirks": {"max_page": 2, "extra_fields": True}})
     result = apply(EXAMPLE, box)
     assert result.exit_code == 0, result.output
     assert plan_exit(EXAMPLE, box) == 0

@@ -22,7 +22,7 @@ from reconciler.providers.base import ApplyContext
 from reconciler.providers.http import ApiClient
 from reconciler.providers.platform_admin import PlatformAdminProvider
 from reconciler.sandbox.faults import FaultConfig
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory
+from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory
 from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "platform-admin"
@@ -89,8 +89,8 @@ def plan_exit(root: Path, box: Any) -> int:
 
 
 @pytest.fixture
-def box(sandbox_factory: SandboxFactory) -> Any:
-    return sandbox_factory("platform-admin", seed=DATA)
+def box(fresh_sandbox: FreshSandbox) -> Any:
+    return fresh_sandbox("platform-admin", seed=DATA)
 
 
 # ---- the example, end to end ---------------------------------------------------------
@@ -147,10 +147,10 @@ def test_a_field_change_is_one_patch_that_keeps_keys_set_by_hand(box: Any, tmp_p
 
 @pytest.mark.parametrize("parallelism", ["1", "8"])
 def test_n_flag_changes_of_a_tenant_go_out_as_one_patch(
-    sandbox_factory: SandboxFactory, tmp_path: Path, parallelism: str
+    fresh_sandbox: FreshSandbox, tmp_path: Path, parallelism: str
 ) -> None:
     flags = [f"beta_{i}" for i in range(6)]
-    box = sandbox_factory("platform-admin", seed={**DATA, "flags": flags})
+    box = fresh_sandbox("platform-admin", seed={**DATA, "flags": flags})
     acme = "\n".join(f"  {f}: true" for f in flags[:5])
     tenants = (
         f"{HEADER}kind: Tenant\nname: Acme Corp\nfeatures:\n{acme}\n---\n"
@@ -250,10 +250,10 @@ def test_prune_suspend_suspends_with_the_origin_as_reason(box: Any, tmp_path: Pa
 
 
 def test_tenants_that_exist_are_adopted_not_created_again(
-    sandbox_factory: SandboxFactory,
+    fresh_sandbox: FreshSandbox,
 ) -> None:
     demo = {"company_name": "Demo Account", "owner_email": "demo@example.com", "plan": "pro"}
-    box = sandbox_factory("platform-admin", seed={**DATA, "tenants": [*DATA["tenants"], demo]})
+    box = fresh_sandbox("platform-admin", seed={**DATA, "tenants": [*DATA["tenants"], demo]})
     result = apply(EXAMPLE, box)
     assert result.exit_code == 0, result.output
     assert not [w for w in writes(box) if w[0] == "POST" and w[1] == "/tenants/test"]
@@ -351,9 +351,9 @@ def test_changes_the_api_cannot_make_are_refused_before_any_write(
     assert writes(box) == []
 
 
-def test_a_suspension_cannot_be_lifted(sandbox_factory: SandboxFactory, tmp_path: Path) -> None:
+def test_a_suspension_cannot_be_lifted(fresh_sandbox: FreshSandbox, tmp_path: Path) -> None:
     users = [{**u, "status": "suspended"} for u in DATA["users"]]
-    box = sandbox_factory("platform-admin", seed={**DATA, "users": users})
+    box = fresh_sandbox("platform-admin", seed={**DATA, "users": users})
     result = apply(specs(tmp_path), box)  # the example wants admin@ active
     assert result.exit_code == 1
     assert "Operator/admin@acme.example: the platform-admin API cannot lift a suspension" in (
@@ -365,14 +365,14 @@ def test_a_suspension_cannot_be_lifted(sandbox_factory: SandboxFactory, tmp_path
 # ---- real servers: small pages, unknown fields, faults ---------------------------------------
 
 
-def test_small_pages_and_unknown_fields_still_converge(sandbox_factory: SandboxFactory) -> None:
+def test_small_pages_and_unknown_fields_still_converge(fresh_sandbox: FreshSandbox) -> None:
     more = [{"company_name": f"Other {i}", "owner_email": f"o{i}@x.example"} for i in range(3)]
     seed = {
         **DATA,
         "tenants": [*DATA["tenants"], *more],
         "quirks": {"max_page": 1, "extra_fields": True},
     }
-    box = sandbox_factory("platform-admin", seed=seed)
+    box = fresh_sandbox("platform-admin", seed=seed)
     result = apply(EXAMPLE, box)
     assert result.exit_code == 0, result.output
     assert plan_exit(EXAMPLE, box) == 0

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox.faults import FaultConfig
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
+from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
 from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
 
 EXAMPLE = REPO / "examples" / "tenants-v1"
@@ -32,8 +32,8 @@ def writes(box: Any, since: int = 0) -> list[tuple[str, str, int]]:
 
 
 @pytest.fixture
-def box(sandbox_factory: SandboxFactory) -> Any:
-    return sandbox_factory(
+def box(fresh_sandbox: FreshSandbox) -> Any:
+    return fresh_sandbox(
         "tenants-v1", seed={"tokens": [{"token": LIMITED, "roles": ["tenant_admin"]}]}
     )
 

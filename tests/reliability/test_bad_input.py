@@ -1,5 +1,6 @@
 """Every malformed input: exit 1, one clear message per problem with its place, no
-traceback, and not a single API call (proved by the sandbox's request log)."""
+traceback, and not a single API call (proved by the sandbox's request log: one server
+for the module, its database new for each case)."""
 
 from __future__ import annotations
 

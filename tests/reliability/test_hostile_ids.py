@@ -6,7 +6,7 @@ sandbox with objects whose server ids, keys and role names are path hazards
 ``é``, ``x%2Fy``, controls, very long …) and gives specs names that are hazards
 too (``a b``, ``é``, ``#``, ``?``, ``%`` …); then creates, updates and prunes
 (suspend and delete, where the dialect can) through the CLI against the real
-sandbox over HTTP. One sandbox per dialect, started once for the module.
+sandbox over HTTP. One sandbox per dialect, started once for its class of tests.
 
 Judged from the sandbox's own records, not the client's word:
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -52,20 +53,6 @@ from tests.reliability.test_hostile_ids_platform_admin import SCENARIO as PLATFO
 from tests.reliability.test_hostile_ids_reference import SCENARIO as REFERENCE
 from tests.reliability.test_hostile_ids_tenants_v1 import SCENARIO as TENANTS_V1
 
-SCENARIOS: dict[str, Scenario] = {
-    s.dialect: s
-    for s in (REFERENCE, OPERATOR_V1, IAAS_V1, ADMIN_OPERATORS, PLATFORM_ADMIN, TENANTS_V1)
-}
-
-
-@pytest.fixture(scope="module", params=list(SCENARIOS), ids=list(SCENARIOS))
-def run(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ScenarioRun]:
-    scenario = SCENARIOS[request.param]
-    root: Path = tmp_path_factory.mktemp(f"hostile-{scenario.dialect}")
-    yield from run_scenario(scenario, root)
-
 
 def of_group(run: ScenarioRun, group: str) -> ScenarioRun:
     """The steps of ``group``; a dialect without any says why, and the test is skipped."""
@@ -77,43 +64,83 @@ def of_group(run: ScenarioRun, group: str) -> ScenarioRun:
     return steps
 
 
-def test_every_apply_succeeds_and_a_second_plan_has_nothing_to_do(run: ScenarioRun) -> None:
-    problems = outcome_problems(run.of("lifecycle"))
-    assert not problems, report(problems)
+@pytest.fixture(scope="class")
+def run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScenarioRun]:
+    """The run of the scenario of the requesting class, made once for the class."""
+    scenario: Scenario = request.cls.scenario
+    root: Path = tmp_path_factory.mktemp(f"hostile-{scenario.dialect}")
+    yield from run_scenario(scenario, root)
 
 
-def test_every_write_hits_exactly_the_object_its_change_names(run: ScenarioRun) -> None:
-    assert any(result.journal for result in run.results), "the scenario wrote nothing"
-    problems = path_problems(run)
-    assert not problems, report(problems)
+class HostileIds:
+    """The checks, on the run of one dialect's scenario: a subclass per dialect below.
+
+    The run (seed, every step through the CLI) is made once per class and shared by
+    its tests; under xdist (``--dist loadscope``) a class stays on one worker, so each
+    run is made once, and the six can run on different workers.
+    """
+
+    scenario: ClassVar[Scenario]
+
+    def test_every_apply_succeeds_and_a_second_plan_has_nothing_to_do(
+        self, run: ScenarioRun
+    ) -> None:
+        problems = outcome_problems(run.of("lifecycle"))
+        assert not problems, report(problems)
+
+    def test_every_write_hits_exactly_the_object_its_change_names(self, run: ScenarioRun) -> None:
+        assert any(result.journal for result in run.results), "the scenario wrote nothing"
+        problems = path_problems(run)
+        assert not problems, report(problems)
+
+    def test_no_other_object_changes(self, run: ScenarioRun) -> None:
+        problems = collateral(run)
+        assert not problems, report(problems)
+
+    def test_unaddressable_objects_are_reported_and_never_written(self, run: ScenarioRun) -> None:
+        problems = note_problems(run.of("lifecycle"))
+        assert not problems, report(problems)
+
+    def test_objects_read_one_by_one_do_not_stop_the_plan(self, run: ScenarioRun) -> None:
+        """A live object whose id no path can carry, of a kind the provider reads one by one
+        (a plan's tier defaults, a tenant's detail): the plan still runs, says why that
+        object is left alone, and manages everything else."""
+        steps = of_group(run, "read")
+        problems = outcome_problems(steps) + note_problems(steps)
+        assert not problems, report(problems)
+
+    def test_creates_under_unaddressable_parents_are_reported(self, run: ScenarioRun) -> None:
+        """A flag asked for on a tenant whose id no path can carry: no call can make it,
+        so the plan says so instead of promising a create that fails on apply."""
+        steps = of_group(run, "parent")
+        problems = outcome_problems(steps) + note_problems(steps)
+        assert not problems, report(problems)
+
+    def test_no_connection_or_task_is_left_behind(self, run: ScenarioRun) -> None:
+        assert not run.left_behind, report(run.left_behind)
 
 
-def test_no_other_object_changes(run: ScenarioRun) -> None:
-    problems = collateral(run)
-    assert not problems, report(problems)
+class TestReference(HostileIds):
+    scenario = REFERENCE
 
 
-def test_unaddressable_objects_are_reported_and_never_written(run: ScenarioRun) -> None:
-    problems = note_problems(run.of("lifecycle"))
-    assert not problems, report(problems)
+class TestOperatorV1(HostileIds):
+    scenario = OPERATOR_V1
 
 
-def test_objects_read_one_by_one_do_not_stop_the_plan(run: ScenarioRun) -> None:
-    """A live object whose id no path can carry, of a kind the provider reads one by one
-    (a plan's tier defaults, a tenant's detail): the plan still runs, says why that
-    object is left alone, and manages everything else."""
-    steps = of_group(run, "read")
-    problems = outcome_problems(steps) + note_problems(steps)
-    assert not problems, report(problems)
+class TestIaasV1(HostileIds):
+    scenario = IAAS_V1
 
 
-def test_creates_under_unaddressable_parents_are_reported(run: ScenarioRun) -> None:
-    """A flag asked for on a tenant whose id no path can carry: no call can make it,
-    so the plan says so instead of promising a create that fails on apply."""
-    steps = of_group(run, "parent")
-    problems = outcome_problems(steps) + note_problems(steps)
-    assert not problems, report(problems)
+class TestAdminOperators(HostileIds):
+    scenario = ADMIN_OPERATORS
 
 
-def test_no_connection_or_task_is_left_behind(run: ScenarioRun) -> None:
-    assert not run.left_behind, report(run.left_behind)
+class TestPlatformAdmin(HostileIds):
+    scenario = PLATFORM_ADMIN
+
+
+class TestTenantsV1(HostileIds):
+    scenario = TENANTS_V1

@@ -403,6 +403,9 @@ def cli(run: ScenarioRun, args: list[str], **env: str) -> Result:
         found.append(f"{unraisable.exc_type.__name__}: {unraisable.exc_value}")
 
     sys.unraisablehook = keep
+    # Whatever the run leaves behind is made during the run: with everything older
+    # frozen, the collection below looks at that alone, not at the whole heap.
+    gc.freeze()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -410,6 +413,7 @@ def cli(run: ScenarioRun, args: list[str], **env: str) -> Result:
             result = CliRunner().invoke(main, args, env={**env, "RECONCILER_TOKEN": SANDBOX_TOKEN})
             gc.collect()
     finally:
+        gc.unfreeze()
         sys.unraisablehook = previous
     found += [f"{w.category.__name__}: {w.message}" for w in caught]
     run.left_behind += [f"{args[0]} {Path(args[1]).name}: {f}" for f in found]

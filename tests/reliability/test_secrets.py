@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 
 from reconciler import redact
 from reconciler.cli import main
 from reconciler.errors import ApiError, TransportError
 from reconciler.journal import read as read_journal
+from reconciler.sandbox.server import BackgroundServer
 from tests.integration.helpers import copy_specs, requests, run_cli, target_args
 
 
@@ -276,34 +272,14 @@ class EchoServer:
                 Route("/{path:path}", answer, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
             ]
         )
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, log_level="warning", access_log=False
-        )
-        self.server = _QuietServer(config)
-        self.thread = threading.Thread(target=self.server.run, name="echo-server", daemon=True)
+        self.server = BackgroundServer(app, name="echo-server", what="the echo server")
 
     def __enter__(self) -> EchoServer:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "echo server failed"
-            time.sleep(0.005)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{self.server.start()}"
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-
-
-class _QuietServer(uvicorn.Server):
-    """Signals stay with the test process (the server runs in a thread)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+        self.server.stop()
 
 
 TOKEN = "echoed-token-SECRET-4711"

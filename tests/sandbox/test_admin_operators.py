@@ -1,4 +1,4 @@
-"""The admin-operators sandbox behaves as document 002 says, over real HTTP."""
+"""The admin-operators sandbox behaves as document 002 says (its app, in this process)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox.app import create_app
-from tests.conftest import SandboxFactory
+from tests.conftest import InProcessFactory
 
 SEED: dict[str, Any] = {
     "current_admin": {"email": "boss@plant.example.com", "name": "Boss"},  # id 1
@@ -27,17 +27,12 @@ Connect = Callable[..., httpx.Client]
 
 
 @pytest.fixture
-def connect(sandbox_factory: SandboxFactory) -> Iterator[Connect]:
+def connect(in_process: InProcessFactory) -> Iterator[Connect]:
     """``connect(seed=..., token=...)``: a client on a fresh admin-operators sandbox."""
     clients: list[httpx.Client] = []
 
     def start(seed: dict[str, Any] | None = None, token: str | None = None) -> httpx.Client:
-        box = sandbox_factory("admin-operators", seed=seed)
-        c = httpx.Client(
-            base_url=box.url,
-            headers={"Authorization": f"Bearer {token or box.token}"},
-            timeout=10.0,
-        )
+        c = in_process("admin-operators", seed=seed).client(token=token)
         clients.append(c)
         return c
 

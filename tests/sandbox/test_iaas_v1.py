@@ -1,4 +1,4 @@
-"""The iaas-v1 sandbox behaves as document 001 says, over real HTTP."""
+"""The iaas-v1 sandbox behaves as document 001 says (its app, in this process)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SandboxFactory
+from tests.conftest import InProcessFactory
 
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 OTHER_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
@@ -17,17 +17,12 @@ Connect = Callable[..., httpx.Client]
 
 
 @pytest.fixture
-def connect(sandbox_factory: SandboxFactory) -> Iterator[Connect]:
+def connect(in_process: InProcessFactory) -> Iterator[Connect]:
     """``connect(seed=...)``: a client on a fresh iaas-v1 sandbox, under ``/api``."""
     clients: list[httpx.Client] = []
 
     def start(seed: dict[str, Any] | None = None, token: str | None = None) -> httpx.Client:
-        box = sandbox_factory("iaas-v1", seed=seed)
-        c = httpx.Client(
-            base_url=box.url + "/api",
-            headers={"Authorization": f"Bearer {token or box.token}"},
-            timeout=10.0,
-        )
+        c = in_process("iaas-v1", seed=seed).client("/api", token=token)
         clients.append(c)
         return c
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox.app import create_app
-from tests.conftest import SandboxFactory
+from tests.conftest import InProcessFactory
 
 BASE = "/api/v1/operator"
 
@@ -17,17 +17,12 @@ Connect = Callable[..., httpx.Client]
 
 
 @pytest.fixture
-def connect(sandbox_factory: SandboxFactory) -> Iterator[Connect]:
+def connect(in_process: InProcessFactory) -> Iterator[Connect]:
     """``connect(seed=..., token=...)``: a client on a fresh operator-v1 sandbox."""
     clients: list[httpx.Client] = []
 
     def start(seed: dict[str, Any] | None = None, token: str | None = None) -> httpx.Client:
-        box = sandbox_factory("operator-v1", seed=seed)
-        c = httpx.Client(
-            base_url=box.url + BASE,
-            headers={"Authorization": f"Bearer {token or box.token}"},
-            timeout=10.0,
-        )
+        c = in_process("operator-v1", seed=seed).client(BASE, token=token)
         clients.append(c)
         return c
 

@@ -1,4 +1,4 @@
-"""The platform-admin sandbox behaves as document 003 says, over real HTTP."""
+"""The platform-admin sandbox behaves as document 003 says (its app, in this process)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from reconciler.sandbox.app import create_app
-from tests.conftest import SandboxFactory
+from tests.conftest import InProcessFactory, InProcessSandbox
 
 BASE = "/api/v1/platform/admin"
 SEED: dict[str, Any] = {
@@ -35,23 +35,23 @@ SEED: dict[str, Any] = {
 class Api(httpx.Client):
     """A client on one sandbox, knowing its database (to read the audit log)."""
 
-    def __init__(self, url: str, token: str, db_path: Path) -> None:
+    def __init__(self, box: InProcessSandbox, token: str) -> None:
         headers = {"Authorization": f"Bearer {token}"}
-        super().__init__(base_url=url + BASE, headers=headers, timeout=10.0)
-        self.db_path = db_path
+        super().__init__(base_url=box.url + BASE, headers=headers, transport=box.transport)
+        self.db_path = box.db_path
 
 
 Connect = Callable[..., Api]
 
 
 @pytest.fixture
-def connect(sandbox_factory: SandboxFactory) -> Iterator[Connect]:
+def connect(in_process: InProcessFactory) -> Iterator[Connect]:
     """``connect(seed)``: a client on a fresh platform-admin sandbox, under its prefix."""
     clients: list[Api] = []
 
     def start(seed: dict[str, Any] | None = None, token: str | None = None) -> Api:
-        box = sandbox_factory("platform-admin", seed=seed or SEED)
-        c = Api(box.url, token or box.token, box.db_path)
+        box = in_process("platform-admin", seed=seed or SEED)
+        c = Api(box, token or box.token)
         clients.append(c)
         return c
 

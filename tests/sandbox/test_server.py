@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,13 @@ from reconciler.sandbox.app import available_dialects, create_app
 from reconciler.sandbox.server import EmbeddedSandbox
 from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
 from tests.sandbox.conftest import BASE, api_client
+
+
+@pytest.fixture
+def client(sandbox: EmbeddedSandbox) -> Iterator[httpx.Client]:
+    """This module is about the server itself: its client goes over real HTTP."""
+    with api_client(sandbox) as c:
+        yield c
 
 
 def test_health_needs_no_token(sandbox: EmbeddedSandbox) -> None:

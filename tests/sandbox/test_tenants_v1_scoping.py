@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory
+from tests.conftest import InProcessFactory
 
 BASE = "/v1/tenants"
 USER = "3f8a2c64-8f0e-4c0e-9b7a-1d2e3f4a5b6c"
 
 
-def test_an_assignment_is_revoked_only_under_its_own_tenant(
-    sandbox_factory: SandboxFactory,
-) -> None:
-    box = sandbox_factory("tenants-v1")
-    headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    with httpx.Client(base_url=box.url + BASE, headers=headers) as api:
+def test_an_assignment_is_revoked_only_under_its_own_tenant(in_process: InProcessFactory) -> None:
+    box = in_process("tenants-v1")
+    with box.client(BASE) as api:
         one, other = (api.post(box.url + BASE, json={"name": n}).json()["id"] for n in "ab")
         role = api.post(f"/{one}/roles", json={"name": "viewer"}).json()
         grant = api.post(f"/{one}/role-assignments", json={"role_id": role["id"], "user_id": USER})
