@@ -31,9 +31,9 @@ def reconcile(url: str, specs: Path) -> float:
     desired = load_specs(specs)
     started = time.perf_counter()
     with httpx.Client(base_url=url + BASE, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
-        plans = {}
+        subscription_plans = {}
         for p in _list(c, "/plans"):
-            plans[p["name"]] = c.get(f"/plans/{p['id']}").json()
+            subscription_plans[p["name"]] = c.get(f"/plans/{p['id']}").json()
             c.get(f"/plans/{p['id']}/tier-defaults")
         tenants, flags = {}, {}
         for t in _list(c, "/tenants"):
@@ -42,17 +42,22 @@ def reconcile(url: str, specs: Path) -> float:
                 flags[(t["name"], f["key"])] = f
         users = {u["email"]: c.get(f"/users/{u['id']}").json() for u in _list(c, "/users")}
 
-        for r in desired.of_kind(Kind.PLAN):
-            if r.id.key not in plans:
-                plans[r.id.key] = c.post("/plans", json={"name": r.id.key, **r.fields}).json()
+        for r in desired.of_kind(Kind.SUBSCRIPTION_PLAN):
+            if r.id.key not in subscription_plans:
+                subscription_plans[r.id.key] = c.post(
+                    "/plans", json={"name": r.id.key, **r.fields}
+                ).json()
         for r in desired.of_kind(Kind.TIER_DEFAULTS):
             rows = [{"tier": k, "slot_limit": v} for k, v in r.fields["tiers"].items()]
-            c.put(f"/plans/{plans[r.id.key]['id']}/tier-defaults", json={"tier_defaults": rows})
+            c.put(
+                f"/plans/{subscription_plans[r.id.key]['id']}/tier-defaults",
+                json={"tier_defaults": rows},
+            )
         for r in sorted(desired.of_kind(Kind.TENANT), key=lambda r: r.fields.get("parent") or ""):
             f = r.fields
             body = {
                 "display_name": f.get("display_name"),
-                "plan_id": plans[f["plan"]]["id"],
+                "plan_id": subscription_plans[f["plan"]]["id"],
                 "configuration": f.get("configuration", {}),
             }
             if f.get("parent"):

@@ -1,5 +1,5 @@
-"""Spec trees of any size for the reference dialect: N tenants x F flags, plus plans,
-tier defaults and operators in proportion (one plan per 1,000 tenants, at least 3;
+"""Spec trees of any size for the reference dialect: N tenants x F flags, plus subscription
+plans, their tier defaults and operators in proportion (one per 1,000 tenants, at least 3;
 one operator per 100 tenants; one tenant in 10 a child of another)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 HEADER = "apiVersion: reconciler.dev/v1\n"
 
 
-def plans_for(tenants: int) -> int:
+def subscription_plans_for(tenants: int) -> int:
     return max(3, tenants // 1000)
 
 
@@ -19,14 +19,14 @@ def write_specs(root: Path, tenants: int, flags: int, rename: set[int] | None = 
     root.mkdir(parents=True, exist_ok=True)
     (root / "tenants").mkdir(exist_ok=True)
     (root / "reconciler.yaml").write_text(HEADER + "prune: {}\n")
-    n_plans = plans_for(tenants)
-    plans = []
-    for p in range(n_plans):
-        plans.append(
+    n_subscription_plans = subscription_plans_for(tenants)
+    documents = []
+    for p in range(n_subscription_plans):
+        documents.append(
             f"{HEADER}kind: Plan\nname: plan-{p}\ndisplayName: Plan {p}\n"
             f"tierDefaults: {{basic: {100 + p}, premium: {10 + p}}}\n"
         )
-    (root / "plans.yaml").write_text("---\n".join(plans))
+    (root / "plans.yaml").write_text("---\n".join(documents))
     chunk = 1000
     for start in range(0, tenants, chunk):
         docs = []
@@ -37,7 +37,7 @@ def write_specs(root: Path, tenants: int, flags: int, rename: set[int] | None = 
                 f"{HEADER}kind: Tenant",
                 f"name: {name}",
                 f"displayName: {display}",
-                f"plan: plan-{t % n_plans}",
+                f"plan: plan-{t % n_subscription_plans}",
                 "status: active",
             ]
             if t % 10 == 9:
@@ -62,5 +62,5 @@ def write_specs(root: Path, tenants: int, flags: int, rename: set[int] | None = 
 
 
 def object_count(tenants: int, flags: int) -> int:
-    """Resources the tree declares (plans and their tier defaults count twice)."""
-    return 2 * plans_for(tenants) + tenants * (1 + flags) + max(1, tenants // 100)
+    """Resources the tree declares (subscription plans and their tier defaults count twice)."""
+    return 2 * subscription_plans_for(tenants) + tenants * (1 + flags) + max(1, tenants // 100)

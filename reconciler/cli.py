@@ -78,7 +78,7 @@ def main(verbose: int) -> None:
 @main.command()
 @spec_argument
 @target_options
-def validate(path: Path, options: core.TargetOptions) -> None:
+def validate(path: Path, choice: core.TargetChoice) -> None:
     """Check the specs and reconciler.yaml without calling any API.
 
     Every problem is reported with its file:line:column. With a target chosen,
@@ -88,8 +88,7 @@ def validate(path: Path, options: core.TargetOptions) -> None:
 
         reconciler validate specs
     """
-    chosen = options.api or options.url or options.target
-    desired = core.validate(path, options if chosen else None)
+    desired = core.validate(path, choice if choice.names_a_target else None)
     say(f"{inline(path)}: {len(desired)} objects, all valid.")
 
 
@@ -113,7 +112,7 @@ def validate(path: Path, options: core.TargetOptions) -> None:
 )
 def plan(
     path: Path,
-    options: core.TargetOptions,
+    choice: core.TargetChoice,
     report: ReportOptions,
     detailed_exitcode: bool,
     out: Path | None,
@@ -129,7 +128,7 @@ def plan(
 
         reconciler plan specs --out plan.json --format markdown --base origin/main
     """
-    review = core.review(path, options, base=report.base, show_calls=show_calls)
+    review = core.review(path, choice, base=report.base, show_calls=show_calls)
     show_review(review, "reconciler plan", report)
     if out is not None:
         core.save_plan(review.run, out, path)
@@ -144,7 +143,7 @@ def plan(
 @spec_argument
 @target_options
 @report_options
-def drift(path: Path, options: core.TargetOptions, report: ReportOptions) -> None:
+def drift(path: Path, choice: core.TargetChoice, report: ReportOptions) -> None:
     """Compare the live platform with the specs; exit 2 when they differ.
 
     Exit codes: 0 no drift, 2 drift, 1 error. Run it on a schedule to notice
@@ -154,7 +153,7 @@ def drift(path: Path, options: core.TargetOptions, report: ReportOptions) -> Non
 
         reconciler drift specs --format markdown --output drift.md
     """
-    review = core.review(path, options, base=report.base)
+    review = core.review(path, choice, base=report.base)
     show_review(review, "reconciler drift report", report)
     if review.run.plan.has_changes:
         sys.exit(EXIT_CHANGES)
@@ -171,7 +170,7 @@ def drift(path: Path, options: core.TargetOptions, report: ReportOptions) -> Non
     default="mermaid",
     show_default=True,
 )
-def graph(path: Path, options: core.TargetOptions, fmt: str) -> None:
+def graph(path: Path, choice: core.TargetChoice, fmt: str) -> None:
     """Draw the pending changes in dependency order (mermaid or Graphviz dot).
 
     An arrow A --> B means B waits for A.
@@ -182,7 +181,7 @@ def graph(path: Path, options: core.TargetOptions, fmt: str) -> None:
     """
     from reconciler.report import graph as graphs
 
-    run = core.plan(path, options)
+    run = core.plan(path, choice)
     say(graphs.mermaid(run.plan) if fmt == "mermaid" else graphs.dot(run.plan))
 
 
@@ -199,7 +198,7 @@ def graph(path: Path, options: core.TargetOptions, fmt: str) -> None:
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 def apply(
     path: Path,
-    options: core.TargetOptions,
+    choice: core.TargetChoice,
     auto_approve: bool,
     allow_mass_changes: bool,
     no_color: bool,
@@ -234,7 +233,7 @@ def apply(
 
     try:
         if planfile.is_plan_file(path):
-            if options.target or options.api or options.url:
+            if choice.names_a_target:
                 raise click.UsageError(
                     "a saved plan names its own target; drop --target/--api/--url"
                 )
@@ -243,12 +242,12 @@ def apply(
                 approve=approve,
                 on_event=progress,
                 allow_mass_changes=allow_mass_changes,
-                tls=options,
+                tls=choice,
             )
         else:
             run = core.apply(
                 path,
-                options,
+                choice,
                 approve=approve,
                 on_event=progress,
                 allow_mass_changes=allow_mass_changes,
@@ -290,7 +289,7 @@ def apply(
 )
 def export(
     out_dir: Path,
-    options: core.TargetOptions,
+    choice: core.TargetChoice,
     layout: str,
     force: bool,
     config_dir: Path | None,
@@ -308,7 +307,7 @@ def export(
     from reconciler.spec.config import load_config
 
     config = load_config(config_dir or out_dir) if (config_dir or out_dir).is_dir() else None
-    resolved = core.resolve_for_export(config, options)
+    resolved = core.resolve_for_export(config, choice)
     written = exporting.export(
         resolved, out_dir, "tenant" if layout == "tenant" else "kind", force=force
     )

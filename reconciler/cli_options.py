@@ -3,7 +3,7 @@
 As sqlite-utils does it: a decorator adds a group of options to a command and
 hands the command one object instead of a parameter per option.
 :func:`target_options` (with :func:`tls_options` when the command connects)
-gives ``options: core.TargetOptions``; :func:`report_options` gives
+gives ``choice: core.TargetChoice``; :func:`report_options` gives
 ``report: ReportOptions`` to ``plan`` and ``drift``.
 """
 
@@ -37,13 +37,13 @@ def spec_argument(func: F) -> F:
 
 def target_options(func: F) -> F:
     """``--target`` / ``--api`` / ``--url`` / ``--parallelism``, and with :func:`tls_options`
-    the TLS choices, as one ``options: core.TargetOptions`` argument."""
+    the TLS choices, as one ``choice: core.TargetChoice`` argument."""
 
     @functools.wraps(func)
     def gathered(*args: Any, **kwargs: Any) -> Any:
-        kwargs["options"] = core.TargetOptions(
-            target=kwargs.pop("target"),
-            api=kwargs.pop("api"),
+        kwargs["choice"] = core.TargetChoice(
+            name=kwargs.pop("target"),
+            dialect=kwargs.pop("dialect"),
             url=kwargs.pop("url"),
             parallelism=kwargs.pop("parallelism"),
             ca_bundle=kwargs.pop("ca_bundle", None),
@@ -58,6 +58,7 @@ def target_options(func: F) -> F:
             click.option("--target", "-t", help="Target name from reconciler.yaml."),
             click.option(
                 "--api",
+                "dialect",
                 help="API dialect for a one-off target (with --url), or of the embedded sandbox.",
             ),
             click.option(
@@ -75,7 +76,7 @@ def target_options(func: F) -> F:
 def tls_options(func: F) -> F:
     """``--ca-bundle`` / ``--insecure`` / ``--allow-http``: how to trust the target.
 
-    Gathered into ``options`` by :func:`target_options`, which the command also has.
+    Gathered into ``choice`` by :func:`target_options`, which the command also has.
     """
     return _add(
         func,

@@ -33,6 +33,7 @@ def emit(report: str, output: Path | None, *, json: bool = False) -> None:
 
 def target_dict(run: core.PlanRun) -> dict[str, Any]:
     t = run.target
+    # "api": the JSON report's key for the dialect's name, as in reconciler.yaml
     return {"name": t.name, "api": t.dialect, "url": t.url, "embedded": t.embedded}
 
 

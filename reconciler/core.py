@@ -33,7 +33,7 @@ from reconciler import planfile
 from reconciler.basespecs import load_base
 from reconciler.engine.executor import ChangeEvent, execute
 from reconciler.engine.guards import lockout_problems, mass_change_problems
-from reconciler.engine.plan import Plan, check_supported
+from reconciler.engine.plan import Plan, change_support_problems
 from reconciler.engine.planner import PlannerCapabilities, paused_gc
 from reconciler.errors import (
     GuardError,
@@ -51,7 +51,7 @@ from reconciler.runs import ApplyRun, PlanRun, Preview, Review
 from reconciler.session import Session, journal_path, journaled, open_session, read_live
 from reconciler.spec import load_specs
 from reconciler.spec.config import Config, load_config
-from reconciler.targets import Target, TargetOptions, read_token, resolve_target
+from reconciler.targets import Target, TargetChoice, read_token, resolve_target
 from reconciler.transport import check_transport, use_transport
 
 __all__ = [  # the library API; the names from other modules stay importable from here
@@ -63,7 +63,7 @@ __all__ = [  # the library API; the names from other modules stay importable fro
     "Review",
     "Session",
     "StalePlanError",
-    "TargetOptions",
+    "TargetChoice",
     "apply",
     "apply_planned",
     "apply_saved",
@@ -99,43 +99,37 @@ def load(spec_path: Path | str) -> tuple[State, Config]:
     return desired, config
 
 
-def validate(spec_path: Path | str, options: TargetOptions | None = None) -> State:
-    """Check specs, config and, when a target is known, what its API supports."""
+def validate(spec_path: Path | str, choice: TargetChoice | None = None) -> State:
+    """Check specs, config and, when a target is chosen, what its API supports."""
     desired, config = load(spec_path)
-    if options is not None:
-        target = _resolve(config, options)
+    if choice is not None:
+        target = _resolve(config, choice)
         check_support(desired, target)
     return desired
 
 
 def check_support(desired: State, target: Target) -> None:
     """Refuse, before any call, specs that ask the target's API for what it cannot do."""
-    problems = provider_class(target.dialect).check(desired)
+    problems = provider_class(target.dialect).support_problems(desired)
     if problems:
         raise UnsupportedError(problems)
 
 
-def resolve_for_export(config: Config | None, options: TargetOptions) -> Target:
+def resolve_for_export(config: Config | None, choice: TargetChoice) -> Target:
     """The target to export from (no specs yet, so maybe no reconciler.yaml either)."""
-    return _resolve(config or Config(), options)
+    return _resolve(config or Config(), choice)
 
 
-def _resolve(config: Config, options: TargetOptions) -> Target:
-    target = resolve_target(
-        config,
-        target=options.target,
-        api=options.api,
-        url=options.url,
-        parallelism=options.parallelism,
-    )
-    use_transport(target, options, keep=True)
+def _resolve(config: Config, choice: TargetChoice) -> Target:
+    target = resolve_target(config, choice)
+    use_transport(target, choice, keep=True)
     return target
 
 
-def _prepared(spec_path: Path | str, options: TargetOptions | None) -> tuple[State, Target]:
+def _prepared(spec_path: Path | str, choice: TargetChoice | None) -> tuple[State, Target]:
     """The desired state and the target, everything checked that needs no call."""
     desired, config = load(spec_path)
-    target = _resolve(config, options or TargetOptions())
+    target = _resolve(config, choice or TargetChoice())
     check_support(desired, target)
     return desired, target
 
@@ -163,7 +157,7 @@ async def read_plan(session: Session, desired: State) -> PlanRun:
 async def _guarded(session: Session, desired: State, live: State, plan: Plan) -> PlanRun:
     """Check a plan against the API's support and the guards; refuse protected removals."""
     provider = session.provider
-    problems = plan.protected + check_supported(plan, provider)
+    problems = plan.protected + change_support_problems(plan, provider)
     if problems:
         raise PlanError("\n".join(problems))
     me = await provider.whoami() if plan.has_changes else None
@@ -200,7 +194,7 @@ async def preview_calls(session: Session, run: PlanRun) -> Preview:
 
 def plan(
     spec_path: Path | str,
-    options: TargetOptions | None = None,
+    choice: TargetChoice | None = None,
     *,
     workdir: Path | None = None,
     show_calls: bool = False,
@@ -209,7 +203,7 @@ def plan(
 
     With ``show_calls``, also the exact writes an apply would send (``run.preview``).
     """
-    desired, target = _prepared(spec_path, options)
+    desired, target = _prepared(spec_path, choice)
     return _connected(target, workdir, lambda s: _plan_in(s, desired, show_calls))
 
 
@@ -222,7 +216,7 @@ async def _plan_in(session: Session, desired: State, show_calls: bool) -> PlanRu
 
 def review(
     spec_path: Path | str,
-    options: TargetOptions | None = None,
+    choice: TargetChoice | None = None,
     *,
     base: str | None = None,
     workdir: Path | None = None,
@@ -233,7 +227,7 @@ def review(
     Both halves of the split are planned like the main plan: the target's rules
     (prune, ``ignoreFields``, ``protect``) and the API's capabilities hold in each.
     """
-    desired, target = _prepared(spec_path, options)
+    desired, target = _prepared(spec_path, choice)
     base_state = load_base(base, Path(spec_path)) if base is not None else None
 
     async def work(session: Session) -> Review:
@@ -329,7 +323,7 @@ async def _guard_approve_apply(
 
 def apply(
     spec_path: Path | str,
-    options: TargetOptions | None = None,
+    choice: TargetChoice | None = None,
     *,
     approve: Callable[[PlanRun], bool] = lambda run: True,
     on_event: Callable[[ChangeEvent], None] | None = None,
@@ -337,7 +331,7 @@ def apply(
     allow_mass_changes: bool = False,
 ) -> ApplyRun:
     """Plan, check the guards, ask ``approve`` (the CLI shows the plan), apply, verify."""
-    desired, target = _prepared(spec_path, options)
+    desired, target = _prepared(spec_path, choice)
 
     async def work(session: Session) -> ApplyRun:
         planned = await read_plan(session, desired)
@@ -354,13 +348,13 @@ def apply_saved(
     workdir: Path | None = None,
     env: dict[str, str] | None = None,
     allow_mass_changes: bool = False,
-    tls: TargetOptions | None = None,
+    tls: TargetChoice | None = None,
 ) -> ApplyRun:
     """Apply exactly a saved plan; refuse (StalePlanError) if the live state moved.
 
     The plan was made by the planner when it was saved and is executed as it
     was reviewed; the re-read that verifies it plans with the rules saved with
-    it. ``tls`` carries the transport options of this run.
+    it. ``tls`` carries this run's TLS choices (the file names its own target).
     """
     path = Path(plan_path)
     saved = planfile.load(path)
@@ -369,7 +363,7 @@ def apply_saved(
         problems = planfile.restore_secrets(saved, load_specs(saved.specs))
         if problems:
             raise PlanError("\n".join(problems))
-    use_transport(target, tls or TargetOptions(), keep=False)  # the file holds none
+    use_transport(target, tls or TargetChoice(), keep=False)  # the file holds none
     if not target.embedded:
         environ = os.environ if env is None else env
         target.token = read_token(

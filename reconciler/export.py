@@ -1,10 +1,10 @@
 """Live state → YAML specs, to adopt an existing platform.
 
 The inverse of :mod:`reconciler.spec.resources`: tier defaults go back into
-their plan, flags and roles (with their members) into their tenant, with the
-camelCase names the spec format uses. Only what the provider read is written,
-and a value the spec would read differently is quoted, so a ``plan`` right after
-an export shows no changes.
+their subscription plan, flags and roles (with their members) into their
+tenant, with the camelCase names the spec format uses. Only what the provider
+read is written, and a value the spec would read differently is quoted, so a
+``plan`` right after an export shows no changes.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ Layout = Literal["kind", "tenant"]
 
 KIND_FILES = {
     Kind.DEVICE_TIER: "device-tiers.yaml",
-    Kind.PLAN: "plans.yaml",
+    Kind.SUBSCRIPTION_PLAN: "plans.yaml",
     Kind.TENANT: "tenants.yaml",
     Kind.OPERATOR: "operators.yaml",
 }
@@ -71,12 +71,12 @@ def documents(state: State) -> dict[Kind, list[dict[str, Any]]]:
         role.setdefault("members", []).append(r.fields["user"])
 
     out: dict[Kind, list[dict[str, Any]]] = {}
-    for kind in (Kind.DEVICE_TIER, Kind.PLAN, Kind.TENANT, Kind.OPERATOR):
+    for kind in (Kind.DEVICE_TIER, Kind.SUBSCRIPTION_PLAN, Kind.TENANT, Kind.OPERATOR):
         docs = []
         for r in sorted(state.of_kind(kind), key=lambda r: r.id.key):
             key_name = "email" if kind is Kind.OPERATOR else "name"
             doc = _document(kind, key_name, r.id.key, r.fields)
-            if kind is Kind.PLAN and tiers.get(r.id.key):
+            if kind is Kind.SUBSCRIPTION_PLAN and tiers.get(r.id.key):
                 doc["tierDefaults"] = tiers[r.id.key]
             if kind is Kind.TENANT:
                 if flags.get(r.id.key):

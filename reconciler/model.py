@@ -1,8 +1,8 @@
 """The one model that desired state (from specs) and live state (from an API) share.
 
-Specs are nested for readability (tier defaults inside their plan, feature flags
-inside their tenant); here every object is a flat :class:`Resource` with a
-natural key, so the engine can diff, order and apply them one by one.
+Specs are nested for readability (tier defaults inside their subscription plan,
+feature flags inside their tenant); here every object is a flat :class:`Resource`
+with a natural key, so the engine can diff, order and apply them one by one.
 
 Canonical fields per kind (snake_case; a desired resource holds only the fields
 its spec set, a live resource holds every field the provider could read):
@@ -11,7 +11,7 @@ its spec set, a live resource holds every field the provider could read):
 kind           key                 fields
 =============  ==================  ==============================================
 DeviceTier     tier name           display_name, description
-Plan           plan name           display_name, description
+Plan           plan name           display_name, description   (a subscription plan)
 TierDefaults   plan name           tiers: {tier name: slot limit}
 Tenant         tenant name         display_name, plan, status, parent, configuration,
                                    owner, plan_override
@@ -21,8 +21,8 @@ Operator       email               name, role, status, tenant, wireguard_pubkey
 RoleAssignment "tenant/role/user"  tenant, role, user
 =============  ==================  ==============================================
 
-References (plan, parent, tenant) are natural keys, never server ids; server ids
-and timestamps live in ``Resource.server`` and are never diffed.
+References (a tenant's ``plan``, ``parent``, ``tenant``) are natural keys, never
+server ids; server ids and timestamps live in ``Resource.server`` and are never diffed.
 """
 
 from __future__ import annotations
@@ -36,10 +36,15 @@ from reconciler.errors import SourceLocation
 
 
 class Kind(StrEnum):
-    """The kinds of object reconciler manages, in dependency order."""
+    """The kinds of object reconciler manages, in dependency order.
+
+    The value is the document ``kind`` users write. ``SUBSCRIPTION_PLAN`` is the
+    kind written ``Plan``: in code "plan" means only the change plan
+    (:class:`reconciler.engine.plan.Plan`).
+    """
 
     DEVICE_TIER = "DeviceTier"
-    PLAN = "Plan"
+    SUBSCRIPTION_PLAN = "Plan"
     TIER_DEFAULTS = "TierDefaults"
     TENANT = "Tenant"
     FEATURE_FLAG = "FeatureFlag"
@@ -131,11 +136,11 @@ def references(resource: Resource) -> set[ResourceId]:
     kind = resource.id.kind
     refs: set[ResourceId] = set()
     if kind is Kind.TIER_DEFAULTS:
-        refs.add(ResourceId(Kind.PLAN, resource.id.key))
+        refs.add(ResourceId(Kind.SUBSCRIPTION_PLAN, resource.id.key))
         refs.update(ResourceId(Kind.DEVICE_TIER, tier) for tier in f.get("tiers") or {})
     elif kind is Kind.TENANT:
         if f.get("plan"):
-            refs.add(ResourceId(Kind.PLAN, f["plan"]))
+            refs.add(ResourceId(Kind.SUBSCRIPTION_PLAN, f["plan"]))
             refs.add(ResourceId(Kind.TIER_DEFAULTS, f["plan"]))
         if f.get("parent"):
             refs.add(ResourceId(Kind.TENANT, f["parent"]))

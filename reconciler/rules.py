@@ -78,7 +78,7 @@ class GuardPolicy:
 
 KIND_FIELDS: Final[Mapping[Kind, Mapping[str, bool]]] = {
     Kind.DEVICE_TIER: {"display_name": False, "description": False},
-    Kind.PLAN: {"display_name": False, "description": False},
+    Kind.SUBSCRIPTION_PLAN: {"display_name": False, "description": False},
     Kind.TIER_DEFAULTS: {"tiers": True},
     Kind.TENANT: {
         "display_name": False,
@@ -104,7 +104,9 @@ KIND_FIELDS: Final[Mapping[Kind, Mapping[str, bool]]] = {
 names; ``True`` for a mapping, whose keys a rule may name one by one (``configuration.region``)."""
 
 _ELSEWHERE: Final[Mapping[tuple[Kind, str], str]] = {
-    (Kind.PLAN, "tier_defaults"): "tier defaults are their own kind: TierDefaults: [tiers]",
+    (Kind.SUBSCRIPTION_PLAN, "tier_defaults"): (
+        "tier defaults are their own kind: TierDefaults: [tiers]"
+    ),
     (Kind.TENANT, "features"): "feature flags are their own kind: FeatureFlag: [enabled]",
     (Kind.TENANT, "roles"): "roles are their own kind: Role: [description, permissions]",
 }

@@ -1,4 +1,12 @@
-"""Which API a run talks to: a configured target, a one-off URL, or the embedded sandbox.
+"""Which API a run talks to: the one :class:`Target` type, and how a run picks one.
+
+A :class:`Target` is made in one of three places and is the same type in all:
+``reconciler.yaml`` (:func:`reconciler.spec.config.load_config`) builds one per
+configured target, without the token (only the name of the variable that
+holds it); :func:`resolve_target` picks one of those for a run and adds the
+token, or makes one for a one-off ``--api``/``--url`` or the embedded sandbox;
+a saved plan file holds one (:mod:`reconciler.planfile`), also without the token.
+:class:`TargetChoice` is what the command line said.
 
 Resolution order: ``--api``/``--url`` on the command line; else ``--target NAME``;
 else the config's ``defaultTarget``; else the only configured target; else, with
@@ -12,12 +20,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import redact
 from reconciler.errors import ConfigError
 from reconciler.model import Kind
 from reconciler.rules import GuardPolicy, PrunePolicy, Rules
-from reconciler.spec.config import Config
+
+if TYPE_CHECKING:  # the config is made of Targets: it imports this module, not the reverse
+    from reconciler.spec.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +40,14 @@ EMBEDDED_DB = Path(".reconciler") / "sandbox.sqlite"
 
 
 @dataclass
-class TargetOptions:
-    """How the caller chose a target (the CLI's ``--target``/``--api``/``--url``, TLS flags)."""
-
-    target: str | None = None
-    api: str | None = None
-    url: str | None = None
-    parallelism: int | None = None
-    ca_bundle: str | None = None
-    insecure: bool = False
-    allow_http: bool = False
-
-
-@dataclass
 class Target:
-    """A resolved target. ``url is None`` means the embedded sandbox.
+    """An API a spec tree is applied to. ``url is None`` means the embedded sandbox.
 
-    ``token`` is kept out of ``repr`` so it never lands in a log or traceback.
+    ``dialect`` is the name of the API's dialect (``api:`` in ``reconciler.yaml``,
+    ``--api`` on the command line). ``prune`` is already merged with the
+    top-level defaults. ``token`` is set only once a run resolves the target
+    (:func:`resolve_target`), and is kept out of ``repr`` so it never lands in
+    a log or traceback.
     """
 
     name: str
@@ -75,6 +77,29 @@ class Target:
         if self.embedded:
             return f"local sandbox ({self.dialect}), state in {self.embedded_db}"
         return f"{self.name} ({self.dialect}) at {self.url}"
+
+
+@dataclass
+class TargetChoice:
+    """How the command line chose a target and what it overrides for this run.
+
+    ``name`` is ``--target``; ``dialect`` and ``url`` are ``--api`` and ``--url``
+    (a one-off target, or with ``--api`` alone the embedded sandbox's dialect);
+    the rest are ``--parallelism`` and the TLS flags. Nothing set: the config decides.
+    """
+
+    name: str | None = None
+    dialect: str | None = None
+    url: str | None = None
+    parallelism: int | None = None
+    ca_bundle: str | None = None
+    insecure: bool = False
+    allow_http: bool = False
+
+    @property
+    def names_a_target(self) -> bool:
+        """Whether the command line chose a target at all (``--target``, ``--api``, ``--url``)."""
+        return bool(self.name or self.dialect or self.url)
 
 
 def _describe(ch: str) -> str:
@@ -127,20 +152,15 @@ def read_token(env: Mapping[str, str], variable: str, missing: str) -> str:
 
 
 def resolve_target(
-    config: Config,
-    *,
-    target: str | None = None,
-    api: str | None = None,
-    url: str | None = None,
-    parallelism: int | None = None,
-    env: Mapping[str, str] | None = None,
+    config: Config, choice: TargetChoice, env: Mapping[str, str] | None = None
 ) -> Target:
-    """Pick the target for a run; a bad choice is a ConfigError, before any call."""
+    """The target for a run, with its token; a bad choice is a ConfigError, before any call."""
     env = os.environ if env is None else env
-    if target and (api or url):
+    if choice.name and (choice.dialect or choice.url):
         raise ConfigError("give either --target or --api/--url, not both")
-    if url:
-        if not api:
+    parallelism = choice.parallelism
+    if choice.url:
+        if not choice.dialect:
             raise ConfigError("--url needs --api to say which API dialect the URL serves")
         token = read_token(
             env,
@@ -149,22 +169,22 @@ def resolve_target(
         )
         return Target(
             name="command line",
-            dialect=api,
-            url=url,
+            dialect=choice.dialect,
+            url=choice.url,
             token=token,
             prune=config.prune_for(None),
             parallelism=parallelism or DEFAULT_PARALLELISM,
             rules=config.rules,
             guards=config.guards,
         )
-    name = target or config.default_target
+    name = choice.name or config.default_target
     if name is None and len(config.targets) == 1:
         name = next(iter(config.targets))
-    if name is None or (api and not target):
-        if config.targets and not api:
+    if name is None or (choice.dialect and not choice.name):
+        if config.targets and not choice.dialect:
             known = ", ".join(sorted(config.targets))
             raise ConfigError(f"several targets are configured ({known}); choose one with --target")
-        dialect = api or "reference"
+        dialect = choice.dialect or "reference"
         db = (
             EMBEDDED_DB
             if dialect == "reference"
@@ -183,23 +203,15 @@ def resolve_target(
     if name not in config.targets:
         known = ", ".join(sorted(config.targets)) or "none configured"
         raise ConfigError(f"unknown target '{name}' (known: {known})")
-    tc = config.targets[name]
+    configured = config.targets[name]
     token = read_token(
         env,
-        tc.token_env,
-        f"target '{name}' needs a token: set the environment variable {tc.token_env}",
+        configured.token_env,
+        f"target '{name}' needs a token: set the environment variable {configured.token_env}",
     )
-    return Target(
-        name=name,
-        dialect=tc.api,
-        url=tc.url,
+    return replace(
+        configured,
         token=token,
-        token_env=tc.token_env,
-        prune=dict(tc.prune),
-        parallelism=parallelism or tc.parallelism or DEFAULT_PARALLELISM,
-        rules=tc.rules,
-        guards=tc.guards,
-        ca_bundle=tc.ca_bundle,
-        insecure=tc.insecure,
-        allow_plain_http=tc.allow_plain_http,
+        prune=dict(configured.prune),
+        parallelism=parallelism or configured.parallelism,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from reconciler.errors import ConfigError
-from reconciler.targets import Target, TargetOptions
+from reconciler.targets import Target, TargetChoice
 
 log = logging.getLogger("reconciler")
 
@@ -40,14 +40,14 @@ def check_transport(target: Target) -> None:
         raise ConfigError(f"--ca-bundle {target.ca_bundle}: no such file")
 
 
-def use_transport(target: Target, options: TargetOptions, *, keep: bool) -> None:
+def use_transport(target: Target, choice: TargetChoice, *, keep: bool) -> None:
     """This run's TLS choices on ``target``, then checked.
 
     ``keep``: what ``reconciler.yaml`` configured stays where the run chose nothing.
     """
-    target.ca_bundle = options.ca_bundle or (target.ca_bundle if keep else None)
-    target.insecure = options.insecure or (target.insecure and keep)
-    target.allow_plain_http = options.allow_http or (target.allow_plain_http and keep)
+    target.ca_bundle = choice.ca_bundle or (target.ca_bundle if keep else None)
+    target.insecure = choice.insecure or (target.insecure and keep)
+    target.allow_plain_http = choice.allow_http or (target.allow_plain_http and keep)
     check_transport(target)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from reconciler.engine.diff import DiffResult, diff
 from reconciler.engine.graph import dependencies, order
-from reconciler.engine.plan import Plan, check_supported
+from reconciler.engine.plan import Plan, change_support_problems
 from reconciler.engine.planner import Planner, PlannerCapabilities
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
     "Plan",
     "Planner",
     "PlannerCapabilities",
-    "check_supported",
+    "change_support_problems",
     "dependencies",
     "diff",
     "order",

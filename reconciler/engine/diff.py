@@ -246,7 +246,10 @@ def _value(value: Any) -> Any:
     return None if value is notpresent else value
 
 
-_OWNER: Mapping[Kind, Kind] = {Kind.FEATURE_FLAG: Kind.TENANT, Kind.TIER_DEFAULTS: Kind.PLAN}
+_OWNER: Mapping[Kind, Kind] = {
+    Kind.FEATURE_FLAG: Kind.TENANT,
+    Kind.TIER_DEFAULTS: Kind.SUBSCRIPTION_PLAN,
+}
 """Kinds that belong to another object: only pruned when their owner is managed."""
 
 
@@ -271,7 +274,7 @@ def _prune(
     """What a prune policy does to a live object no spec mentions (``None``: nothing)."""
     kind = have.id.kind
     if policy == "ignore" or kind is Kind.TIER_DEFAULTS:
-        return None  # tier defaults are a property of their plan, never pruned
+        return None  # tier defaults are a property of their subscription plan, never pruned
     owner = _owner(have)
     if owner is not None and owner not in desired:
         return None  # never touch what belongs to an object nobody manages

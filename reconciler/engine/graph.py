@@ -1,9 +1,9 @@
 """In which order changes may run, so every call finds what it refers to.
 
 Forward changes (create, update, resume) follow the references of the desired
-object: a plan before the tenants on it, a parent before its children.
-Removals (suspend, delete) follow the references of the live object the other
-way: everything that still points at X changes before X goes. A change also
+object: a subscription plan before the tenants on it, a parent before its
+children. Removals (suspend, delete) follow the references of the live object
+the other way: everything that still points at X changes before X goes. A change also
 waits for what its ``waits_for`` names (a guard's order, set by the planner).
 """
 

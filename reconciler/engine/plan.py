@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.model import LIFECYCLE, Action, Change, Kind, ResourceId
 
-if TYPE_CHECKING:  # check_supported reads what a provider declares; no HTTP machinery
+if TYPE_CHECKING:  # change_support_problems reads what a provider declares; no HTTP
     from reconciler.providers.base import Provider
 
 
@@ -56,7 +56,7 @@ UNSAFE_NOTE = "cannot be managed safely, left untouched"
 """How a plan notes a live object it leaves alone because no call can address it."""
 
 
-def check_supported(plan: Plan, provider: Provider) -> list[str]:
+def change_support_problems(plan: Plan, provider: Provider) -> list[str]:
     """Changes the provider cannot make, one message each, before any call is made.
 
     A lifecycle change that also moves other fields needs ``update`` too, and a

@@ -82,7 +82,7 @@ class ApplyContext:
     ids: dict[ResourceId, str] = field(default_factory=dict)
     origin: str = "reconciler"
     changes: list[Change] = field(default_factory=list)
-    """The whole plan being applied, for APIs that take several changes in one call
+    """The whole change plan being applied, for APIs that take several changes in one call
     (a bulk flag update): the first such change can send its siblings too."""
 
     def server_id(self, rid: ResourceId) -> str:
@@ -211,7 +211,7 @@ class Provider:
         Returns the live resource after a create or update when the API tells
         (so its server id can be recorded), ``None`` otherwise. A change the API
         cannot make (:meth:`change_problems`, or no handler) is refused before
-        any call: the plan refuses these, a change built later (adoption) may not.
+        any call: the change plan refuses these, a change built later (adoption) may not.
         """
         problems = self.change_problems(change)
         if problems:
@@ -228,16 +228,17 @@ class Provider:
     async def whoami(self) -> str | None:
         """The email of the account the token belongs to, when the API says; else None.
 
-        Used to refuse a plan that would suspend, demote or delete that account.
+        Used to refuse a change plan that would suspend, demote or delete that account.
         """
         return None
 
     @classmethod
-    def check(cls, desired: State) -> list[SpecProblem]:
+    def support_problems(cls, desired: State) -> list[SpecProblem]:
         """Problems with asking this API for ``desired``, found before any call.
 
         Covers kinds, fields and ``choices``; a provider with rules across
-        fields (a pubkey needed with a tenant, say) extends this.
+        fields (a pubkey needed with a tenant, say) extends this. A list, as every
+        ``…_problems`` is; :func:`reconciler.core.check_support` raises with it.
         """
         problems: list[SpecProblem] = []
         dialect = cls.capabilities.dialect
@@ -275,7 +276,7 @@ class Provider:
     def change_problems(cls, change: Change) -> list[str]:
         """Why this API cannot make ``change``, in its own terms; empty when it can.
 
-        Checked with the plan, before any write, for what ``supports`` cannot say:
+        Checked with the change plan, before any write, for what ``supports`` cannot say:
         fields an API sets only at creation, a create needing a field the spec
         left out, an object the API can only find and never make. When a
         provider answers here, its words replace the generic "cannot <action>".
@@ -304,7 +305,7 @@ class Provider:
         """Other objects whose server ids this provider puts into the paths of ``change``.
 
         A flag's tenant (``/tenants/{tenant}/feature-flags/…``), tier defaults'
-        plan. Empty by default; ids that only travel in request bodies are not
+        subscription plan. Empty by default; ids that only travel in request bodies are not
         listed (a body carries any value safely).
         """
         return []

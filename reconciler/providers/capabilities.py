@@ -40,7 +40,7 @@ class KindSupport:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """One API dialect, declared: its name, what it manages, and what shapes its plans.
+    """One API dialect, declared: its name, what it manages, and what shapes its change plans.
 
     ``supports``: per kind, the operations and settable fields.
     ``absent_is_inactive``: kinds whose inactive objects the API does not list
@@ -75,7 +75,7 @@ class Capabilities:
 
     @property
     def sensitive(self) -> dict[Kind, frozenset[str]]:
-        """Per kind, the fields a plan shows only as ``(sensitive)``."""
+        """Per kind, the fields a change plan shows only as ``(sensitive)``."""
         return {kind: s.sensitive for kind, s in self.supports.items() if s.sensitive}
 
     def describe(self) -> dict[str, Any]:

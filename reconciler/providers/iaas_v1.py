@@ -137,8 +137,8 @@ class IaasProvider(Provider):
         }
 
     @classmethod
-    def check(cls, desired: State) -> list[SpecProblem]:
-        problems = super().check(desired)
+    def support_problems(cls, desired: State) -> list[SpecProblem]:
+        problems = super().support_problems(desired)
         dialect = cls.capabilities.dialect
         for r in desired.of_kind(Kind.OPERATOR):
             tenant, key = r.fields.get("tenant"), r.fields.get("wireguard_pubkey")
@@ -338,7 +338,7 @@ class IaasProvider(Provider):
 
 
 def _waiting_for(tenant: str, ctx: ApplyContext) -> Iterator[tuple[str, str]]:
-    """(user id, pubkey) of live users in no tenant that this plan puts in ``tenant``."""
+    """(user id, pubkey) of live users in no tenant that this change plan puts in ``tenant``."""
     for other in ctx.changes:
         if other.id.kind is not Kind.OPERATOR or other.action is not U:
             continue

@@ -12,7 +12,7 @@ provider manages through them:
   ``POST …/enable|disable``, ``POST …/roles`` and ``DELETE …/roles/{role_name}``,
   ``POST …/tenant``.
 
-Nothing can delete a plan or a device tier, and there are no feature flags,
+Nothing can delete a subscription plan or a device tier, and there are no feature flags,
 tenant roles, owners or WireGuard keys. How the answers are read (the document
 is silent on bodies, envelopes and paging): :mod:`.operator_v1_shapes`.
 """
@@ -54,7 +54,8 @@ BASE = "/api/v1/operator"
 PAGE = 500
 """What a list is asked for per page; servers may answer fewer (the walk follows)."""
 TIER_DEFAULT_READS = 16
-"""Tier defaults are one ``GET`` per plan (no list of all): at most this many at once."""
+"""Tier defaults are one ``GET`` per subscription plan (no list of all): at most this
+many at once."""
 
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
 
@@ -65,7 +66,8 @@ def _path(template: str, *values: str | int) -> str:
 
 
 class OperatorV1Provider(Provider):
-    """Device tiers, plans with their tier defaults, tenants and operators of document 000."""
+    """Device tiers, subscription plans with their tier defaults, tenants and operators of
+    document 000."""
 
     capabilities = Capabilities(
         dialect="operator-v1",
@@ -77,7 +79,7 @@ class OperatorV1Provider(Provider):
                 frozenset({"display_name", "description"}),
                 notes="the document lists no device tier delete",
             ),
-            Kind.PLAN: KindSupport(
+            Kind.SUBSCRIPTION_PLAN: KindSupport(
                 frozenset({C, U}),
                 frozenset({"display_name", "description"}),
                 notes="the document lists no plan delete",
@@ -105,7 +107,11 @@ class OperatorV1Provider(Provider):
         tenant, operator, defaults = self._write_tenant, self._write_operator, self._write_tiers
         return {
             Kind.DEVICE_TIER: KindHandlers(self._read_tiers, self._write_tier, self._write_tier),
-            Kind.PLAN: KindHandlers(self._read_plans, self._write_plan, self._write_plan),
+            Kind.SUBSCRIPTION_PLAN: KindHandlers(
+                self._read_subscription_plans,
+                self._write_subscription_plan,
+                self._write_subscription_plan,
+            ),
             Kind.TIER_DEFAULTS: KindHandlers(self._read_tier_defaults, defaults, defaults),
             Kind.TENANT: KindHandlers(
                 self._read_tenants, tenant, tenant, tenant, self._delete_tenant
@@ -116,9 +122,9 @@ class OperatorV1Provider(Provider):
         }
 
     @classmethod
-    def check(cls, desired: State) -> list[SpecProblem]:
+    def support_problems(cls, desired: State) -> list[SpecProblem]:
         """Operators need ``role``: a user without an operator role is not listed as one."""
-        problems = super().check(desired)
+        problems = super().support_problems(desired)
         for r in desired.of_kind(Kind.OPERATOR):
             if not r.fields.get("role"):
                 problems.append(
@@ -134,7 +140,7 @@ class OperatorV1Provider(Provider):
     def path_parents(cls, change: Change) -> list[ResourceId]:
         """Tier defaults' paths go through their plan (``/plans/{plan}/tier-defaults``)."""
         if change.id.kind is Kind.TIER_DEFAULTS:
-            return [ResourceId(Kind.PLAN, change.id.key)]
+            return [ResourceId(Kind.SUBSCRIPTION_PLAN, change.id.key)]
         return []
 
     # ---- reading -------------------------------------------------------------
@@ -160,7 +166,7 @@ class OperatorV1Provider(Provider):
 
         return scope.once(template, fetch)
 
-    def _plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
+    def _subscription_plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
         return self._list(scope, "/plans", "plans", named_row)
 
     async def _tenants(self, scope: ReadScope) -> list[Row]:
@@ -175,19 +181,25 @@ class OperatorV1Provider(Provider):
         listed = await self._list(scope, "/device-tiers", "device_tiers", named_row)
         return [named_resource(Kind.DEVICE_TIER, t) for t in listed]
 
-    async def _read_plans(self, scope: ReadScope) -> list[Resource]:
-        return [named_resource(Kind.PLAN, p) for p in await self._plans(scope)]
+    async def _read_subscription_plans(self, scope: ReadScope) -> list[Resource]:
+        return [
+            named_resource(Kind.SUBSCRIPTION_PLAN, p) for p in await self._subscription_plans(scope)
+        ]
 
     async def _read_tier_defaults(self, scope: ReadScope) -> list[Resource]:
         gate = scope.gate("tier defaults", TIER_DEFAULT_READS)
-        plans = await self._plans(scope)
-        return list(await asyncio.gather(*(self._tier_defaults(p, gate) for p in plans)))
+        subscription_plans = await self._subscription_plans(scope)
+        return list(
+            await asyncio.gather(*(self._tier_defaults(p, gate) for p in subscription_plans))
+        )
 
     async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
-        plans, tenants = await asyncio.gather(self._plans(scope), self._tenants(scope))
-        plan_names = {str(p.get("id")): str(p["name"]) for p in plans}
+        subscription_plans, tenants = await asyncio.gather(
+            self._subscription_plans(scope), self._tenants(scope)
+        )
+        subscription_plan_names = {str(p.get("id")): str(p["name"]) for p in subscription_plans}
         tenant_names = {str(t.get("id")): str(t["name"]) for t in tenants}
-        return [tenant_resource(t, plan_names, tenant_names) for t in tenants]
+        return [tenant_resource(t, subscription_plan_names, tenant_names) for t in tenants]
 
     async def _read_operators(self, scope: ReadScope) -> list[Resource]:
         tenant_names, users = await asyncio.gather(
@@ -196,15 +208,16 @@ class OperatorV1Provider(Provider):
         found = (operator_resource(u, tenant_names) for u in users)
         return [operator for operator in found if operator is not None]
 
-    async def _tier_defaults(self, plan: Row, gate: asyncio.Semaphore) -> Resource:
-        rid = ResourceId(Kind.TIER_DEFAULTS, str(plan["name"]))
-        if segment_problem(str(plan["id"])) is not None:
+    async def _tier_defaults(self, subscription_plan: Row, gate: asyncio.Semaphore) -> Resource:
+        rid = ResourceId(Kind.TIER_DEFAULTS, str(subscription_plan["name"]))
+        ident = subscription_plan["id"]
+        if segment_problem(str(ident)) is not None:
             # No path can name this plan: its tiers stay unread, the object unaddressable.
-            return Resource(rid, {}, server={"id": str(plan["id"])})
+            return Resource(rid, {}, server={"id": str(ident)})
         async with gate:
-            path = _path("/plans/{}/tier-defaults", plan["id"])
+            path = _path("/plans/{}/tier-defaults", ident)
             found = await self.client.call("GET", path, resource=str(rid), decode=tiers)
-        return Resource(rid, {"tiers": found}, server={"id": str(plan["id"])})
+        return Resource(rid, {"tiers": found}, server={"id": str(ident)})
 
     # ---- writing -------------------------------------------------------------
 
@@ -248,13 +261,13 @@ class OperatorV1Provider(Provider):
     async def _write_tier(self, change: Change, ctx: ApplyContext) -> Resource | None:
         return await self._write_named(change, ctx, "/device-tiers", "/device-tiers/{}")
 
-    async def _write_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
+    async def _write_subscription_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
         return await self._write_named(change, ctx, "/plans", "/plans/{}")
 
     async def _write_named(
         self, change: Change, ctx: ApplyContext, collection: str, one: str
     ) -> Resource | None:
-        """Device tiers and plans: ``POST`` to create, ``PUT`` the whole object to change.
+        """Device tiers and subscription plans: ``POST`` to create, ``PUT`` the whole object.
 
         ``collection`` and ``one`` are the templates of the listing and of one object
         (``/plans``, ``/plans/{}``)."""
@@ -275,7 +288,7 @@ class OperatorV1Provider(Provider):
     async def _write_tiers(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """The whole set: live tiers the spec leaves out are kept, ``None`` removes one."""
         assert change.desired is not None
-        plan_id = ctx.server_id(ResourceId(Kind.PLAN, change.id.key))
+        subscription_plan_id = ctx.server_id(ResourceId(Kind.SUBSCRIPTION_PLAN, change.id.key))
         tiers = dict(change.live.fields.get("tiers") or {}) if change.live else {}
         for tier, limit in (change.desired.fields.get("tiers") or {}).items():
             if limit is None:
@@ -283,7 +296,7 @@ class OperatorV1Provider(Provider):
             else:
                 tiers[tier] = limit
         rows = [{"tier": tier, "slot_limit": limit} for tier, limit in sorted(tiers.items())]
-        path = _path("/plans/{}/tier-defaults", plan_id)
+        path = _path("/plans/{}/tier-defaults", subscription_plan_id)
         await self._send("PUT", path, change, {"tier_defaults": rows})
         return None
 
@@ -292,7 +305,9 @@ class OperatorV1Provider(Provider):
         body: dict[str, Any] = {}
         for name, value in self._changed(change).items():
             if name == "plan":
-                body["plan_id"] = ctx.server_id(ResourceId(Kind.PLAN, value)) if value else None
+                body["plan_id"] = (
+                    ctx.server_id(ResourceId(Kind.SUBSCRIPTION_PLAN, value)) if value else None
+                )
             elif name == "parent":
                 body["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, value)) if value else None
             elif name == "configuration":

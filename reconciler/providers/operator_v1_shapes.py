@@ -69,7 +69,7 @@ def tier_rows(body: JSON) -> list[Row]:
 
 
 def tiers(body: JSON) -> dict[str, Any]:
-    """A plan's tier defaults as ``{tier: slot limit}`` (the decoder of their ``GET``)."""
+    """A subscription plan's tier defaults as ``{tier: slot limit}`` (their ``GET``'s decoder)."""
     return {str(present(row, "tier")): row.get("slot_limit") for row in tier_rows(body)}
 
 
@@ -77,7 +77,7 @@ def tiers(body: JSON) -> dict[str, Any]:
 
 
 def named_row(item: JSON) -> Row | None:
-    """A device tier or a plan: it needs a name."""
+    """A device tier or a subscription plan: it needs a name."""
     if not isinstance(item, dict):
         return None
     present(item, "name")
@@ -108,7 +108,7 @@ def user_row(item: JSON) -> Row | None:
 
 
 def named_resource(kind: Kind, obj: Row) -> Resource:
-    """A device tier or a plan: a name, a display name and a description."""
+    """A device tier or a subscription plan: a name, a display name and a description."""
     return Resource(
         ResourceId(kind, str(obj["name"])),
         {"display_name": obj.get("display_name"), "description": obj.get("description")},
@@ -116,12 +116,14 @@ def named_resource(kind: Kind, obj: Row) -> Resource:
     )
 
 
-def tenant_resource(t: Row, plan_names: dict[str, str], tenant_names: dict[str, str]) -> Resource:
+def tenant_resource(
+    t: Row, subscription_plan_names: dict[str, str], tenant_names: dict[str, str]
+) -> Resource:
     return Resource(
         ResourceId(Kind.TENANT, str(t["name"])),
         {
             "display_name": t.get("display_name"),
-            "plan": plan_names.get(str(t.get("plan_id"))),
+            "plan": subscription_plan_names.get(str(t.get("plan_id"))),
             "status": tenant_status(t),
             "parent": tenant_names.get(str(t.get("parent_id"))),
             "configuration": dict(t.get("configuration") or {}),

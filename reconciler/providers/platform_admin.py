@@ -8,7 +8,7 @@ Document ``003``, under ``/api/v1/platform/admin``; every answer is wrapped as
   (``limit`` at most 100), ``GET /tenants/{id}``, ``PATCH /tenants/{id}
   {plan_override}``, and the only create, ``POST /tenants/test {company_name,
   owner_email, plan, auto_cleanup_days}`` (a *test* tenant); no delete, no suspend;
-- plans: the catalog of slugs tenants are on, read only;
+- subscription plans: the catalog of slugs tenants are on, read only;
 - users (Operators here): ``GET /users``, ``POST /users/{id}/suspend {reason}``,
   ``DELETE /users/{id}?confirmation=<email>``; no create, no update, no resume;
 - feature flags: ``GET /tenants/{id}/feature-flags`` and one bulk ``PATCH {flags,
@@ -53,7 +53,7 @@ PAGE = 100
 CLEANUP_DAYS = 30
 """``auto_cleanup_days`` of the tenants this provider creates (the document's example)."""
 CATALOG = ("free", "pro", "enterprise")
-"""The plan slugs the document names; slugs seen on tenants are added when read."""
+"""The subscription plan slugs the document names; slugs seen on tenants are added when read."""
 TENANT_FIXED = frozenset({"owner", "plan"})
 """Tenant fields ``POST /tenants/test`` sets once and no call changes."""
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
@@ -70,10 +70,11 @@ REFUSED: dict[tuple[Kind, Action | None], str] = {
     (Kind.FEATURE_FLAG, D): "the platform-admin API cannot delete a feature flag (prune policy "
     "'delete'); write the flag as false in the tenant's features and keep the prune policy "
     "for FeatureFlag 'ignore'",
-    (Kind.PLAN, None): "the platform-admin API does not {action} plans; a Plan spec here only "
-    f"names a plan the platform offers ({', '.join(CATALOG)}, or one a tenant is on)",
+    (Kind.SUBSCRIPTION_PLAN, None): "the platform-admin API does not {action} plans; a Plan "
+    "spec here only names a plan the platform offers "
+    f"({', '.join(CATALOG)}, or one a tenant is on)",
 }
-"""Changes the plan refuses, in this API's terms; ``None``: any action on the kind."""
+"""Changes this API cannot make, in its own terms; ``None``: any action on the kind."""
 
 
 def _path(template: str, *values: str | int) -> str:
@@ -113,7 +114,7 @@ class PlatformAdminProvider(Provider):
         dialect="platform-admin",
         title="Platform admin API: tenants, plan overrides, users, bulk flags (document 003)",
         supports={
-            Kind.PLAN: KindSupport(
+            Kind.SUBSCRIPTION_PLAN: KindSupport(
                 frozenset(),
                 frozenset(),
                 notes="read only: the platform's plan slugs, for tenants' 'plan' to refer to",
@@ -148,7 +149,7 @@ class PlatformAdminProvider(Provider):
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         tenant, flag = self._write_tenant, self._write_flag
         return {
-            Kind.PLAN: KindHandlers(self._read_plans),
+            Kind.SUBSCRIPTION_PLAN: KindHandlers(self._read_subscription_plans),
             Kind.TENANT: KindHandlers(self._read_tenants, tenant, tenant),
             Kind.FEATURE_FLAG: KindHandlers(self._read_flags, flag, flag),
             Kind.OPERATOR: KindHandlers(
@@ -180,10 +181,10 @@ class PlatformAdminProvider(Provider):
 
     @classmethod
     def unaddressable(cls, resource: Resource) -> str | None:
-        """Tenants and users are addressed by their server id; plans never are (read
-        only) and neither are flags: their names travel in the bulk PATCH's body,
+        """Tenants and users are addressed by their server id; subscription plans never
+        are (read only) and neither are flags: their names travel in the bulk PATCH's body,
         under the tenant's path (the tenant's own id is checked on the tenant)."""
-        if resource.id.kind in (Kind.PLAN, Kind.FEATURE_FLAG):
+        if resource.id.kind in (Kind.SUBSCRIPTION_PLAN, Kind.FEATURE_FLAG):
             return None
         return super().unaddressable(resource)
 
@@ -220,10 +221,12 @@ class PlatformAdminProvider(Provider):
 
         return scope.once("/tenants", fetch)
 
-    async def _read_plans(self, scope: ReadScope) -> list[Resource]:
+    async def _read_subscription_plans(self, scope: ReadScope) -> list[Resource]:
         seen = [slug(t.get("plan")) for t in await self._tenants(scope)]
         slugs = dict.fromkeys([*CATALOG, *(s for s in seen if s)])
-        return [Resource(ResourceId(Kind.PLAN, s), {}, server={"id": s}) for s in slugs]
+        return [
+            Resource(ResourceId(Kind.SUBSCRIPTION_PLAN, s), {}, server={"id": s}) for s in slugs
+        ]
 
     async def _per_tenant(
         self, scope: ReadScope, read: Callable[[Row], Awaitable[list[Resource]]]
@@ -323,7 +326,7 @@ class PlatformAdminProvider(Provider):
         )
 
     async def _suspend_user(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        """Suspend (the API has no resume: the plan refuses one)."""
+        """Suspend (the API has no resume: a change plan holding one is refused)."""
         if change.action is S:
             await self.client.call(
                 "POST",
@@ -348,7 +351,7 @@ class PlatformAdminProvider(Provider):
         """Send this flag in its tenant's one bulk PATCH, or wait for the sibling sending it.
 
         The first flag change of a tenant to run sends every flag change of that
-        tenant in the plan (``ctx.changes``); the others share that call's
+        tenant in the change plan (``ctx.changes``); the others share that call's
         outcome, success or failure. Registering the batch happens before the
         first ``await``, so concurrent siblings always find it.
         """

@@ -1,8 +1,8 @@
 """The ``reference`` dialect: the operator API's paths plus tenant lifecycle and flags.
 
 The contract is ``docs/apis/reference.md``; this module reads as that page does:
-plans and their tier defaults, tenants with suspend/resume and per-tenant flags,
-users with roles and a tenant assignment, all under ``/api/v1/operator``.
+subscription plans and their tier defaults, tenants with suspend/resume and per-tenant
+flags, users with roles and a tenant assignment, all under ``/api/v1/operator``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from reconciler.providers.reference_shapes import (
     Row,
     flag_row,
     items,
-    plan_row,
+    named_row,
     primary_role,
     server,
     tenant_row,
@@ -55,7 +55,9 @@ class ReferenceProvider(Provider):
         title="Reference operator API (the embedded sandbox's default)",
         admin_role="operator-admin",
         supports={
-            Kind.PLAN: KindSupport(frozenset({C, U}), frozenset({"display_name", "description"})),
+            Kind.SUBSCRIPTION_PLAN: KindSupport(
+                frozenset({C, U}), frozenset({"display_name", "description"})
+            ),
             Kind.TIER_DEFAULTS: KindSupport(frozenset({C, U}), frozenset({"tiers"})),
             Kind.TENANT: KindSupport(
                 frozenset({C, U, S, R, D}),
@@ -75,7 +77,11 @@ class ReferenceProvider(Provider):
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         tenant, operator = self._write_tenant, self._write_operator
         return {
-            Kind.PLAN: KindHandlers(self._read_plans, self._create_plan, self._update_plan),
+            Kind.SUBSCRIPTION_PLAN: KindHandlers(
+                self._read_subscription_plans,
+                self._create_subscription_plan,
+                self._update_subscription_plan,
+            ),
             Kind.TIER_DEFAULTS: KindHandlers(self._read_tiers, self._put_tiers, self._put_tiers),
             Kind.TENANT: KindHandlers(
                 self._read_tenants, tenant, tenant, tenant, self._delete_tenant
@@ -107,10 +113,10 @@ class ReferenceProvider(Provider):
 
     @classmethod
     def path_parents(cls, change: Change) -> list[ResourceId]:
-        """A flag's paths go through its tenant, tier defaults' through their plan."""
+        """A flag's paths go through its tenant, tier defaults' through their subscription plan."""
         kind = change.id.kind
         if kind is Kind.TIER_DEFAULTS:
-            return [ResourceId(Kind.PLAN, change.id.key)]
+            return [ResourceId(Kind.SUBSCRIPTION_PLAN, change.id.key)]
         resource = change.desired or change.live
         if kind is Kind.FEATURE_FLAG and resource is not None and resource.fields.get("tenant"):
             return [ResourceId(Kind.TENANT, str(resource.fields["tenant"]))]
@@ -133,8 +139,8 @@ class ReferenceProvider(Provider):
 
         return scope.once(template, fetch)
 
-    def _plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
-        return self._listing(scope, "/plans", "plans", plan_row)
+    def _subscription_plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
+        return self._listing(scope, "/plans", "plans", named_row)
 
     def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
         return self._listing(scope, "/tenants", "tenants", tenant_row)
@@ -142,39 +148,42 @@ class ReferenceProvider(Provider):
     async def _tenant_names(self, scope: ReadScope) -> dict[Any, str]:
         return {t["id"]: t["name"] for t in await self._tenants(scope)}
 
-    async def _read_plans(self, scope: ReadScope) -> list[Resource]:
+    async def _read_subscription_plans(self, scope: ReadScope) -> list[Resource]:
         return [
             Resource(
-                ResourceId(Kind.PLAN, p["name"]),
+                ResourceId(Kind.SUBSCRIPTION_PLAN, p["name"]),
                 {"display_name": p.get("display_name"), "description": p.get("description")},
                 server=server(p),
             )
-            for p in await self._plans(scope)
+            for p in await self._subscription_plans(scope)
         ]
 
     async def _read_tiers(self, scope: ReadScope) -> list[Resource]:
-        plans = await self._plans(scope)
-        return list(await asyncio.gather(*(self._tiers_of(p) for p in plans)))
+        subscription_plans = await self._subscription_plans(scope)
+        return list(await asyncio.gather(*(self._tiers_of(p) for p in subscription_plans)))
 
-    async def _tiers_of(self, plan: Row) -> Resource:
-        rid = ResourceId(Kind.TIER_DEFAULTS, plan["name"])
-        if segment_problem(plan["id"]) is not None:
+    async def _tiers_of(self, subscription_plan: Row) -> Resource:
+        rid = ResourceId(Kind.TIER_DEFAULTS, subscription_plan["name"])
+        ident = subscription_plan["id"]
+        if segment_problem(ident) is not None:
             # No path can name this plan: its tiers stay unread, the object unaddressable.
-            return Resource(rid, {}, server={"id": plan["id"]})
-        path = _path("/plans/{}/tier-defaults", plan["id"])
+            return Resource(rid, {}, server={"id": ident})
+        path = _path("/plans/{}/tier-defaults", ident)
         found = await self.client.call("GET", path, resource=str(rid), decode=tiers)
-        return Resource(rid, {"tiers": found}, server={"id": plan["id"]})
+        return Resource(rid, {"tiers": found}, server={"id": ident})
 
     async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
-        plans, tenants = await asyncio.gather(self._plans(scope), self._tenants(scope))
-        plan_names = {p["id"]: p["name"] for p in plans}
+        subscription_plans, tenants = await asyncio.gather(
+            self._subscription_plans(scope), self._tenants(scope)
+        )
+        subscription_plan_names = {p["id"]: p["name"] for p in subscription_plans}
         tenant_names = {t["id"]: t["name"] for t in tenants}
         return [
             Resource(
                 ResourceId(Kind.TENANT, t["name"]),
                 {
                     "display_name": t.get("display_name"),
-                    "plan": plan_names.get(t.get("plan_id")),
+                    "plan": subscription_plan_names.get(t.get("plan_id")),
                     "status": t.get("status"),
                     "parent": tenant_names.get(t.get("parent_id")),
                     "configuration": t.get("configuration") or {},
@@ -245,18 +254,18 @@ class ReferenceProvider(Provider):
         names = {fc.path.split(".", 1)[0] for fc in change.fields}
         return {k: v for k, v in change.desired.fields.items() if k in names}
 
-    async def _create_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
+    async def _create_subscription_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
         want = self._changed(change)
         created = await self._send("POST", _path("/plans"), change, {"name": change.id.key, **want})
         return Resource(change.id, want, server=server(created))
 
-    async def _update_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
+    async def _update_subscription_plan(self, change: Change, ctx: ApplyContext) -> Resource | None:
         path = _path("/plans/{}", self._live_id(change))
         await self._send("PUT", path, change, self._changed(change))
         return None
 
     async def _put_tiers(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        plan_id = ctx.server_id(ResourceId(Kind.PLAN, change.id.key))
+        subscription_plan_id = ctx.server_id(ResourceId(Kind.SUBSCRIPTION_PLAN, change.id.key))
         tiers = dict(change.live.fields.get("tiers") or {}) if change.live else {}
         assert change.desired is not None
         for tier, limit in (change.desired.fields.get("tiers") or {}).items():
@@ -265,7 +274,7 @@ class ReferenceProvider(Provider):
             else:
                 tiers[tier] = limit
         rows = [{"tier": t, "slot_limit": n} for t, n in sorted(tiers.items())]
-        path = _path("/plans/{}/tier-defaults", plan_id)
+        path = _path("/plans/{}/tier-defaults", subscription_plan_id)
         await self._send("PUT", path, change, {"tier_defaults": rows})
         return None
 
@@ -273,7 +282,9 @@ class ReferenceProvider(Provider):
         body: dict[str, Any] = {}
         for field, value in want.items():
             if field == "plan":
-                body["plan_id"] = ctx.server_id(ResourceId(Kind.PLAN, value)) if value else None
+                body["plan_id"] = (
+                    ctx.server_id(ResourceId(Kind.SUBSCRIPTION_PLAN, value)) if value else None
+                )
             elif field == "parent":
                 body["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, value)) if value else None
             elif field != "status":

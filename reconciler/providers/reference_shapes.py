@@ -1,7 +1,7 @@
 """How ``reference`` answers look: listings as ``{items, total}``, checked as they arrive.
 
 The ``*_row`` decoders run on each listed item as its page arrives (and
-:func:`tiers` on a plan's tier defaults), so an answer in another shape is
+:func:`tiers` on a subscription plan's tier defaults), so an answer in another shape is
 reported naming its own call; :mod:`.reference` joins the rows afterwards.
 """
 
@@ -39,7 +39,8 @@ def server(row: Row) -> Row:
     return {k: row[k] for k in SERVER_FIELDS if k in row}
 
 
-def plan_row(item: JSON) -> Row:
+def named_row(item: JSON) -> Row:
+    """An object with an id and a name: a subscription plan, and the start of a tenant."""
     row = obj(item)
     scalar(row, "id")
     name(row, "name")
@@ -47,7 +48,7 @@ def plan_row(item: JSON) -> Row:
 
 
 def tenant_row(item: JSON) -> Row:
-    row = plan_row(item)
+    row = named_row(item)
     scalar(row, "plan_id", required=False)
     scalar(row, "parent_id", required=False)
     return row

@@ -114,8 +114,8 @@ class TenantsV1Provider(Provider):
         }
 
     @classmethod
-    def check(cls, desired: State) -> list[SpecProblem]:
-        problems = super().check(desired)
+    def support_problems(cls, desired: State) -> list[SpecProblem]:
+        problems = super().support_problems(desired)
         for r in desired.of_kind(Kind.ROLE_ASSIGNMENT):
             if not _is_uuid(str(r.fields.get("user"))):
                 problems.append(

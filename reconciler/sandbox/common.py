@@ -34,8 +34,13 @@ ErrorRenderer = Callable[[int, str, str], Any]
 _STATUS_CODES = {400: "validation_error", 401: "unauthorized", 404: "not_found", 409: "conflict"}
 
 
-class ApiError(Exception):
-    """An error answer: status, a machine code and a message for people."""
+class ErrorAnswer(Exception):
+    """An error answer the sandbox sends: status, a machine code and a message for people.
+
+    Raised inside a route and rendered in the dialect's error shape by
+    :func:`install_error_handlers`; it never leaves the server, so it is not part
+    of reconciler's own error tree (:mod:`reconciler.errors`, whose ``ApiError``
+    is the client's view of such an answer)."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -44,16 +49,16 @@ class ApiError(Exception):
         self.message = message
 
 
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "not_found", f"{what} not found")
+def not_found(what: str) -> ErrorAnswer:
+    return ErrorAnswer(404, "not_found", f"{what} not found")
 
 
-def invalid(message: str) -> ApiError:
-    return ApiError(400, "validation_error", message)
+def invalid(message: str) -> ErrorAnswer:
+    return ErrorAnswer(400, "validation_error", message)
 
 
-def conflict(message: str) -> ApiError:
-    return ApiError(409, "conflict", message)
+def conflict(message: str) -> ErrorAnswer:
+    return ErrorAnswer(409, "conflict", message)
 
 
 def default_error_body(status: int, code: str, message: str) -> dict[str, str]:
@@ -109,8 +114,8 @@ def install_error_handlers(app: FastAPI, render: ErrorRenderer = default_error_b
             response.headers.update(dict(headers))
         return response
 
-    async def api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
+    async def error_answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ErrorAnswer)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return answer(exc.status, exc.code, exc.message, headers)
 
@@ -129,7 +134,7 @@ def install_error_handlers(app: FastAPI, render: ErrorRenderer = default_error_b
     async def unexpected(request: Request, exc: Exception) -> Response:
         return answer(500, "internal_error", f"{type(exc).__name__}: {exc}")
 
-    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(ErrorAnswer, error_answer)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
@@ -147,9 +152,9 @@ def bearer_auth(token: str) -> Callable[..., Awaitable[None]]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
         if credentials is None:
-            raise ApiError(401, "unauthorized", "missing bearer token")
+            raise ErrorAnswer(401, "unauthorized", "missing bearer token")
         if not secrets.compare_digest(credentials.credentials.encode(), expected):
-            raise ApiError(401, "unauthorized", "invalid bearer token")
+            raise ErrorAnswer(401, "unauthorized", "invalid bearer token")
 
     return check
 

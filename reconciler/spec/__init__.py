@@ -8,16 +8,15 @@ document format for editors. The format is documented in docs/spec-format.md.
 
 from __future__ import annotations
 
-from reconciler.spec.config import Config, PrunePolicy, TargetConfig, load_config
+from reconciler.spec.config import Config, PrunePolicy, load_config
 from reconciler.spec.loader import load_specs
-from reconciler.spec.models import OperatorSpec, PlanSpec, TenantSpec, spec_json_schema
+from reconciler.spec.models import OperatorSpec, SubscriptionPlanSpec, TenantSpec, spec_json_schema
 
 __all__ = [
     "Config",
     "OperatorSpec",
-    "PlanSpec",
     "PrunePolicy",
-    "TargetConfig",
+    "SubscriptionPlanSpec",
     "TenantSpec",
     "load_config",
     "load_specs",

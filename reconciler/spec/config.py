@@ -1,5 +1,9 @@
 """``reconciler.yaml``: the targets a spec tree can be applied to, and prune policies.
 
+Each entry of ``targets:`` is validated as a :class:`TargetSpec` (the shape of
+the YAML) and becomes a :class:`~reconciler.targets.Target` (what a run uses),
+without its token: a run adds that when it resolves the target.
+
 It sits at the spec root and is read with the same loader as the specs, so it
 gets the same guarantees: strict fields, ``${VAR}`` interpolation, and every
 problem reported at once with file:line:column (as a :class:`SpecError`).
@@ -34,10 +38,9 @@ from reconciler.spec.models import ENV_PATTERN, URL_PATTERN, Key, Name, Ref
 from reconciler.spec.names import nfc, visible
 from reconciler.spec.problems import did_you_mean, validation_problems
 from reconciler.spec.yamlload import YamlPath, read_file
+from reconciler.targets import DEFAULT_PARALLELISM, DEFAULT_TOKEN_ENV, Target
 
-__all__ = ["CONFIG_NAMES", "Config", "PrunePolicy", "TargetConfig", "load_config"]
-
-DEFAULT_TOKEN_ENV = "RECONCILER_TOKEN"
+__all__ = ["CONFIG_NAMES", "Config", "PrunePolicy", "load_config"]
 
 KindName = Literal[
     "DeviceTier",
@@ -82,6 +85,7 @@ class TargetSpec(RulesSpec):
     """One API a spec tree can be applied to, as written in ``reconciler.yaml``."""
 
     api: Key
+    """The dialect's name: the YAML key is ``api``, as ``--api`` is on the command line."""
     url: Annotated[str, StringConstraints(pattern=URL_PATTERN)]
     token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
     parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
@@ -98,24 +102,7 @@ class ConfigSpec(RulesSpec):
     targets: dict[Name, TargetSpec] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class TargetConfig:
-    """A configured target; ``prune`` is already merged with the top-level defaults."""
-
-    name: str
-    api: str
-    url: str
-    token_env: str = DEFAULT_TOKEN_ENV
-    parallelism: int | None = None
-    prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
-    rules: Rules = field(default_factory=Rules)
-    guards: GuardPolicy = field(default_factory=GuardPolicy)
-    ca_bundle: str | None = None
-    insecure: bool = False
-    allow_plain_http: bool = False
-
-
-class TargetsByName(dict[str, TargetConfig]):
+class TargetsByName(dict[str, Target]):
     """Targets by name; a name typed in another Unicode normal form finds the same target.
 
     Names in ``reconciler.yaml`` are stored in NFC; ``--target`` is whatever the
@@ -125,7 +112,7 @@ class TargetsByName(dict[str, TargetConfig]):
     def __contains__(self, key: object) -> bool:
         return super().__contains__(nfc(key) if isinstance(key, str) else key)
 
-    def __getitem__(self, key: str) -> TargetConfig:
+    def __getitem__(self, key: str) -> Target:
         return super().__getitem__(nfc(key))
 
 
@@ -133,7 +120,8 @@ class TargetsByName(dict[str, TargetConfig]):
 class Config:
     """What ``reconciler.yaml`` says; ``Config()`` when there is none (embedded sandbox)."""
 
-    targets: dict[str, TargetConfig] = field(default_factory=dict)
+    targets: dict[str, Target] = field(default_factory=dict)
+    """The configured targets by name, without their tokens."""
     default_target: str | None = None
     prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
     source: Path | None = None
@@ -203,12 +191,12 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
     targets = TargetsByName(
         (
             name,
-            TargetConfig(
+            Target(
                 name=name,
-                api=t.api,
+                dialect=t.api,
                 url=t.url,
                 token_env=t.token_env,
-                parallelism=t.parallelism,
+                parallelism=t.parallelism or DEFAULT_PARALLELISM,
                 prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
                 rules=_rules(spec, t),
                 guards=_guards(t.guards or spec.guards),

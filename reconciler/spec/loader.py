@@ -76,9 +76,9 @@ def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
             specs.append((spec, doc))
 
     problems += duplicate_problems(declared)
-    plans = {d.key for d in declared if d.kind == "Plan"}
+    subscription_plans = {d.key for d in declared if d.kind == "Plan"}
     tenants = {d.key for d in declared if d.kind == "Tenant"}
-    problems += dangling_problems(specs, plans, tenants, complete)
+    problems += dangling_problems(specs, subscription_plans, tenants, complete)
     problems += cycle_problems((s, d) for s, d in specs if isinstance(s, TenantSpec))
     for spec, doc in specs:
         problems += ignore_field_problems(spec, doc)

@@ -163,6 +163,10 @@ class _Spec(BaseModel):
         return [n for n in names if n not in extras] + extras
 
 
+# Docstrings of the document models are the JSON Schema's descriptions, shown in
+# editors: they speak the spec's language, where ``kind: Plan`` is "a plan".
+
+
 class DeviceTierSpec(_Spec):
     """A device tier that plans give slots of (``operator-v1``)."""
 
@@ -189,7 +193,7 @@ class RoleSpec(BaseModel):
     members: OptMembers = None
 
 
-class PlanSpec(_Spec):
+class SubscriptionPlanSpec(_Spec):
     """A plan, and the default slot limit of each device tier on it."""
 
     kind: Literal["Plan"]
@@ -228,12 +232,14 @@ class OperatorSpec(_Spec):
     wireguard_pubkey: OptPubkey = None
 
 
-AnySpec = DeviceTierSpec | PlanSpec | TenantSpec | OperatorSpec
-SpecModel = type[DeviceTierSpec] | type[PlanSpec] | type[TenantSpec] | type[OperatorSpec]
+AnySpec = DeviceTierSpec | SubscriptionPlanSpec | TenantSpec | OperatorSpec
+SpecModel = (
+    type[DeviceTierSpec] | type[SubscriptionPlanSpec] | type[TenantSpec] | type[OperatorSpec]
+)
 
 SPEC_MODELS: dict[str, SpecModel] = {
     "DeviceTier": DeviceTierSpec,
-    "Plan": PlanSpec,
+    "Plan": SubscriptionPlanSpec,
     "Tenant": TenantSpec,
     "Operator": OperatorSpec,
 }
@@ -244,12 +250,46 @@ def spec_json_schema() -> dict[str, Any]:
     """JSON Schema of a spec document: one of the kinds, chosen by ``kind``."""
     adapter: TypeAdapter[AnySpec] = TypeAdapter(Annotated[AnySpec, Field(discriminator="kind")])
     schema = adapter.json_schema(by_alias=True)
+    _defs_named_by_kind(schema)
     _keys_as_property_names(schema)
     _names_by_reference(schema)
     schema["$defs"].update({kind: dict(s) for kind, s in NAME_SCHEMAS.items()})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"reconciler spec document ({API_VERSION})"
     return schema
+
+
+def _defs_named_by_kind(schema: dict[str, Any]) -> None:
+    """Each document model's definition is named ``<kind>Spec`` after the ``kind`` users write.
+
+    The class behind ``kind: Plan`` is :class:`SubscriptionPlanSpec` (in code "plan"
+    means the change plan); the schema speaks the spec's language and calls it
+    ``PlanSpec``, as it always has.
+    """
+    renamed = {
+        model.__name__: f"{kind}Spec"
+        for kind, model in SPEC_MODELS.items()
+        if model.__name__ != f"{kind}Spec"
+    }
+    defs = schema["$defs"]
+    for old, new in renamed.items():
+        defs[new] = defs.pop(old)
+        defs[new]["title"] = new
+    schema["$defs"] = dict(sorted(defs.items()))
+    refs = {f"#/$defs/{old}": f"#/$defs/{new}" for old, new in renamed.items()}
+
+    def rename(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                rename(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str) and value in refs:
+                    node[key] = refs[value]
+                else:
+                    rename(value)
+
+    rename(schema)
 
 
 def _keys_as_property_names(node: Any) -> None:

@@ -1,7 +1,7 @@
 """The rules every name and key in the specs follows, and how a bad one is shown.
 
 A name is what reconciler puts in URLs, matches live objects by and prints in
-plans, so it must be one unambiguous thing: no character that changes how
+change plans, so it must be one unambiguous thing: no character that changes how
 text around it is displayed (bidi controls), none that cannot be seen
 (zero-width, soft hyphen, fillers), none that breaks a line or a terminal
 (C0, DEL, C1, line separators), nothing that is a path step (``.``, ``..``),

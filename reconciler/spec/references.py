@@ -47,11 +47,11 @@ def duplicate_problems(declared: Iterable[Declared]) -> list[SpecProblem]:
 
 def dangling_problems(
     specs: Iterable[tuple[AnySpec, Document]],
-    plans: set[str],
+    subscription_plans: set[str],
     tenants: set[str],
     complete: bool = True,
 ) -> list[SpecProblem]:
-    """References to a plan or tenant that no document defines.
+    """References to a subscription plan or tenant that no document defines.
 
     ``complete`` is false when some file could not be read: the target may be
     there, and the message says so.
@@ -61,7 +61,10 @@ def dangling_problems(
     for spec, doc in specs:
         refs: list[tuple[str, str | None, str, set[str]]] = []
         if isinstance(spec, TenantSpec):
-            refs = [("plan", spec.plan, "plan", plans), ("parent", spec.parent, "tenant", tenants)]
+            refs = [
+                ("plan", spec.plan, "plan", subscription_plans),
+                ("parent", spec.parent, "tenant", tenants),
+            ]
             owner = f"Tenant '{spec.name}'"
         elif isinstance(spec, OperatorSpec):
             refs = [("tenant", spec.tenant, "tenant", tenants)]

@@ -1,9 +1,9 @@
 """Validated spec documents → the flat resources of :mod:`reconciler.model`.
 
-A document nests what belongs to its owner (tier defaults in a plan, flags in
-a tenant) because that reads well; the engine wants one object per thing it
-can change, so each flag and each plan's tier defaults become their own
-resource. Only fields the spec set are included: the engine compares nothing else.
+A document nests what belongs to its owner (tier defaults in a subscription
+plan, flags in a tenant) because that reads well; the engine wants one object
+per thing it can change, so each flag and each subscription plan's tier defaults
+become their own resource. Only fields the spec set are included: the engine compares nothing else.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from reconciler.spec.models import (
     AnySpec,
     DeviceTierSpec,
     OperatorSpec,
-    PlanSpec,
     RoleSpec,
+    SubscriptionPlanSpec,
     TenantSpec,
 )
 from reconciler.spec.yamlload import Document
 
 _FIELDS: dict[type, tuple[str, ...]] = {
     DeviceTierSpec: ("display_name", "description"),
-    PlanSpec: ("display_name", "description"),
+    SubscriptionPlanSpec: ("display_name", "description"),
     TenantSpec: (
         "display_name",
         "plan",
@@ -78,13 +78,16 @@ def _declared(spec: AnySpec, doc: Document) -> list[Resource]:
     if isinstance(spec, DeviceTierSpec):
         rid = ResourceId(Kind.DEVICE_TIER, spec.name)
         return [Resource(rid, values, source=doc.start, field_sources=sources)]
-    if isinstance(spec, PlanSpec):
-        plan = Resource(
-            ResourceId(Kind.PLAN, spec.name), values, source=doc.start, field_sources=sources
+    if isinstance(spec, SubscriptionPlanSpec):
+        subscription_plan = Resource(
+            ResourceId(Kind.SUBSCRIPTION_PLAN, spec.name),
+            values,
+            source=doc.start,
+            field_sources=sources,
         )
         if spec.tier_defaults is None:
-            return [plan]
-        return [plan, _tier_defaults(spec.name, spec.tier_defaults, doc)]
+            return [subscription_plan]
+        return [subscription_plan, _tier_defaults(spec.name, spec.tier_defaults, doc)]
     for key in spec.configuration or {}:
         sources[f"configuration.{key}"] = doc.locate(("configuration", key), key=True)
     tenant = Resource(
@@ -129,12 +132,12 @@ def _role(tenant: str, name: str, role: RoleSpec, doc: Document) -> list[Resourc
     return result
 
 
-def _tier_defaults(plan: str, tiers: dict[str, Any], doc: Document) -> Resource:
+def _tier_defaults(subscription_plan: str, tiers: dict[str, Any], doc: Document) -> Resource:
     sources = {"tiers": doc.locate(("tierDefaults",))}
     for tier in tiers:
         sources[f"tiers.{tier}"] = doc.locate(("tierDefaults", tier), key=True)
     return Resource(
-        ResourceId(Kind.TIER_DEFAULTS, plan),
+        ResourceId(Kind.TIER_DEFAULTS, subscription_plan),
         {"tiers": dict(tiers)},
         source=doc.locate(("tierDefaults",), key=True),
         field_sources=sources,

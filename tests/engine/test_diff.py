@@ -10,7 +10,13 @@ import pytest
 from reconciler.engine.diff import diff
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
 
-T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
+T, P, TD, F, OP = (
+    Kind.TENANT,
+    Kind.SUBSCRIPTION_PLAN,
+    Kind.TIER_DEFAULTS,
+    Kind.FEATURE_FLAG,
+    Kind.OPERATOR,
+)
 
 
 def res(kind: Kind, key: str, server: dict[str, Any] | None = None, **fields: Any) -> Resource:

@@ -17,7 +17,13 @@ from reconciler.model import Action, Change, Kind, Resource, ResourceId, State, 
 from reconciler.providers.base import ApplyContext, Capabilities, KindSupport, Provider
 from reconciler.rules import Rules
 
-T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
+T, P, TD, F, OP = (
+    Kind.TENANT,
+    Kind.SUBSCRIPTION_PLAN,
+    Kind.TIER_DEFAULTS,
+    Kind.FEATURE_FLAG,
+    Kind.OPERATOR,
+)
 ALL = frozenset(Action) - {Action.NOOP}
 
 

@@ -11,7 +11,13 @@ from reconciler.engine.graph import dependencies, order
 from reconciler.errors import PlanError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId
 
-T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
+T, P, TD, F, OP = (
+    Kind.TENANT,
+    Kind.SUBSCRIPTION_PLAN,
+    Kind.TIER_DEFAULTS,
+    Kind.FEATURE_FLAG,
+    Kind.OPERATOR,
+)
 
 
 def rid(kind: Kind, key: str) -> ResourceId:

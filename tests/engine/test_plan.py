@@ -1,17 +1,23 @@
-"""Planner.plan() and check_supported(): ordered changes, counts, unsupported actions."""
+"""Planner.plan() and change_support_problems(): ordered changes, counts, unsupported actions."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
 
-from reconciler.engine.plan import Plan, check_supported
+from reconciler.engine.plan import Plan, change_support_problems
 from reconciler.engine.planner import Planner
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.providers.base import ApplyContext, Capabilities, KindSupport, Provider
 from reconciler.rules import Rules
 
-T, P, TD, F, OP = Kind.TENANT, Kind.PLAN, Kind.TIER_DEFAULTS, Kind.FEATURE_FLAG, Kind.OPERATOR
+T, P, TD, F, OP = (
+    Kind.TENANT,
+    Kind.SUBSCRIPTION_PLAN,
+    Kind.TIER_DEFAULTS,
+    Kind.FEATURE_FLAG,
+    Kind.OPERATOR,
+)
 
 
 def res(kind: Kind, key: str, **fields: Any) -> Resource:
@@ -76,7 +82,7 @@ def test_empty_plan_has_no_changes() -> None:
     assert plan.summary()[Action.NOOP] == 1
 
 
-def test_check_supported_names_resource_action_and_dialect() -> None:
+def test_change_support_problems_name_resource_action_and_dialect() -> None:
     plan = Plan(
         changes=[
             Change(Action.CREATE, ResourceId(P, "gold")),
@@ -84,15 +90,15 @@ def test_check_supported_names_resource_action_and_dialect() -> None:
             Change(Action.CREATE, ResourceId(F, "a/b")),
         ]
     )
-    problems = check_supported(plan, LimitedProvider())
+    problems = change_support_problems(plan, LimitedProvider())
     assert len(problems) == 2
     assert "Tenant/old" in problems[0] and "delete" in problems[0] and "limited" in problems[0]
     assert "FeatureFlag/a/b" in problems[1] and "create" in problems[1]
 
 
-def test_check_supported_knows_what_a_lifecycle_create_needs() -> None:
+def test_change_support_problems_know_what_a_lifecycle_create_needs() -> None:
     plan = Planner().plan(State([res(T, "sleepy", status="suspended")]), State())
-    problems = check_supported(plan, LimitedProvider())
+    problems = change_support_problems(plan, LimitedProvider())
     assert problems == [
         "Tenant/sleepy: the limited API cannot suspend Tenant objects (planned: create)"
     ]

@@ -187,9 +187,9 @@ def test_a_listing_that_contradicts_itself_still_names_its_path() -> None:
 class BuggyProvider(ReferenceProvider):
     """The reference provider with a slip in its own code: every answer is well-formed."""
 
-    async def _read_plans(self, scope: ReadScope) -> list[Resource]:
-        plans = await self._plans(scope)
-        return [Resource(p["not-a-field"], {}) for p in plans]
+    async def _read_subscription_plans(self, scope: ReadScope) -> list[Resource]:
+        subscription_plans = await self._subscription_plans(scope)
+        return [Resource(p["not-a-field"], {}) for p in subscription_plans]
 
 
 def test_a_provider_bug_is_reported_as_a_bug_not_as_a_bad_answer() -> None:
@@ -208,10 +208,11 @@ def test_a_live_object_whose_key_is_no_name_is_the_provider_s_bug() -> None:
     """Decoders check names; a provider that builds a key from something else is wrong."""
 
     class Unchecked(ReferenceProvider):
-        async def _read_plans(self, scope: ReadScope) -> list[Resource]:
+        async def _read_subscription_plans(self, scope: ReadScope) -> list[Resource]:
             from reconciler.model import ResourceId
 
-            return [Resource(ResourceId(Kind.PLAN, 7), {}) for _ in await self._plans(scope)]  # type: ignore[arg-type]
+            listed = await self._subscription_plans(scope)
+            return [Resource(ResourceId(Kind.SUBSCRIPTION_PLAN, 7), {}) for _ in listed]  # type: ignore[arg-type]
 
     client, _ = serving(GOOD)
     with pytest.raises(ProviderBug, match="key 7, not a name"):

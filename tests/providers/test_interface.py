@@ -73,7 +73,7 @@ def test_capabilities_are_one_frozen_value() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         caps.admin_role = "root"  # type: ignore[misc]
     with pytest.raises(TypeError):
-        caps.supports[Kind.PLAN] = KindSupport(frozenset(), frozenset())  # type: ignore[index]
+        caps.supports[Kind.SUBSCRIPTION_PLAN] = KindSupport(frozenset(), frozenset())  # type: ignore[index]
     assert list(caps.supports) == [Kind.TENANT, Kind.OPERATOR]  # kind order
 
 
@@ -127,7 +127,7 @@ def test_a_provider_is_a_declaration_and_a_table() -> None:
         await provider.apply(create, None)  # type: ignore[arg-type]
         return await provider.read(kinds)
 
-    state = asyncio.run(go([Kind.TENANT, Kind.PLAN]))
+    state = asyncio.run(go([Kind.TENANT, Kind.SUBSCRIPTION_PLAN]))
     assert [str(r.id) for r in state] == ["Tenant/acme"]
     delete = Change(Action.DELETE, rid, live=Resource(rid, {}))
     with pytest.raises(PlanError, match="the tiny API cannot delete Tenant objects"):

@@ -448,7 +448,7 @@ GOOD_IDS = [7, "7", "..", ".", "beta#frag", "%73so", "a b", "é", "\u202e", "<ne
 def test_a_hostile_server_id_is_unaddressable(dialect: str, server_id: Any) -> None:
     provider = provider_class(dialect)
     for kind in provider.capabilities.supports:
-        if kind is Kind.PLAN and dialect == "platform-admin":
+        if kind is Kind.SUBSCRIPTION_PLAN and dialect == "platform-admin":
             continue  # read only: a plan slug is never put into a path
         if kind is Kind.FEATURE_FLAG and dialect == "platform-admin":
             continue  # flags go in the bulk body; the tenant's id is checked on the tenant
@@ -527,8 +527,8 @@ def test_platform_admin_flags_and_plans_never_reach_a_path() -> None:
     provider = provider_class("platform-admin")
     flag = live(Kind.FEATURE_FLAG, "acme/../x", {"tenant": "acme", "flag": "../x"}, id="../x")
     assert provider.unaddressable(flag) is None
-    plan = live(Kind.PLAN, "a/b", {}, id="a/b")
-    assert provider.unaddressable(plan) is None
+    subscription_plan = live(Kind.SUBSCRIPTION_PLAN, "a/b", {}, id="a/b")
+    assert provider.unaddressable(subscription_plan) is None
     user = live(Kind.OPERATOR, "a@x", {"status": "active"}, id="../1")
     assert provider.unaddressable(user) is not None
 
@@ -758,7 +758,7 @@ def test_tenants_v1_roles_and_grants_go_through_their_tenant() -> None:
 @pytest.mark.parametrize("dialect", ["reference", "operator-v1"])
 def test_tier_defaults_go_through_their_plan(dialect: str) -> None:
     provider = provider_class(dialect)
-    state = _state(live(Kind.PLAN, "p", {}, id="x\n"))
+    state = _state(live(Kind.SUBSCRIPTION_PLAN, "p", {}, id="x\n"))
     change = _create(Kind.TIER_DEFAULTS, "p", {"tiers": {"basic": 1}})
     reason = provider.unaddressable_change(change, state)
     assert reason is not None and "Plan/p" in reason and "U+000A" in reason
@@ -845,21 +845,21 @@ def _read(provider: Any, kinds: set[Kind]) -> Any:
 @pytest.mark.parametrize("dialect", ["reference", "operator-v1"])
 def test_tier_defaults_of_a_plan_no_path_can_name_are_not_read(dialect: str) -> None:
     base = "/api/v1/operator"
-    plans = [{"id": "p1", "name": "ok"}, {"id": "../tenants/t1", "name": "bad"}]
+    subscription_plans = [{"id": "p1", "name": "ok"}, {"id": "../tenants/t1", "name": "bad"}]
     provider, seen = _reader(
         dialect,
         {
-            f"{base}/plans": {"items": plans, "total": 2},
+            f"{base}/plans": {"items": subscription_plans, "total": 2},
             f"{base}/plans/p1/tier-defaults": {"tier_defaults": [{"tier": "b", "slot_limit": 1}]},
         },
     )
-    state = _read(provider, {Kind.PLAN, Kind.TIER_DEFAULTS})
+    state = _read(provider, {Kind.SUBSCRIPTION_PLAN, Kind.TIER_DEFAULTS})
     assert all(b"tenants" not in path for path in seen)
     assert state.get(ResourceId(Kind.TIER_DEFAULTS, "ok")).fields == {"tiers": {"b": 1}}
     bad = state.get(ResourceId(Kind.TIER_DEFAULTS, "bad"))
     assert bad is not None and bad.fields == {}
     assert provider.unaddressable(bad) is not None
-    assert provider.unaddressable(state.get(ResourceId(Kind.PLAN, "bad"))) is not None
+    assert provider.unaddressable(state.get(ResourceId(Kind.SUBSCRIPTION_PLAN, "bad"))) is not None
 
 
 def test_platform_admin_reads_nothing_under_a_tenant_no_path_can_name() -> None:

@@ -15,7 +15,7 @@ def test_a_value_outside_the_apis_choices_is_reported_where_it_was_written() -> 
         {"role": "superuser"},
         field_sources={"role": WHERE},
     )
-    problems = provider_class("reference").check(State([operator]))
+    problems = provider_class("reference").support_problems(State([operator]))
     assert [(p.location, p.message) for p in problems] == [
         (
             WHERE,
@@ -27,7 +27,7 @@ def test_a_value_outside_the_apis_choices_is_reported_where_it_was_written() -> 
 
 def test_a_kind_the_api_does_not_manage_is_reported() -> None:
     tier = Resource(ResourceId(Kind.DEVICE_TIER, "basic"), {}, source=WHERE)
-    problems = provider_class("reference").check(State([tier]))
+    problems = provider_class("reference").support_problems(State([tier]))
     assert [p.message for p in problems] == [
         "DeviceTier/basic: the reference API does not manage DeviceTier objects"
     ]

@@ -18,7 +18,7 @@ def test_two_concurrent_applies_leave_no_duplicates(
 ) -> None:
     specs = copy_specs(tmp_path)
     monkeypatch.setenv("RECONCILER_TOKEN", sandbox.token)
-    options = core.TargetOptions(api="reference", url=sandbox.url, parallelism=4)
+    options = core.TargetChoice(dialect="reference", url=sandbox.url, parallelism=4)
 
     def apply_once(_: int) -> core.ApplyRun:
         return core.apply(specs, options)

@@ -102,13 +102,13 @@ def test_a_provider_bug_is_reported_as_one(
     from reconciler.providers.reference import ReferenceProvider
 
     async def slip(self: ReferenceProvider, scope: object) -> list[object]:
-        return [plan["no-such-field"] for plan in await self._plans(scope)]  # type: ignore[arg-type]
+        return [plan["no-such-field"] for plan in await self._subscription_plans(scope)]  # type: ignore[arg-type]
 
     box = sandbox_factory()
     specs = copy_specs(tmp_path)
     applied = run_cli(["apply", str(specs), *target_args(box), "--auto-approve"], SANDBOX_TOKEN)
     assert applied.exit_code == 0, applied.output
-    monkeypatch.setattr(ReferenceProvider, "_read_plans", slip)
+    monkeypatch.setattr(ReferenceProvider, "_read_subscription_plans", slip)
     result = run_cli(["plan", str(specs), *target_args(box)], SANDBOX_TOKEN)
     assert result.exit_code == 1, result.output
     message = " ".join(result.stderr.split())

@@ -9,7 +9,8 @@ import pytest
 from reconciler.errors import ConfigError, SpecError
 from reconciler.model import Kind
 from reconciler.rules import Rules
-from reconciler.spec import Config, PrunePolicy, TargetConfig, load_config
+from reconciler.spec import Config, PrunePolicy, load_config
+from reconciler.targets import DEFAULT_PARALLELISM, Target
 from tests.spec.helpers import INVALID, VALID, VALID_ENV
 
 IGNORE_ALL: dict[Kind, PrunePolicy] = {kind: "ignore" for kind in Kind}
@@ -26,9 +27,9 @@ def test_valid_config(monkeypatch: pytest.MonkeyPatch) -> None:
         Kind.FEATURE_FLAG: "delete",
         Kind.OPERATOR: "suspend",
     }
-    assert config.targets["staging"] == TargetConfig(
+    assert config.targets["staging"] == Target(
         name="staging",
-        api="reference",
+        dialect="reference",
         url="https://staging.example.com",
         token_env="STAGING_TOKEN",
         parallelism=4,
@@ -37,7 +38,8 @@ def test_valid_config(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     production = config.targets["production"]
     assert production.token_env == "RECONCILER_TOKEN"
-    assert production.parallelism is None
+    assert production.parallelism == DEFAULT_PARALLELISM
+    assert production.token is None  # a run adds it when it resolves the target
     assert production.prune == {**IGNORE_ALL, Kind.TENANT: "suspend", Kind.FEATURE_FLAG: "delete"}
 
 

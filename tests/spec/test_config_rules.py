@@ -53,7 +53,7 @@ def test_field_names_are_normalised_one_way(written: str, model: str) -> None:
         (T, "DISPLAYNAME", "(did you mean 'displayName'?)"),
         (T, "colour", "(fields: displayName, plan, status, parent, configuration, owner,"),
         (T, "features", "feature flags are their own kind: FeatureFlag: [enabled]"),
-        (Kind.PLAN, "tierDefaults", "TierDefaults: [tiers]"),
+        (Kind.SUBSCRIPTION_PLAN, "tierDefaults", "TierDefaults: [tiers]"),
         (T, "displayName.x", "displayName of a Tenant is a single value"),
         (T, "configuration.", "name the key of configuration after it"),
         (Kind.OPERATOR, "wireguardPubKey", "(did you mean 'wireguardPubkey'?)"),
@@ -100,7 +100,7 @@ def test_config_ignore_fields_take_spec_names(tmp_path: Path) -> None:
     }
     assert loaded.rules.protect == frozenset({ResourceId(Kind.OPERATOR, "ada@example.com")})
     prod = loaded.targets["prod"].rules
-    assert prod.ignore_fields[Kind.PLAN] == frozenset({"description"})
+    assert prod.ignore_fields[Kind.SUBSCRIPTION_PLAN] == frozenset({"description"})
     assert prod.ignore_fields[T] == frozenset({"display_name", "configuration.region"})
 
 

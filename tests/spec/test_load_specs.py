@@ -42,14 +42,14 @@ def test_every_resource_and_only_those(state: State) -> None:
 
 
 def test_plans_hold_only_the_fields_the_spec_sets(state: State) -> None:
-    starter = state.get(rid(Kind.PLAN, "starter"))
+    starter = state.get(rid(Kind.SUBSCRIPTION_PLAN, "starter"))
     assert starter is not None
     assert starter.fields == {
         "display_name": "Starter",
         "description": "Small fleets getting started",
     }
-    pro = state.get(rid(Kind.PLAN, "pro"))
-    internal = state.get(rid(Kind.PLAN, "internal"))
+    pro = state.get(rid(Kind.SUBSCRIPTION_PLAN, "pro"))
+    internal = state.get(rid(Kind.SUBSCRIPTION_PLAN, "internal"))
     assert pro is not None and pro.fields == {"display_name": "Pro"}
     assert internal is not None and internal.fields == {}
     assert rid(Kind.TIER_DEFAULTS, "internal") not in state

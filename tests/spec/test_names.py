@@ -325,7 +325,7 @@ def test_names_are_stored_in_nfc_and_references_resolve_across_forms(tmp_path: P
     assert tenant is not None
     assert tenant.fields["plan"] == "Z\u00fcrich"
     assert list(tenant.fields["configuration"]) == ["r\u00e9gion"]
-    assert ResourceId(Kind.PLAN, "Z\u00fcrich") in state
+    assert ResourceId(Kind.SUBSCRIPTION_PLAN, "Z\u00fcrich") in state
     tiers = state.get(ResourceId(Kind.TIER_DEFAULTS, "Z\u00fcrich"))
     assert tiers is not None and tiers.fields["tiers"] == {CAFE_NFC: 1}
     assert ResourceId(Kind.FEATURE_FLAG, flag_key(CAFE_NFC, "sso")) in state

@@ -101,7 +101,7 @@ def test_bom_and_crlf_are_accepted(cwd: Path) -> None:
     (cwd / "p.yaml").write_bytes(
         b"\xef\xbb\xbf" + (HEADER + "kind: Plan\nname: pro\n").replace("\n", "\r\n").encode()
     )
-    assert ResourceId(Kind.PLAN, "pro") in load_specs(".")
+    assert ResourceId(Kind.SUBSCRIPTION_PLAN, "pro") in load_specs(".")
 
 
 def test_interpolated_value_is_validated(cwd: Path) -> None:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
 from reconciler.sandbox.common import (
-    ApiError,
+    ErrorAnswer,
     api_router,
     bearer_auth,
     install_error_handlers,
@@ -134,7 +134,7 @@ def router(store: Store, token: str) -> APIRouter:
     def non_admin(user_id: str) -> Obj:
         account = accounts.by_number(user_id)
         if account is None or account["role"] == "admin":
-            raise ApiError(404, "not_found", NOT_FOUND)
+            raise ErrorAnswer(404, "not_found", NOT_FOUND)
         return account
 
     @r.get("", tags=["operators"])
@@ -148,7 +148,7 @@ def router(store: Store, token: str) -> APIRouter:
     async def invite(request: Request) -> Response:
         email = (await _json_object(request)).get("email")
         if not isinstance(email, str) or not EMAIL.match(email):
-            raise ApiError(400, "validation_error", "A valid email address is required.")
+            raise ErrorAnswer(400, "validation_error", "A valid email address is required.")
         account = accounts.by_email(email)
         if account is None:
             made = accounts.add(email, "Operator", "operator", verified=False)
@@ -156,7 +156,7 @@ def router(store: Store, token: str) -> APIRouter:
                 "Operator invited successfully. Invitation email has been sent.", made, 201
             )
         if account["role"] == "admin":
-            raise ApiError(409, "conflict", ADMIN_REFUSED)
+            raise ErrorAnswer(409, "conflict", ADMIN_REFUSED)
         if account["role"] != "operator":
             message = "Existing user promoted to operator successfully."
         elif account["email_verified"]:
@@ -169,7 +169,7 @@ def router(store: Store, token: str) -> APIRouter:
     async def set_status(user_id: str, request: Request) -> Response:
         active = (await _json_object(request)).get("is_active")
         if not isinstance(active, bool):
-            raise ApiError(400, "validation_error", "is_active must be true or false.")
+            raise ErrorAnswer(400, "validation_error", "is_active must be true or false.")
         account = non_admin(user_id)
         if active:
             saved = accounts.save(account, role="operator", is_active=True)
@@ -184,7 +184,7 @@ def router(store: Store, token: str) -> APIRouter:
     async def delete(user_id: str) -> Response:
         account = non_admin(user_id)
         if account["role"] == "operator":
-            raise ApiError(400, "bad_request", DEACTIVATE_FIRST)
+            raise ErrorAnswer(400, "bad_request", DEACTIVATE_FIRST)
         store.delete(ACCOUNTS, account["id"])
         return json_response({"message": "Operator deleted successfully."})
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
 from reconciler.sandbox.common import (
-    ApiError,
+    ErrorAnswer,
     api_router,
     bearer_auth,
     install_error_handlers,
@@ -52,8 +52,8 @@ def ok(data: Any, status: int = 200) -> Response:
     return json_response({"success": True, "data": data}, status)
 
 
-def bad(message: str, code: str = "validation_error") -> ApiError:
-    return ApiError(400, code, message)
+def bad(message: str, code: str = "validation_error") -> ErrorAnswer:
+    return ErrorAnswer(400, code, message)
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconciler.sandbox.common import ApiError
+from reconciler.sandbox.common import ErrorAnswer
 from reconciler.sandbox.store import Conflict, Obj, Store, now
 
 TENANTS, USERS, FLAGS, AUDIT, SETTINGS = "tenants", "users", "flags", "audit", "settings"
@@ -66,7 +66,7 @@ class Platform:
     def get(self, collection: str, id_: str, what: str) -> Obj:
         found = self.store.get(collection, id_)
         if found is None:
-            raise ApiError(404, "not_found", f"{what} {id_} not found")
+            raise ErrorAnswer(404, "not_found", f"{what} {id_} not found")
         return found
 
     def add_tenant(self, name: str, owner: str, plan: str, status: str, mrr: float = 0.0) -> Obj:
@@ -82,7 +82,7 @@ class Platform:
         try:
             return self.store.insert(TENANTS, fields, key=name)
         except Conflict:
-            raise ApiError(409, "conflict", f"a tenant named '{name}' exists already") from None
+            raise ErrorAnswer(409, "conflict", f"a tenant named '{name}' exists already") from None
 
     def user_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -175,7 +175,7 @@ def seed(store: Store, data: Mapping[str, Any]) -> None:
             made = platform.add_tenant(
                 t["company_name"], t["owner_email"], plan, status, float(t.get("mrr", 0.0))
             )
-        except ApiError as exc:
+        except ErrorAnswer as exc:
             raise ValueError(f"seed: {exc.message}") from None
         names[t["company_name"]] = made["id"]
     for u in data.get("users") or []:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
-from reconciler.sandbox.common import ApiError, api_router, install_error_handlers, json_response
+from reconciler.sandbox.common import ErrorAnswer, api_router, install_error_handlers, json_response
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.store import Collection, Conflict, Obj, Store
 
@@ -41,7 +41,7 @@ def _uuid(value: str, name: str) -> str:
     try:
         uuid.UUID(value)
     except ValueError:
-        raise ApiError(400, "validation_error", f"{name} must be a valid UUID") from None
+        raise ErrorAnswer(400, "validation_error", f"{name} must be a valid UUID") from None
     return value
 
 
@@ -49,7 +49,7 @@ def _positive(value: str | None, name: str, default: int) -> int:
     if value is None:
         return default
     if not value.isdigit() or int(value) < 1:
-        raise ApiError(400, "validation_error", f"{name} must be a positive integer")
+        raise ErrorAnswer(400, "validation_error", f"{name} must be a positive integer")
     return int(value)
 
 
@@ -60,9 +60,9 @@ async def _body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except ValueError:
-        raise ApiError(400, "validation_error", "request body must be JSON") from None
+        raise ErrorAnswer(400, "validation_error", "request body must be JSON") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "validation_error", "request body must be a JSON object")
+        raise ErrorAnswer(400, "validation_error", "request body must be a JSON object")
     return body
 
 
@@ -82,7 +82,7 @@ class Tenants:
     def tenant(self, tenant_id: str) -> Obj:
         found = self.store.get(TENANTS, _uuid(tenant_id, "tenant_id"))
         if found is None:
-            raise ApiError(404, "not_found", f"tenant {tenant_id} not found")
+            raise ErrorAnswer(404, "not_found", f"tenant {tenant_id} not found")
         return found
 
     def level(self, tenant: Obj) -> int:
@@ -114,7 +114,7 @@ async def caller_roles(
     tokens hold the roles they were given; no gateway role at all is a 403."""
     token, api = request.app.state.tenants_v1
     if credentials is None:
-        raise ApiError(401, "unauthorized", "missing bearer token")
+        raise ErrorAnswer(401, "unauthorized", "missing bearer token")
     given = credentials.credentials.encode()
     if secrets.compare_digest(given, token.encode()):
         return frozenset({"platform_admin"})
@@ -122,9 +122,9 @@ async def caller_roles(
         if secrets.compare_digest(given, str(entry["token"]).encode()):
             roles = frozenset(entry.get("roles", []))
             if not roles & GATEWAY_ROLES:
-                raise ApiError(403, "permission_denied", "tenant admin role required")
+                raise ErrorAnswer(403, "permission_denied", "tenant admin role required")
             return roles
-    raise ApiError(401, "unauthorized", "invalid bearer token")
+    raise ErrorAnswer(401, "unauthorized", "invalid bearer token")
 
 
 Roles = Annotated[frozenset[str], Depends(caller_roles)]
@@ -152,7 +152,7 @@ def router(store: Store, token: str) -> APIRouter:
         body = await _body(request)
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise ApiError(400, "validation_error", "name is required")
+            raise ErrorAnswer(400, "validation_error", "name is required")
         parent = body.get("parent_id")
         if parent is not None:
             api.tenant(str(parent))
@@ -166,7 +166,7 @@ def router(store: Store, token: str) -> APIRouter:
         try:
             tenant = store.insert(TENANTS, fields, key=name)
         except Conflict:
-            raise ApiError(409, "conflict", f"a tenant named '{name}' exists") from None
+            raise ErrorAnswer(409, "conflict", f"a tenant named '{name}' exists") from None
         return json_response(api.show(tenant), 201)
 
     @r.get("/{tenant_id}", tags=["tenants"])
@@ -188,9 +188,9 @@ def router(store: Store, token: str) -> APIRouter:
             async def move(tenant_id: str, roles: Roles) -> Response:
                 tenant = api.tenant(tenant_id)
                 if not roles & ELEVATED:
-                    raise ApiError(403, "permission_denied", "platform admin role required")
+                    raise ErrorAnswer(403, "permission_denied", "platform admin role required")
                 if tenant["status"] != before:
-                    raise ApiError(
+                    raise ErrorAnswer(
                         409,
                         "invalid_transition",
                         f"cannot {action} a tenant that is {tenant['status']}",
@@ -249,13 +249,15 @@ def router(store: Store, token: str) -> APIRouter:
         body = await _body(request)
         key, enabled = body.get("key"), body.get("enabled", True)
         if not isinstance(key, str) or not key or not isinstance(enabled, bool):
-            raise ApiError(400, "validation_error", "key (string) and enabled (boolean) required")
+            raise ErrorAnswer(
+                400, "validation_error", "key (string) and enabled (boolean) required"
+            )
         try:
             flag = store.insert(
                 FLAGS, {"key": key, "enabled": enabled}, key=key, scope=tenant["id"]
             )
         except Conflict:
-            raise ApiError(409, "conflict", f"flag '{key}' exists") from None
+            raise ErrorAnswer(409, "conflict", f"flag '{key}' exists") from None
         return json_response({"key": flag["key"], "enabled": flag["enabled"]}, 201)
 
     @r.delete("/{tenant_id}/feature-flags/{flag_key}", status_code=204, tags=["feature flags"])
@@ -263,22 +265,22 @@ def router(store: Store, token: str) -> APIRouter:
         tenant = api.tenant(tenant_id)
         flag = store.find(FLAGS, flag_key, scope=tenant["id"])
         if flag is None:
-            raise ApiError(404, "not_found", f"flag '{flag_key}' not found")
+            raise ErrorAnswer(404, "not_found", f"flag '{flag_key}' not found")
         store.delete(FLAGS, flag["id"])
         return Response(status_code=204)
 
     def role_fields(body: dict[str, Any]) -> dict[str, Any]:
         name, permissions = body.get("name"), body.get("permissions", [])
         if not isinstance(name, str) or not name:
-            raise ApiError(400, "validation_error", "name is required")
+            raise ErrorAnswer(400, "validation_error", "name is required")
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
-            raise ApiError(400, "validation_error", "permissions must be a list of strings")
+            raise ErrorAnswer(400, "validation_error", "permissions must be a list of strings")
         return {"name": name, "description": body.get("description"), "permissions": permissions}
 
     def role(tenant: Obj, role_id: str) -> Obj:
         found = store.get(ROLES, _uuid(role_id, "role_id"))
         if found is None or found.get("tenant_id") != tenant["id"]:
-            raise ApiError(404, "not_found", f"role {role_id} not found")
+            raise ErrorAnswer(404, "not_found", f"role {role_id} not found")
         return found
 
     @r.get("/{tenant_id}/roles", tags=["roles"])
@@ -292,7 +294,7 @@ def router(store: Store, token: str) -> APIRouter:
         try:
             made = store.insert(ROLES, fields, key=fields["name"], scope=tenant["id"])
         except Conflict:
-            raise ApiError(409, "conflict", f"role '{fields['name']}' exists") from None
+            raise ErrorAnswer(409, "conflict", f"role '{fields['name']}' exists") from None
         return json_response(made, 201)
 
     @r.put("/{tenant_id}/roles/{role_id}", tags=["roles"])
@@ -324,7 +326,7 @@ def router(store: Store, token: str) -> APIRouter:
                 and grant["user_id"] == user
                 and grant["status"] == "active"
             ):
-                raise ApiError(409, "conflict", "the user already holds this role")
+                raise ErrorAnswer(409, "conflict", "the user already holds this role")
         fields = {"role_id": body["role_id"], "user_id": user, "status": "active"}
         return json_response(store.insert(GRANTS, fields, scope=tenant["id"]), 201)
 
@@ -335,7 +337,7 @@ def router(store: Store, token: str) -> APIRouter:
         # only an assignment of this tenant: another tenant's is not found here
         grant = next((g for g in api.scoped(GRANTS, tenant["id"]) if g["id"] == wanted), None)
         if grant is None or grant.get("status") != "active":
-            raise ApiError(404, "not_found", f"assignment {assignment_id} not found")
+            raise ErrorAnswer(404, "not_found", f"assignment {assignment_id} not found")
         return json_response(store.update(GRANTS, {**grant, "status": "revoked"}))
 
     return r
