@@ -31,10 +31,11 @@ from typing import TypeVar
 
 from reconciler import planfile
 from reconciler.basespecs import load_base
-from reconciler.engine.executor import ChangeEvent, execute
+from reconciler.engine.executor import execute
 from reconciler.engine.guards import lockout_problems, mass_change_problems
 from reconciler.engine.plan import Plan, change_support_problems
 from reconciler.engine.planner import PlannerCapabilities, paused_gc
+from reconciler.engine.results import ChangeEvent
 from reconciler.errors import (
     GuardError,
     MalformedResponse,

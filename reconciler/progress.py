@@ -23,7 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from reconciler.engine.executor import ChangeEvent
+from reconciler.engine.results import ChangeEvent
 from reconciler.redact import redact
 from reconciler.report.escape import inline, workflow_safe
 from reconciler.report.text import render_event

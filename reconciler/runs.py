@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconciler.calls import PlannedCall
-from reconciler.engine.executor import ApplyResult, ChangeEvent
 from reconciler.engine.plan import Plan
+from reconciler.engine.results import ApplyResult, ChangeEvent
 from reconciler.model import Change, State
 from reconciler.targets import Target
 

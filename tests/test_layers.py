@@ -159,3 +159,20 @@ def test_importing_the_spec_language_loads_no_http_and_no_engine() -> None:
     assert heavy == set()
     stages = {m for m in loaded if stage(m) in {"engine", "providers", "sandbox", "report"}}
     assert stages <= {"reconciler.report", "reconciler.report.escape"}
+
+
+def test_the_reports_render_plain_data_without_the_http_client() -> None:
+    """Renderers take plans and results as data: no executor, provider or httpx comes along."""
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys, reconciler.report.text, reconciler.report.json_report, "
+        "reconciler.report.markdown, reconciler.progress; print(json.dumps(list(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert {"httpx", "fastapi", "uvicorn"} & loaded == set()
+    assert {m for m in loaded if stage(m) in {"providers", "sandbox"}} == set()
+    assert "reconciler.engine.executor" not in loaded

@@ -19,41 +19,16 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
-from typing import Literal
 
 from reconciler.engine.diff import compare
 from reconciler.engine.graph import predecessors, sorter
 from reconciler.engine.guards import admin_handover
 from reconciler.engine.plan import Plan
+from reconciler.engine.results import ApplyResult, ChangeEvent
 from reconciler.errors import ApiError, ConflictError, PlanError, ReconcilerError, TransportError
 from reconciler.journal import current_change
 from reconciler.model import Action, Change, Resource, ResourceId
 from reconciler.providers.base import ApplyContext, Provider
-
-EventKind = Literal["started", "succeeded", "failed", "skipped"]
-
-
-@dataclass(frozen=True)
-class ChangeEvent:
-    """Progress of one change, for the CLI; ``message`` holds the error or skip reason."""
-
-    kind: EventKind
-    change: Change
-    message: str = ""
-
-
-@dataclass
-class ApplyResult:
-    """What happened to every change, each list and dict in plan order."""
-
-    applied: list[ResourceId] = field(default_factory=list)
-    failed: dict[ResourceId, str] = field(default_factory=dict)
-    skipped: dict[ResourceId, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and not self.skipped
 
 
 async def execute(

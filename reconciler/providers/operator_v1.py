@@ -15,6 +15,10 @@ provider manages through them:
 Nothing can delete a subscription plan or a device tier, and there are no feature flags,
 tenant roles, owners or WireGuard keys. How the answers are read (the document
 is silent on bodies, envelopes and paging): :mod:`.operator_v1_shapes`.
+
+Length: a little over 400 lines, kept whole so the module reads as the document's
+route list does, kind by kind; its answer decoders already live in
+``operator_v1_shapes.py``.
 """
 
 from __future__ import annotations

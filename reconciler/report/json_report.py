@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.engine.executor import ApplyResult
 from reconciler.engine.plan import Plan
+from reconciler.engine.results import ApplyResult
 from reconciler.model import Change
 from reconciler.report.values import counts
 from reconciler.runs import Review

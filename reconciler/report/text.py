@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import click
 
 from reconciler.calls import PlannedCall
-from reconciler.engine.executor import ApplyResult, ChangeEvent
 from reconciler.engine.plan import Plan
+from reconciler.engine.results import ApplyResult, ChangeEvent
 from reconciler.model import Action, Change, ResourceId
 from reconciler.report.escape import inline
 from reconciler.report.values import MARKS, VERBS, show, summary_line
