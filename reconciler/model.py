@@ -64,10 +64,18 @@ class Lifecycle:
     field: str
     active: str
     inactive: str
+    """The inactive state a prune or a plain suspend moves to."""
+    also_inactive: frozenset[str] = frozenset()
+    """Other states that take the object out of service (a tenant ``inactive``,
+    deactivated): moving there from ``active`` is a suspension too, destructive,
+    guarded and listed first, never a harmless-looking update."""
+
+    def is_inactive(self, state: object) -> bool:
+        return state == self.inactive or state in self.also_inactive
 
 
 LIFECYCLE: Mapping[Kind, Lifecycle] = {
-    Kind.TENANT: Lifecycle("status", "active", "suspended"),
+    Kind.TENANT: Lifecycle("status", "active", "suspended", frozenset({"inactive"})),
     Kind.OPERATOR: Lifecycle("status", "active", "disabled"),
 }
 

@@ -163,8 +163,9 @@ def _create(want: Resource) -> Change:
     ]
     reason = "not found live"
     lifecycle = LIFECYCLE.get(want.id.kind)
-    if lifecycle and want.fields.get(lifecycle.field) == lifecycle.inactive:
-        reason += f"; created, then set '{lifecycle.inactive}' as the spec asks"
+    state = want.fields.get(lifecycle.field) if lifecycle else None
+    if lifecycle and lifecycle.is_inactive(state):
+        reason += f"; created, then set '{state}' as the spec asks"
     return Change(Action.CREATE, want.id, desired=want, fields=fields, reason=reason)
 
 
@@ -194,9 +195,9 @@ def compare(want: Resource, have: Resource) -> Change | None:
     lifecycle = LIFECYCLE.get(want.id.kind)
     if lifecycle and lifecycle.field in want.fields:
         before, after = live_fields.get(lifecycle.field), want.fields[lifecycle.field]
-        if before == lifecycle.active and after == lifecycle.inactive:
+        if before == lifecycle.active and lifecycle.is_inactive(after):
             action, reason = Action.SUSPEND, f"spec sets {lifecycle.field} '{after}'"
-        elif before == lifecycle.inactive and after == lifecycle.active:
+        elif lifecycle.is_inactive(before) and after == lifecycle.active:
             action, reason = Action.RESUME, f"spec sets {lifecycle.field} '{after}'"
         others = [fc.path for fc in changes if fc.path != lifecycle.field]
         if action is not Action.UPDATE and others:
@@ -287,7 +288,7 @@ def _prune(
             return Change(Action.DELETE, have.id, live=have, reason=reason)
         return None  # nothing to suspend with; config validation refuses this
     before = have.fields.get(lifecycle.field)
-    if before == lifecycle.inactive:
+    if lifecycle.is_inactive(before):
         if policy != "suspend-then-delete":
             return None
         since = suspended_since(have)

@@ -78,9 +78,8 @@ def change_support_problems(plan: Plan, provider: Provider) -> list[str]:
             moves_more = any(fc.path.split(".", 1)[0] != status for fc in change.fields)
             if change.action in (Action.SUSPEND, Action.RESUME) and moves_more:
                 needed.append(Action.UPDATE)
-            starts_inactive = (
-                change.desired is not None
-                and change.desired.fields.get(status) == lifecycle.inactive
+            starts_inactive = change.desired is not None and lifecycle.is_inactive(
+                change.desired.fields.get(status)
             )
             if change.action is Action.CREATE and starts_inactive:
                 needed.append(Action.SUSPEND)

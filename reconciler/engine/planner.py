@@ -164,7 +164,7 @@ class Planner:
                 and change.id.kind in kinds
                 and lifecycle is not None
                 and change.desired is not None
-                and change.desired.fields.get(lifecycle.field) == lifecycle.inactive
+                and lifecycle.is_inactive(change.desired.fields.get(lifecycle.field))
             )
             if met:
                 result.unchanged.append(change.id)

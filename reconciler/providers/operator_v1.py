@@ -97,6 +97,7 @@ class OperatorV1Provider(Provider):
                 frozenset({C, U, S, R, D}),
                 frozenset({"display_name", "plan", "status", "parent", "configuration"}),
                 notes="no suspend route: status is a field of PATCH /tenants/{tenant_id}",
+                choices={"status": ("active", "suspended")},
             ),
             Kind.OPERATOR: KindSupport(
                 frozenset({C, U, S, R, D}),
@@ -285,7 +286,9 @@ class OperatorV1Provider(Provider):
         want = change.desired.fields
         body = {"name": change.id.key}
         for name in ("display_name", "description"):
-            body[name] = want[name] if name in want else live.get(name)
+            value = want[name] if name in want else live.get(name)
+            if value is not None or name in want:  # unset: left out, never sent as null
+                body[name] = value
         await self._send("PUT", _path(one, self._id(change, ctx)), change, body)
         return None
 

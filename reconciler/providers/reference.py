@@ -62,6 +62,7 @@ class ReferenceProvider(Provider):
             Kind.TENANT: KindSupport(
                 frozenset({C, U, S, R, D}),
                 frozenset({"display_name", "plan", "status", "parent", "configuration"}),
+                choices={"status": ("active", "suspended")},
             ),
             Kind.FEATURE_FLAG: KindSupport(
                 frozenset({C, U, D}), frozenset({"tenant", "flag", "enabled"})

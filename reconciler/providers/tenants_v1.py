@@ -87,6 +87,7 @@ class TenantsV1Provider(Provider):
                 frozenset({C, U, S, R}),
                 frozenset({"display_name", "status", "parent", "configuration"}),
                 notes="no tenant delete in the API; lifecycle calls need an elevated role",
+                choices={"status": ("active", "suspended", "inactive")},
             ),
             Kind.FEATURE_FLAG: KindSupport(
                 frozenset({C, U, D}),
@@ -293,8 +294,8 @@ class TenantsV1Provider(Provider):
             if want.get("configuration"):
                 path = _path("/{}/configuration", tid)
                 await self._send("PATCH", path, change, want["configuration"])
-            if want.get("status") == "suspended":
-                await self._move(change, tid, "active", "suspended")
+            if want.get("status") in ("suspended", "inactive"):
+                await self._move(change, tid, "active", str(want["status"]))
             return Resource(change.id, {}, server={"id": tid})
         tid = ctx.server_id(change.id)
         changed = {fc.path.split(".", 1)[0] for fc in change.fields}
@@ -316,12 +317,15 @@ class TenantsV1Provider(Provider):
         return None
 
     async def _move(self, change: Change, tid: str, before: str, after: str) -> None:
-        """Walk the lifecycle: active ⇄ suspended, active ⇄ inactive (via active)."""
+        """Walk the lifecycle: active ⇄ suspended, active ⇄ inactive; between suspended
+        and inactive by way of active (the API has no direct move)."""
         steps = {
             ("active", "suspended"): ["suspend"],
             ("suspended", "active"): ["resume"],
+            ("active", "inactive"): ["deactivate"],
             ("inactive", "active"): ["activate"],
             ("inactive", "suspended"): ["activate", "suspend"],
+            ("suspended", "inactive"): ["resume", "deactivate"],
         }.get((before, after))
         if steps is None:
             raise ApiError(
@@ -363,11 +367,13 @@ class TenantsV1Provider(Provider):
         assert change.desired is not None
         f = change.desired.fields
         live = change.live.fields if change.live else {}
-        body = {
+        body: dict[str, Any] = {
             "name": f["name"],
-            "description": f.get("description", live.get("description")),
             "permissions": f.get("permissions", live.get("permissions") or []),
         }
+        description = f.get("description", live.get("description"))
+        if description is not None:  # unset is left out, never sent as null
+            body["description"] = description
         if change.action is C:
             made = await self._send("POST", _path("/{}/roles", tenant_id), change, body)
             return Resource(change.id, {}, server={"id": str(made["id"])})

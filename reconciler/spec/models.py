@@ -136,7 +136,7 @@ def _unique(values: list[str] | None) -> list[str] | None:
 
 OptMembers = Annotated[list[Name] | None, *_Set, AfterValidator(_unique)]
 OptPubkey = Annotated[Annotated[str, StringConstraints(pattern=PUBKEY_PATTERN)] | None, *_Set]
-TenantStatus = Annotated[Literal["active", "suspended"] | None, *_Set]
+TenantStatus = Annotated[Literal["active", "suspended", "inactive"] | None, *_Set]
 OperatorStatus = Annotated[Literal["active", "disabled"] | None, *_Set]
 
 

@@ -196,3 +196,23 @@ def test_no_op_diff_of_110k_objects_is_fast() -> None:
     elapsed = time.process_time() - start
     assert result.changes == [] and len(result.unchanged) == 110_000
     assert elapsed < 1.0, f"no-op diff took {elapsed:.2f}s of CPU"
+
+
+@pytest.mark.parametrize("state", ["suspended", "inactive"])
+def test_taking_a_tenant_out_of_service_is_a_suspension_whatever_the_state(state: str) -> None:
+    """A deactivation (``inactive``) is as destructive as a suspension: never an update."""
+    change = one(
+        [res(Kind.TENANT, "acme", status=state)], [res(Kind.TENANT, "acme", status="active")]
+    )
+    assert change is not None
+    assert change.action is Action.SUSPEND and change.is_destructive
+    back = one(
+        [res(Kind.TENANT, "acme", status="active")], [res(Kind.TENANT, "acme", status=state)]
+    )
+    assert back is not None and back.action is Action.RESUME
+
+
+def test_a_deactivated_tenant_is_not_suspended_again_by_a_prune() -> None:
+    live = [res(Kind.TENANT, "acme"), res(Kind.TENANT, "old", status="inactive")]
+    result = diff(State([res(Kind.TENANT, "acme")]), State(live), {Kind.TENANT: "suspend"})
+    assert result.changes == []

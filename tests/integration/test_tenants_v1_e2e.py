@@ -121,3 +121,68 @@ def test_faults_and_small_pages_still_converge(sandbox_factory: SandboxFactory) 
     assert_converges_through_faults(
         sandbox_factory, "tenants-v1", EXAMPLE, FaultConfig(rate=0.2, seed=6, max_page=1)
     )
+
+
+def write_specs(tmp_path: Path, text: str) -> Path:
+    root = tmp_path / "specs"
+    root.mkdir(exist_ok=True)
+    (root / "t.yaml").write_text(text)
+    return root
+
+
+def test_a_role_without_a_description_is_created_and_plans_empty(box: Any, tmp_path: Path) -> None:
+    refused = call(box, "POST", "", json={"name": "probe"}).json()["id"]
+    answer = call(box, "POST", f"/{refused}/roles", json={"name": "r", "description": None})
+    assert answer.status_code == 400, answer.text  # as strict as the strictest server met
+    assert answer.json() == {
+        "error": "validation_error",
+        "message": "description must be a string",
+    }
+    specs = write_specs(
+        tmp_path,
+        "apiVersion: reconciler.dev/v1\nkind: Tenant\nname: initech\n"
+        "roles: {auditor: {permissions: [tenants.read]}}\n",
+    )
+    result = apply(specs, box)
+    assert result.exit_code == 0, result.output
+    again = run_cli(["plan", str(specs), *target(box), "--detailed-exitcode"], SANDBOX_TOKEN)
+    assert again.exit_code == 0, again.output
+
+
+def test_status_inactive_deactivates_and_activates(box: Any, tmp_path: Path) -> None:
+    head = "apiVersion: reconciler.dev/v1\nkind: Tenant\nname: initech\nstatus: "
+    specs = write_specs(tmp_path, head + "inactive\n")
+    assert apply(specs, box).exit_code == 0  # created, then deactivated
+    [initech] = call(box, "GET", "").json()["data"]
+    assert initech["status"] == "inactive"
+    for status in ("suspended", "inactive", "active"):
+        write_specs(tmp_path, head + status + "\n")
+        result = apply(specs, box)
+        assert result.exit_code == 0, result.output
+        [initech] = call(box, "GET", "").json()["data"]
+        assert initech["status"] == status
+        plan = run_cli(["plan", str(specs), *target(box), "--detailed-exitcode"], SANDBOX_TOKEN)
+        assert plan.exit_code == 0, plan.output
+
+
+def test_a_dialect_without_inactive_refuses_it_in_validate(tmp_path: Path) -> None:
+    specs = write_specs(
+        tmp_path, "apiVersion: reconciler.dev/v1\nkind: Tenant\nname: initech\nstatus: inactive\n"
+    )
+    result = run_cli(["validate", str(specs), "--api", "reference"], SANDBOX_TOKEN)
+    assert result.exit_code == 1
+    assert "t.yaml:4:9: Tenant/initech: status 'inactive' is not one the reference" in (
+        result.stderr
+    )
+
+
+def test_export_of_a_deactivated_tenant_plans_no_changes(box: Any, tmp_path: Path) -> None:
+    assert apply(EXAMPLE, box).exit_code == 0
+    globex = next(t for t in call(box, "GET", "").json()["data"] if t["name"] == "globex")
+    assert call(box, "POST", f"/{globex['id']}/deactivate").status_code == 200
+    out = tmp_path / "exported"
+    result = run_cli(["export", str(out), *target(box)], SANDBOX_TOKEN)
+    assert result.exit_code == 0, result.output
+    assert "status: inactive" in (out / "tenants.yaml").read_text()
+    plan = run_cli(["plan", str(out), *target(box), "--detailed-exitcode"], SANDBOX_TOKEN)
+    assert plan.exit_code == 0, plan.output

@@ -39,7 +39,11 @@ CASES: dict[str, Expected] = {
             "acme.yaml",
             4,
             9,
-            ["'status' must be 'active' or 'suspended'", "'suspnded'", "did you mean 'suspended'"],
+            [
+                "'status' must be 'active', 'suspended' or 'inactive'",
+                "'suspnded'",
+                "did you mean 'suspended'",
+            ],
         )
     ],
     "missing_key": [("operator.yaml", 1, 1, ["missing required field 'email'"])],

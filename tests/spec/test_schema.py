@@ -45,7 +45,7 @@ def test_schema_uses_yaml_names_and_forbids_extras() -> None:
     assert role["additionalProperties"] is False
     assert set(role["properties"]) == {"description", "permissions", "members"}
     assert tenant["properties"]["status"] == {
-        "enum": ["active", "suspended"],
+        "enum": ["active", "suspended", "inactive"],
         "title": "status",
         "type": "string",
     }

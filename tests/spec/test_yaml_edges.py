@@ -108,7 +108,10 @@ def test_interpolated_value_is_validated(cwd: Path) -> None:
     write(cwd / "t.yaml", HEADER + "kind: Tenant\nname: acme\nstatus: ${STATUS}\n")
     [problem] = problems_of(".", env={"STATUS": "paused"})
     assert str(problem.location) == "t.yaml:4:9"
-    assert "'status' must be 'active' or 'suspended', not the string 'paused'" in problem.message
+    assert (
+        "'status' must be 'active', 'suspended' or 'inactive', not the string 'paused'"
+        in problem.message
+    )
 
 
 def test_unset_variable_is_reported_once_not_also_as_a_bad_value(cwd: Path) -> None:

@@ -275,7 +275,12 @@ def router(store: Store, token: str) -> APIRouter:
             raise ErrorAnswer(400, "validation_error", "name is required")
         if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
             raise ErrorAnswer(400, "validation_error", "permissions must be a list of strings")
-        return {"name": name, "description": body.get("description"), "permissions": permissions}
+        # As strict as the strictest server met: a description, when sent, is a string;
+        # a role without one leaves the key out (``null`` is refused).
+        description = body.get("description")
+        if "description" in body and not isinstance(description, str):
+            raise ErrorAnswer(400, "validation_error", "description must be a string")
+        return {"name": name, "description": description, "permissions": permissions}
 
     def role(tenant: Obj, role_id: str) -> Obj:
         found = store.get(ROLES, _uuid(role_id, "role_id"))
