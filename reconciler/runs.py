@@ -58,7 +58,9 @@ class ApplyRun:
     def ok(self) -> bool:
         if not self.approved:
             return True
-        return self.result is not None and self.result.ok and self.converged
+        if self.result is None:  # nothing to apply: ok when the target already matched
+            return self.converged
+        return self.result.ok and self.converged
 
 
 @dataclass
