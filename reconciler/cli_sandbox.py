@@ -45,6 +45,15 @@ def sandbox() -> None:
     help="YAML or JSON file of objects the API cannot create itself (see docs/apis/).",
 )
 @click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A dialect option (see `reconciler apis DIALECT`), serving the API the way a target "
+    "configured with it expects; VALUE is YAML (null for none). Repeatable; overrides "
+    "`options:` in --data.",
+)
+@click.option(
     "--fault-rate",
     type=click.FloatRange(0.0, 1.0),
     default=0.0,
@@ -77,6 +86,7 @@ def sandbox_serve(
     db: Path,
     token: str | None,
     data: Path | None,
+    options: tuple[str, ...],
     fault_rate: float,
     seed: int,
     latency_ms: int,
@@ -111,6 +121,9 @@ def sandbox_serve(
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
     seed_data = _read_seed(data) if data else None
+    if options:
+        seed_data = dict(seed_data or {})
+        seed_data["options"] = {**(seed_data.get("options") or {}), **_options(dialect, options)}
     faults = FaultConfig(
         rate=fault_rate, seed=seed, latency_ms=latency_ms, corrupt=corrupt, max_page=max_page
     )
@@ -133,6 +146,27 @@ def sandbox_serve(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def _options(dialect: str, given: tuple[str, ...]) -> dict[str, Any]:
+    """``--option KEY=VALUE`` pairs, each value read as YAML, checked against the dialect."""
+    import yaml
+    from pydantic import ValidationError
+
+    from reconciler.options import parse
+
+    found: dict[str, Any] = {}
+    for pair in given:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint="--option")
+        found[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        parse(dialect, found)
+    except ValidationError as exc:
+        shown = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise click.BadParameter(f"{dialect} options: {shown}", param_hint="--option") from None
+    return found
 
 
 def _read_seed(path: Path) -> dict[str, Any]:

@@ -10,7 +10,8 @@ This module is a leaf: it imports nothing from reconciler. The providers
 package, the sandbox, ``reconciler apis`` and the generated
 ``docs/apis/README.md`` all read it, and none of them reads the others' list.
 
-Adding a dialect: its provider module, its sandbox module, one line below, and
+Adding a dialect: its provider module, its sandbox module, its options model
+in ``reconciler.options`` if it has any, one line below, and
 ``reconciler apis --format markdown > docs/apis/README.md``.
 """
 
@@ -31,14 +32,19 @@ class DialectEntry:
     """``"module:attribute"`` of its sandbox :class:`~reconciler.sandbox.dialect.Dialect`."""
     page: str
     """Its page under ``docs/apis/``."""
+    options: str = "reconciler.options:DialectOptions"
+    """``"module:attribute"`` of its options model (:class:`~reconciler.options.DialectOptions`):
+    the choices made where its document is silent, each a setting with today's choice as
+    default. Read when ``reconciler.yaml`` is loaded, without importing the provider."""
 
 
-def _line(name: str, module: str, provider: str) -> DialectEntry:
+def _line(name: str, module: str, provider: str, options: str = "") -> DialectEntry:
     return DialectEntry(
         name=name,
         provider=f"reconciler.providers.{module}:{provider}",
         sandbox=f"reconciler.sandbox.dialects.{module}:DIALECT",
         page=f"{name}.md",
+        options=f"reconciler.options.{module}:{options}" if options else DialectEntry.options,
     )
 
 
@@ -48,7 +54,7 @@ REGISTRY: tuple[DialectEntry, ...] = (
     _line("iaas-v1", "iaas_v1", "IaasProvider"),
     _line("admin-operators", "admin_operators", "AdminOperatorsProvider"),
     _line("platform-admin", "platform_admin", "PlatformAdminProvider"),
-    _line("tenants-v1", "tenants_v1", "TenantsV1Provider"),
+    _line("tenants-v1", "tenants_v1", "TenantsV1Provider", "TenantsV1Options"),
 )
 """Every dialect, in the order documentation lists them (``reference`` first)."""
 

@@ -23,6 +23,7 @@ from reconciler import __version__, redact
 from reconciler.engine.plan import Plan
 from reconciler.errors import ConfigError, PlanError, SourceLocation
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
+from reconciler.options import parse
 from reconciler.rules import GuardPolicy, Rules
 from reconciler.targets import Target
 
@@ -214,6 +215,7 @@ def _target(target: Target) -> dict[str, Any]:
         "token_env": target.token_env,
         "parallelism": target.parallelism,
         "embedded_db": str(target.embedded_db),
+        "options": None if target.options is None else target.options.as_data(),
         "prune": {kind.value: policy for kind, policy in target.prune.items()},
         "grace_seconds": {k.value: g.total_seconds() for k, g in target.rules.grace.items()},
         "ignore_fields": {k.value: sorted(v) for k, v in target.rules.ignore_fields.items()},
@@ -327,6 +329,7 @@ def load(path: Path) -> SavedPlan:
             prune=prune,
             rules=rules,
             guards=GuardPolicy(**t["guards"]),
+            options=None if t.get("options") is None else parse(t["dialect"], t["options"]),
         )
         desired = State(r for d in data["desired"] if (r := _load_resource(d)) is not None)
         plan = load_plan(data["plan"])

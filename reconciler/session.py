@@ -72,7 +72,7 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
             url, token, max_connections=max(target.parallelism, 16), verify=tls_verify(target)
         )
         await stack.enter_async_context(client)
-        provider = provider_class(target.dialect)(client)
+        provider = provider_class(target.dialect)(client, target.options)
         yield Session(target=target, provider=provider, client=client, url=url)
 
 

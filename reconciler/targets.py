@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from reconciler import redact
 from reconciler.errors import ConfigError
 from reconciler.model import Kind
+from reconciler.options import DialectOptions
 from reconciler.rules import GuardPolicy, PrunePolicy, Rules
 
 if TYPE_CHECKING:  # the config is made of Targets: it imports this module, not the reverse
@@ -47,7 +48,9 @@ class Target:
     ``--api`` on the command line). ``prune`` is already merged with the
     top-level defaults. ``token`` is set only once a run resolves the target
     (:func:`resolve_target`), and is kept out of ``repr`` so it never lands in
-    a log or traceback.
+    a log or traceback. ``options`` are the dialect's (``api: {dialect, options}``),
+    validated against its model when the config is loaded; a one-off ``--api``/``--url``
+    target and the embedded sandbox use the defaults.
     """
 
     name: str
@@ -63,6 +66,8 @@ class Target:
     ca_bundle: str | None = None
     insecure: bool = False
     allow_plain_http: bool = False
+    options: DialectOptions | None = None
+    """The dialect's options (``api: {dialect, options}``); None: its defaults."""
 
     @property
     def embedded(self) -> bool:

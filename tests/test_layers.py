@@ -28,6 +28,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "export": {"core", "cli"},
     "registry": {"*"},
     "calls": {"*"},
+    # dialect options are read by the spec language: they must stay as light as it
+    "options": {"engine", "providers", "report", "cli", "core", "session", "sandbox", "spec"},
 }
 """Stage → the stages it must not import (``*``: nothing from reconciler at all)."""
 

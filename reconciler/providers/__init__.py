@@ -37,6 +37,8 @@ def provider_class(dialect: str) -> type[Provider]:
         raise TypeError(f"{entry.provider} is not a Provider class")
     if provider.capabilities.dialect != dialect:
         raise TypeError(f"{entry.provider} declares '{provider.capabilities.dialect}'")
+    if provider.capabilities.options is not registry.load(entry.options):
+        raise TypeError(f"{entry.provider} declares other options than {entry.options}")
     return provider
 
 

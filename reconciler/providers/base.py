@@ -50,6 +50,7 @@ from reconciler.model import (
     ResourceId,
     State,
 )
+from reconciler.options import DialectOptions
 from reconciler.providers.capabilities import Capabilities, KindSupport
 from reconciler.providers.http import ApiClient
 from reconciler.providers.paths import segment_problem, shown_value
@@ -172,8 +173,15 @@ class Provider:
     capabilities: ClassVar[Capabilities]
     """The dialect, what it manages and everything else others read about it."""
 
-    def __init__(self, client: ApiClient) -> None:
+    def __init__(self, client: ApiClient, options: DialectOptions | None = None) -> None:
         self.client = client
+        model = self.capabilities.options
+        if options is not None and not isinstance(options, model):
+            raise TypeError(
+                f"{self.capabilities.dialect} takes {model.__name__}, not {type(options).__name__}"
+            )
+        self.options: DialectOptions = options if options is not None else model()
+        """The target's options for this dialect (its defaults when none are configured)."""
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         """Per kind this provider manages, its reader and writers (bound methods)."""

@@ -4,7 +4,7 @@
 calling it: the engine (admin role, kinds never listed as inactive, sensitive
 fields), the session (where the embedded sandbox serves it), ``--show-calls``
 (request-body keys to mask) and ``reconciler apis`` (kinds, operations, fields).
-A leaf: it imports only the model, never HTTP.
+A leaf: it imports only the model and the options models, never HTTP.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.model import KIND_ORDER, Action, Kind
+from reconciler.options import DialectOptions
 
 OPERATIONS: tuple[Action, ...] = (
     Action.CREATE,
@@ -53,6 +54,8 @@ class Capabilities:
     ``base_path``: what the target URL of this API ends with when the document's
     paths are relative to a base (``iaas-v1``: ``/api``); the embedded sandbox
     serves the API there, so its URL gets this appended.
+    ``options``: the model of the dialect's options (the same class its registry
+    line names); a provider gets a value of it, the defaults when none is configured.
     """
 
     dialect: str
@@ -62,6 +65,7 @@ class Capabilities:
     sensitive_body_keys: frozenset[str] = frozenset()
     admin_role: str | None = None
     base_path: str = ""
+    options: type[DialectOptions] = DialectOptions
 
     def __post_init__(self) -> None:
         # Read-only, and in kind order whatever order the provider wrote them in.
@@ -88,7 +92,12 @@ class Capabilities:
                 "choices": {name: list(values) for name, values in support.choices.items()},
                 "notes": support.notes,
             }
-        return {"dialect": self.dialect, "title": self.title, "kinds": kinds}
+        return {
+            "dialect": self.dialect,
+            "title": self.title,
+            "kinds": kinds,
+            "options": self.options.describe(),
+        }
 
 
 __all__ = ["OPERATIONS", "Capabilities", "KindSupport"]

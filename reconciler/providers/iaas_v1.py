@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler.errors import SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
+from reconciler.options import DialectOptions
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -121,8 +122,8 @@ class IaasProvider(Provider):
         },
     )
 
-    def __init__(self, client: ApiClient) -> None:
-        super().__init__(client)
+    def __init__(self, client: ApiClient, options: DialectOptions | None = None) -> None:
+        super().__init__(client, options)
         self._joined: dict[str, tuple[str, str]] = {}
         """user id → (tenant, pubkey) this run put in a tenant's create already."""
 

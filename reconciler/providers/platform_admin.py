@@ -28,6 +28,7 @@ from typing import Any
 
 from reconciler.errors import ApiError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId
+from reconciler.options import DialectOptions
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -144,8 +145,8 @@ class PlatformAdminProvider(Provider):
         },
     )
 
-    def __init__(self, client: Any) -> None:
-        super().__init__(client)
+    def __init__(self, client: Any, options: DialectOptions | None = None) -> None:
+        super().__init__(client, options)
         self._runs: dict[int, tuple[ApplyContext, dict[str, list[_Batch]]]] = {}
         """Per run (its ApplyContext, kept so its id stays unique), tenant → bulk calls."""
 

@@ -35,6 +35,7 @@ from reconciler.model import (
     flag_key,
     role_key,
 )
+from reconciler.options.tenants_v1 import TenantsV1Options
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -103,7 +104,23 @@ class TenantsV1Provider(Provider):
                 notes="a delete is a revoke",
             ),
         },
+        options=TenantsV1Options,
     )
+
+    @property
+    def settings(self) -> TenantsV1Options:
+        """The target's options, typed (the base class checked their model)."""
+        assert isinstance(self.options, TenantsV1Options)
+        return self.options
+
+    def _configuration_body(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The body of ``PATCH /{id}/configuration``: the keys, bare or under the wrapper."""
+        wrapper = self.settings.configuration_request_wrapper
+        return dict(config) if wrapper is None else {wrapper: dict(config)}
+
+    def _configuration(self, body: Any) -> dict[str, Any]:
+        """The configuration in the answer of ``GET /{id}/configuration``."""
+        return configuration(body, self.settings.configuration_response_wrapper)
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         tenant, flag, role, grant = self._tenant, self._flag, self._role, self._grant
@@ -186,7 +203,7 @@ class TenantsV1Provider(Provider):
             tid = str(t["id"])
             config: dict[str, Any] = {}
             if segment_problem(tid) is None:
-                config = await self._under(scope, t, "/{}/configuration", configuration)
+                config = await self._under(scope, t, "/{}/configuration", self._configuration)
             return Resource(
                 ResourceId(Kind.TENANT, str(t["name"])),
                 {
@@ -293,7 +310,8 @@ class TenantsV1Provider(Provider):
             tid = str(made["id"])
             if want.get("configuration"):
                 path = _path("/{}/configuration", tid)
-                await self._send("PATCH", path, change, want["configuration"])
+                body = self._configuration_body(want["configuration"])
+                await self._send("PATCH", path, change, body)
             if want.get("status") in ("suspended", "inactive"):
                 await self._move(change, tid, "active", str(want["status"]))
             return Resource(change.id, {}, server={"id": tid})
@@ -311,7 +329,8 @@ class TenantsV1Provider(Provider):
             keys = {fc.path.split(".", 1)[1] for fc in change.fields if "." in fc.path}
             config = want.get("configuration") or {}
             path = _path("/{}/configuration", tid)
-            await self._send("PATCH", path, change, {k: config.get(k) for k in keys})
+            body = self._configuration_body({k: config.get(k) for k in keys})
+            await self._send("PATCH", path, change, body)
         if "status" in changed and want.get("status"):
             await self._move(change, tid, str(have.get("status")), str(want["status"]))
         return None

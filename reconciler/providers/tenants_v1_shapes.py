@@ -31,9 +31,10 @@ def tenant_row(item: Any) -> Row:
     return row
 
 
-def configuration(body: Any) -> dict[str, Any]:
-    """``GET /{id}/configuration``: ``{configuration: {...}}``."""
-    found = obj(body or {}).get("configuration") or {}
+def configuration(body: Any, wrapper: str | None = "configuration") -> dict[str, Any]:
+    """``GET /{id}/configuration``: ``{<wrapper>: {...}}``, or the bare object when
+    ``wrapper`` is None (the option ``configurationResponseWrapper``)."""
+    found = obj(body or {}) if wrapper is None else obj(body or {}).get(wrapper) or {}
     return obj(found, "the configuration as an object")
 
 

@@ -69,6 +69,15 @@ def render_details_text(info: Described) -> str:
             lines.append(f"  {name}: one of {', '.join(values)}")
         if spec["notes"]:
             lines.append(f"  note: {spec['notes']}")
+    options = info.get("options") or []
+    lines += ["", "options (api: {dialect, options: {...}} in reconciler.yaml):" if options else ""]
+    for option in options:
+        default = "null" if option["default"] is None else str(option["default"])
+        lines.append(f"  {option['name']} ({option['type']}, default {default})")
+        if option["description"]:
+            lines.append(f"    {option['description']}")
+    if not options:
+        lines[-1] = "options: none"
     return "\n".join(lines)
 
 

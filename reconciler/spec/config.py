@@ -12,17 +12,21 @@ problem reported at once with file:line:column (as a :class:`SpecError`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails
 
+from reconciler import dialects as registry
 from reconciler.errors import ConfigError, SourceLocation, SpecError, SpecProblem
 from reconciler.model import LIFECYCLE, Kind, ResourceId
+from reconciler.options import DialectOptions, schema
 from reconciler.rules import (
     DEFAULT_PRUNE,
     GuardPolicy,
@@ -37,7 +41,7 @@ from reconciler.spec.loader import CONFIG_NAMES, display_path, shown
 from reconciler.spec.models import ENV_PATTERN, URL_PATTERN, Key, Name, Ref
 from reconciler.spec.names import nfc, visible
 from reconciler.spec.problems import did_you_mean, validation_problems
-from reconciler.spec.yamlload import YamlPath, read_file
+from reconciler.spec.yamlload import Document, YamlPath, read_file
 from reconciler.targets import DEFAULT_PARALLELISM, DEFAULT_TOKEN_ENV, Target
 
 __all__ = ["CONFIG_NAMES", "Config", "PrunePolicy", "load_config"]
@@ -81,11 +85,20 @@ class RulesSpec(_Model):
     guards: GuardsSpec | None = None
 
 
+class ApiSpec(_Model):
+    """``api: {dialect, options}``: the dialect and its options (validated against the
+    dialect's own model once the dialect is known)."""
+
+    dialect: Key
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class TargetSpec(RulesSpec):
     """One API a spec tree can be applied to, as written in ``reconciler.yaml``."""
 
-    api: Key
-    """The dialect's name: the YAML key is ``api``, as ``--api`` is on the command line."""
+    api: Key | ApiSpec
+    """The dialect's name, or ``{dialect, options}``: the YAML key is ``api``, as ``--api``
+    is on the command line."""
     url: Annotated[str, StringConstraints(pattern=URL_PATTERN)]
     token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
     parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
@@ -168,13 +181,16 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
         spec = ConfigSpec.model_validate(doc.data)
     except ValidationError as exc:
         skip = {p.location for p in problems}
-        problems += validation_problems(exc, doc, _allowed_fields, skip=skip)
+        problems += validation_problems(_api_branch(exc, doc.data), doc, _allowed_fields, skip=skip)
         raise SpecError(shown(problems)) from None
 
     problems += _suspend_problems(spec.prune, doc.locate, ("prune",))
     problems += _rule_problems(spec, doc.locate)
+    options: dict[str, DialectOptions | None] = {}
     for name, target in spec.targets.items():
         problems += _suspend_problems(target.prune, doc.locate, ("targets", name, "prune"))
+        options[name], found = _options(target.api, doc, ("targets", name, "api"))
+        problems += found
     if spec.default_target is not None and spec.default_target not in spec.targets:
         known = ", ".join(sorted(spec.targets)) or "none configured"
         hint = did_you_mean(spec.default_target, spec.targets)
@@ -193,7 +209,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
             name,
             Target(
                 name=name,
-                dialect=t.api,
+                dialect=t.api if isinstance(t.api, str) else t.api.dialect,
                 url=t.url,
                 token_env=t.token_env,
                 parallelism=t.parallelism or DEFAULT_PARALLELISM,
@@ -203,11 +219,78 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
                 ca_bundle=t.ca_bundle,
                 insecure=t.insecure,
                 allow_plain_http=t.allow_plain_http,
+                options=options[name],
             ),
         )
         for name, t in spec.targets.items()
     )
     return Config(targets, spec.default_target, defaults, path, top_rules, _guards(spec.guards))
+
+
+def _api_branch(exc: ValidationError, data: Any) -> ValidationError:
+    """``exc`` with only the errors of the form ``api`` was written in.
+
+    ``api`` is a name or a mapping: pydantic reports both members of the union
+    and tags each error's path with the member; a mapping keeps the mapping's
+    errors, anything else the name's, and the tag leaves the path.
+    """
+    kept: list[InitErrorDetails] = []
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        tags = [i for i, p in enumerate(loc) if isinstance(p, str) and _TAG.match(p)]
+        if tags and loc[tags[0] - 1 : tags[0]] == ["api"]:
+            at = tags[0]
+            written: Any = data
+            for part in loc[:at]:
+                written = written.get(part) if isinstance(written, dict) else None
+            if (loc[at] == ApiSpec.__name__) != isinstance(written, dict):
+                continue
+            del loc[at]
+        details: InitErrorDetails = {
+            "type": error["type"],
+            "loc": tuple(loc),
+            "input": error["input"],
+        }
+        if "ctx" in error:
+            details["ctx"] = error["ctx"]
+        kept.append(details)
+    return ValidationError.from_exception_data(exc.title, kept)
+
+
+_TAG = re.compile(r"^(ApiSpec|function-after\[.*\]|str)$")
+
+
+def _options(
+    api: str | ApiSpec, doc: Document, at: YamlPath
+) -> tuple[DialectOptions | None, list[SpecProblem]]:
+    """A target's options, typed by its dialect's model; problems at their YAML nodes.
+
+    The plain form ``api: NAME`` has no options (None: the dialect's defaults); an
+    unknown dialect there is reported when a run picks the target, as before.
+    """
+    if isinstance(api, str):
+        return None, []
+    model = schema(api.dialect)
+    if model is None:
+        known = ", ".join(registry.names())
+        hint = did_you_mean(api.dialect, registry.names())
+        message = f"unknown API dialect '{api.dialect}'{hint} (known: {known})"
+        return None, [SpecProblem(doc.locate((*at, "dialect")), visible(message))]
+    try:
+        return model.model_validate(api.options), []
+    except ValidationError as exc:
+        base = (*at, "options")
+        within = Document(
+            doc.file,
+            doc.locate(base),
+            api.options,
+            {p[len(base) :]: w for p, w in doc.values.items() if p[: len(base)] == base},
+            {p[len(base) :]: w for p, w in doc.keys.items() if p[: len(base)] == base},
+        )
+        allowed = [f.alias or n for n, f in model.model_fields.items()] or ["(none)"]
+        found = validation_problems(exc, within, allowed)
+        prefix = f"{api.dialect} options: "
+        return None, [SpecProblem(p.location, prefix + p.message) for p in found]
 
 
 def _guards(spec: GuardsSpec | None) -> GuardPolicy:
@@ -264,6 +347,8 @@ def _rule_problems(
 
 def _allowed_fields(path: YamlPath) -> list[str]:
     """The fields allowed where an unknown one was found: top level or inside a target."""
+    if path[:1] == ("targets",) and path[2:3] == ("api",):
+        return list(ApiSpec.model_fields)
     model = TargetSpec if path[:1] == ("targets",) else ConfigSpec
     return [f.alias or n for n, f in model.model_fields.items()]
 

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
+from reconciler.options.tenants_v1 import TenantsV1Options
 from reconciler.sandbox.common import ErrorAnswer, api_router, install_error_handlers, json_response
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.store import Collection, Conflict, Obj, Store
@@ -78,6 +79,12 @@ class Tenants:
 
     def scoped(self, collection: str, tenant_id: str) -> list[Obj]:
         return [json.loads(r) for r in self.store.in_scope(collection, tenant_id)]
+
+    def options(self) -> TenantsV1Options:
+        """The options this sandbox was seeded with (``options:``), else the defaults."""
+        found = self.store.find(SETTINGS, "options", scope="options")
+        data = {} if found is None else found.get("options", {})
+        return TenantsV1Options.model_validate(data)
 
     def tenant(self, tenant_id: str) -> Obj:
         found = self.store.get(TENANTS, _uuid(tenant_id, "tenant_id"))
@@ -219,21 +226,32 @@ def router(store: Store, token: str) -> APIRouter:
 
         return json_response(tree(api.tenant(tenant_id)))
 
+    def answer(config: Mapping[str, Any]) -> Response:
+        wrapper = api.options().configuration_response_wrapper
+        return json_response(dict(config) if wrapper is None else {wrapper: config})
+
     @r.get("/{tenant_id}/configuration", tags=["configuration"])
     async def get_configuration(tenant_id: str, roles: Roles) -> Response:
-        return json_response({"configuration": api.tenant(tenant_id)["configuration"]})
+        return answer(api.tenant(tenant_id)["configuration"])
 
     @r.patch("/{tenant_id}/configuration", tags=["configuration"])
     async def patch_configuration(tenant_id: str, request: Request, roles: Roles) -> Response:
         tenant = api.tenant(tenant_id)
         config = dict(tenant["configuration"])
-        for key, value in (await _body(request)).items():
+        body = await _body(request)
+        wrapper = api.options().configuration_request_wrapper
+        if wrapper is not None:
+            inner = body.get(wrapper)
+            if not isinstance(inner, dict):
+                raise ErrorAnswer(400, "validation_error", f"{wrapper} is required")
+            body = inner
+        for key, value in body.items():
             if value is None:
                 config.pop(key, None)
             else:
                 config[key] = value
         store.update(TENANTS, {**tenant, "configuration": config})
-        return json_response({"configuration": config})
+        return answer(config)
 
     @r.get("/{tenant_id}/feature-flags", tags=["feature flags"])
     async def list_flags(tenant_id: str, roles: Roles) -> Response:
@@ -355,7 +373,19 @@ def install(app: FastAPI, store: Store, token: str) -> None:
 
 
 def seed(store: Store, data: Mapping[str, Any]) -> None:
-    """``{tokens: [{token, roles: [...]}]}``: more callers, with the roles they hold."""
+    """``{tokens: [{token, roles: [...]}]}``: more callers, with the roles they hold.
+
+    ``options:`` (the target options of docs/apis/tenants-v1.md, camelCase) makes
+    the sandbox answer the way a target configured with them expects; a bad one
+    is a ValueError before the server starts. Seeding again replaces them.
+    """
+    if "options" in data:
+        options = TenantsV1Options.model_validate(dict(data["options"] or {}))
+        found = store.find(SETTINGS, "options", scope="options")
+        if found is not None:
+            store.delete(SETTINGS, str(found["id"]))
+        row = {"options": options.model_dump(by_alias=True)}
+        store.insert(SETTINGS, row, key="options", scope="options")
     for entry in data.get("tokens", []):
         store.insert(
             SETTINGS,
