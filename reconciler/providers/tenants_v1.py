@@ -14,6 +14,10 @@ Document ``004``. Under ``/v1/tenants``:
 
 Every id in a path is a UUID; a user id in a spec must be one too (checked
 before any call).
+
+Length: a little over 400 lines, kept whole so the module reads as document 004
+does (lifecycle, hierarchy, configuration, flags, roles, assignments); answer
+decoders live in ``tenants_v1_shapes.py``.
 """
 
 from __future__ import annotations
