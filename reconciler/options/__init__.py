@@ -35,19 +35,40 @@ class DialectOptions(BaseModel):
         return self.model_dump(by_alias=True)
 
     @classmethod
-    def describe(cls) -> list[dict[str, Any]]:
-        """Per option: its YAML name, type, default and what it means (``reconciler apis``)."""
-        found = []
+    def describe(cls, prefix: str = "") -> list[dict[str, Any]]:
+        """Per option: its YAML name, type, default and what it means (``reconciler apis``).
+
+        A section (an option that is itself a model, as ``lists.tenants``) is listed
+        option by option under its dotted name, with the dialect's defaults for it.
+        """
+        found: list[dict[str, Any]] = []
         for name, info in cls.model_fields.items():
+            shown = prefix + (info.alias or name)
+            section = info.annotation
+            if isinstance(section, type) and issubclass(section, DialectOptions):
+                found.extend(_section(section, shown, info.get_default(call_default_factory=True)))
+                continue
             found.append(
                 {
-                    "name": info.alias or name,
+                    "name": shown,
                     "type": _type_name(info.annotation),
-                    "default": info.default,
+                    "default": info.get_default(call_default_factory=True),
                     "description": info.description or "",
                 }
             )
         return found
+
+
+def _section(model: type[DialectOptions], prefix: str, default: Any) -> list[dict[str, Any]]:
+    """A section's options, each with the default the dialect gives it (not the section's own)."""
+    rows = model.describe(prefix + ".")
+    if isinstance(default, DialectOptions):
+        values = default.as_data()
+        for row in rows:
+            key = row["name"][len(prefix) + 1 :]
+            if "." not in key and key in values:
+                row["default"] = values[key]
+    return rows
 
 
 _NAMES = {str: "string", int: "integer", bool: "boolean", float: "number", type(None): "null"}

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from reconciler.errors import ApiError, ConflictError, MalformedResponse, TransportError
+from reconciler.options.common import maybe_at
 from reconciler.providers.paging import (
     JSON,
     SHAPE_ERRORS,
@@ -60,13 +61,18 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def server_message(response: httpx.Response) -> str:
-    """The server's own words for an error, from the common error envelopes."""
+def server_message(response: httpx.Response, key: str | None = None) -> str:
+    """The server's own words for an error: at ``key`` (a target's ``errors.message``
+    option), else from the common error envelopes."""
     try:
         body = response.json()
     except ValueError:
         text = response.text.strip()
         return text[:300] if text else response.reason_phrase
+    if key is not None:
+        found = _words(maybe_at(body, key))
+        if found:
+            return found
     if isinstance(body, dict):
         for key in ("message", "error", "detail", "errors"):
             value = body.get(key)
@@ -82,6 +88,24 @@ def server_message(response: httpx.Response) -> str:
             if isinstance(value, list) and value:
                 return json.dumps(value)[:300]
     return json.dumps(body)[:300]
+
+
+def _words(value: Any) -> str | None:
+    """An error message found at a configured key: text, an object's ``message``/``msg``,
+    or a list of those (FastAPI's ``detail`` for a refused body) joined."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, dict):
+        inner = value.get("message") or value.get("msg")
+        if isinstance(inner, str) and inner:
+            where = value.get("loc")
+            if isinstance(where, list) and where:
+                return f"{'.'.join(str(part) for part in where)}: {inner}"
+            return inner
+        return json.dumps(value)[:300]
+    if isinstance(value, list) and value:
+        return "; ".join(_words(item) or json.dumps(item) for item in value)[:300]
+    return None
 
 
 class ApiClient(Paging):
@@ -118,6 +142,8 @@ class ApiClient(Paging):
         self.max_backoff = max_backoff
         self.retry_budget = retry_budget
         self.request_count = 0
+        self.error_key: str | None = None
+        """Where this API's error bodies hold the message (the ``errors.message`` option)."""
         self.on_write: Callable[[str, str, int | None, str | None], None] | None = None
         """Called after every write attempt: (method, path, status or None, error)."""
         self.transport = transport or httpx.AsyncHTTPTransport(verify=verify, limits=limits)
@@ -150,6 +176,7 @@ class ApiClient(Paging):
         """
         clone = ApiClient(self.base_url, None, transport=transport, **self._policy)
         clone._client.headers.update(self._client.headers)
+        clone.error_key = self.error_key
         return clone
 
     async def __aenter__(self) -> ApiClient:
@@ -239,7 +266,8 @@ class ApiClient(Paging):
                     method, path, str(exc) or type(exc).__name__, resource
                 ) from exc
             status = response.status_code
-            self._journal(method, path, status, None if status < 400 else server_message(response))
+            message = None if status < 400 else server_message(response, self.error_key)
+            self._journal(method, path, status, message)
             # 429 means "not done, come back later": safe to repeat for any method.
             # A read changes nothing, so any 5xx on one is worth another try.
             reading = method in READS and status >= 500
@@ -252,7 +280,9 @@ class ApiClient(Paging):
             if ok(status):
                 return response
             error = ConflictError if status == 409 else ApiError
-            raise error(method, path, status, server_message(response), resource)
+            if message is None:
+                message = server_message(response, self.error_key)
+            raise error(method, path, status, message, resource)
 
     async def call(
         self,

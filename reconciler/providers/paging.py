@@ -13,7 +13,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
+import httpx
+
 from reconciler.errors import ApiError, MalformedResponse
+from reconciler.options.common import Listing, at, maybe_at
+from reconciler.providers.paths import path_problem
 
 JSON = Any
 """A decoded JSON document."""
@@ -56,7 +60,9 @@ def decoded(
 
 
 class Paging:
-    """``offset``/``limit`` and ``page``/``limit`` listings; needs :meth:`call`."""
+    """Listings paged by offset, page number, cursor or next link; needs :meth:`call`."""
+
+    base_url: str
 
     async def call(
         self,
@@ -70,6 +76,111 @@ class Paging:
         decode: Decode | None = None,
     ) -> JSON:
         raise NotImplementedError  # pragma: no cover - ApiClient sends
+
+    def paginate(
+        self,
+        path: str,
+        listing: Listing,
+        *,
+        params: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+        concurrency: int = 4,
+        decode: Decode | None = None,
+    ) -> AsyncIterator[Any]:
+        """Every item of a listing, paged as ``listing`` (a target option) says."""
+        items = _items_at(listing.items)
+
+        def total(body: JSON) -> int | None:
+            found = maybe_at(body, listing.total) if listing.total else None
+            return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+        if listing.paging == "page":
+            return self.paginate_pages(
+                path,
+                items,
+                limit=listing.page_size,
+                params=params,
+                total=total,
+                resource=resource,
+                first_page=listing.first_page,
+                page_param=listing.page_param,
+                limit_param=listing.limit_param,
+                decode=decode,
+            )
+        if listing.paging in ("cursor", "link", "none"):
+            return self._paginate_onward(path, listing, items, total, params, resource, decode)
+        return self.paginate_offset(
+            path,
+            items,
+            limit=listing.page_size,
+            params=params,
+            total=total,
+            resource=resource,
+            offset_param=listing.offset_param,
+            limit_param=listing.limit_param,
+            concurrency=concurrency,
+            decode=decode,
+        )
+
+    async def _paginate_onward(
+        self,
+        path: str,
+        listing: Listing,
+        items: Callable[[JSON], list[Any]],
+        total: Callable[[JSON], int | None],
+        params: Mapping[str, Any] | None,
+        resource: str | None,
+        decode: Decode | None,
+    ) -> AsyncIterator[Any]:
+        """Cursor, next-link and single-answer listings: each answer says where the next is."""
+        seen = _SeenItems(path)
+        rows = _Rows(decode, path, resource)
+        query: dict[str, Any] = dict(params or {})
+        if listing.paging != "none":
+            query[listing.limit_param] = listing.page_size
+        where, visited = path, set[str]()
+        while True:
+            body = await self.call("GET", where, params=query, resource=resource)
+            page = _page(items, body, where)
+            seen.add(page)
+            for item in rows.of(page):
+                yield item
+            onward = maybe_at(body, listing.next) if listing.paging != "none" else None
+            if not page or onward in (None, ""):
+                seen.check_total(total(body))
+                return
+            if not isinstance(onward, str | int) or isinstance(onward, bool):
+                raise InconsistentRead(where, f"'{listing.next}' is a {type(onward).__name__}")
+            if str(onward) in visited:
+                raise InconsistentRead(
+                    where, f"the listing pointed back to a page it had given ({listing.next})"
+                )
+            visited.add(str(onward))
+            if listing.paging == "cursor":
+                query = {**dict(params or {}), listing.limit_param: listing.page_size}
+                query[listing.cursor_param] = onward
+            else:
+                where, query = self._next_link(where, str(onward))
+
+    def _next_link(self, where: str, link: str) -> tuple[str, dict[str, Any]]:
+        """The path and query of a next-page link, which must stay under the target's URL.
+
+        The link comes from the server: one that leads to another host, scheme or
+        port, or out of the target's path, is refused (the token would follow it).
+        """
+        base = httpx.URL(self.base_url)
+        found = base.join(link)
+        if (found.scheme, found.host, found.port) != (base.scheme, base.host, base.port):
+            raise InconsistentRead(where, "the next page's link leads to another server")
+        prefix = base.raw_path.decode("ascii").split("?")[0].rstrip("/")
+        path = found.raw_path.decode("ascii").split("?")[0]
+        if not (path.startswith(prefix) and path[len(prefix) :].startswith("/")):
+            raise InconsistentRead(where, "the next page's link leads out of the target's URL")
+        relative = path[len(prefix) :]
+        problem = path_problem(relative)
+        if problem is not None:
+            raise InconsistentRead(where, f"the next page's link is not a plain path ({problem})")
+        return relative, dict(found.params.multi_items())
 
     async def paginate_offset(
         self,
@@ -152,6 +263,8 @@ class Paging:
         total: Callable[[JSON], int | None] = lambda body: None,
         resource: str | None = None,
         first_page: int = 1,
+        page_param: str = "page",
+        limit_param: str = "limit",
         decode: Decode | None = None,
     ) -> AsyncIterator[Any]:
         """Follow ``page``/``limit`` pages to the end (empty page or total reached)."""
@@ -160,8 +273,8 @@ class Paging:
         rows = _Rows(decode, path, resource)
         while True:
             query = dict(params or {})
-            query["page"] = page_no
-            query["limit"] = limit
+            query[page_param] = page_no
+            query[limit_param] = limit
             body = await self.call("GET", path, params=query, resource=resource)
             page = _page(items, body, path)
             seen.add(page)
@@ -172,6 +285,19 @@ class Paging:
                 seen.check_total(reported)
                 return
             page_no += 1
+
+
+def _items_at(key: str | None) -> Callable[[JSON], list[Any]]:
+    """A page's items: the list at ``key`` (the answer itself for None)."""
+
+    def items(body: JSON) -> list[Any]:
+        found = at(body, key)
+        if not isinstance(found, list):
+            where = f"'{key}'" if key else "the answer"
+            raise TypeError(f"{where} is a {type(found).__name__}, not a list of items")
+        return found
+
+    return items
 
 
 def _page(items: Callable[[JSON], list[Any]], body: JSON, path: str) -> list[Any]:
