@@ -49,11 +49,11 @@ def _line(name: str, module: str, provider: str, options: str = "") -> DialectEn
 
 
 REGISTRY: tuple[DialectEntry, ...] = (
-    _line("reference", "reference", "ReferenceProvider"),
-    _line("operator-v1", "operator_v1", "OperatorV1Provider"),
-    _line("iaas-v1", "iaas_v1", "IaasProvider"),
-    _line("admin-operators", "admin_operators", "AdminOperatorsProvider"),
-    _line("platform-admin", "platform_admin", "PlatformAdminProvider"),
+    _line("reference", "reference", "ReferenceProvider", "ReferenceOptions"),
+    _line("operator-v1", "operator_v1", "OperatorV1Provider", "OperatorV1Options"),
+    _line("iaas-v1", "iaas_v1", "IaasProvider", "IaasV1Options"),
+    _line("admin-operators", "admin_operators", "AdminOperatorsProvider", "AdminOperatorsOptions"),
+    _line("platform-admin", "platform_admin", "PlatformAdminProvider", "PlatformAdminOptions"),
     _line("tenants-v1", "tenants_v1", "TenantsV1Provider", "TenantsV1Options"),
 )
 """Every dialect, in the order documentation lists them (``reference`` first)."""

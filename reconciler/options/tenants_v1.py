@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from reconciler.options import DialectOptions
+from reconciler.options.common import Errors
 
 WrapperKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
@@ -22,6 +23,7 @@ class TenantsV1Options(DialectOptions):
             "under; null sends them as the bare object"
         ),
     )
+    errors: Errors = Field(default=Errors(), description="where error bodies hold the message")
     configuration_response_wrapper: WrapperKey | None = Field(
         default="configuration",
         description=(

@@ -25,6 +25,7 @@ from typing import Any
 
 from reconciler.errors import ApiError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId
+from reconciler.options.admin_operators import AdminOperatorsOptions
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -86,6 +87,7 @@ class AdminOperatorsProvider(Provider):
             )
         },
         absent_is_inactive=frozenset({Kind.OPERATOR}),
+        options=AdminOperatorsOptions,
     )
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:

@@ -51,8 +51,9 @@ from reconciler.model import (
     State,
 )
 from reconciler.options import DialectOptions
+from reconciler.options.common import Errors, Listing
 from reconciler.providers.capabilities import Capabilities, KindSupport
-from reconciler.providers.http import ApiClient
+from reconciler.providers.http import ApiClient, Decode
 from reconciler.providers.paths import segment_problem, shown_value
 
 T = TypeVar("T")
@@ -167,6 +168,22 @@ class KindHandlers:
         return None
 
 
+@dataclass(frozen=True)
+class ListingUse:
+    """One listing a provider reads: what it lists, its path, and how it is configured."""
+
+    label: str
+    """What it lists, as errors name it (``tenants``)."""
+    path: str
+    """Its path, from :func:`~reconciler.providers.paths.url_path`."""
+    option: str
+    """Where its :class:`~reconciler.options.common.Listing` is in the options
+    (``lists.tenants``)."""
+    listing: Listing
+    decode: Decode | None = None
+    """The provider's reading of one listed item (raises on another shape)."""
+
+
 class Provider:
     """Base of every API adapter; subclasses describe one API dialect."""
 
@@ -182,6 +199,16 @@ class Provider:
             )
         self.options: DialectOptions = options if options is not None else model()
         """The target's options for this dialect (its defaults when none are configured)."""
+        errors = getattr(self.options, "errors", None)
+        if isinstance(errors, Errors):
+            client.error_key = errors.message
+
+    def listings(self) -> list[ListingUse]:
+        """Each listing this provider reads, with the options that say how it answers.
+
+        ``reconciler probe`` reads one page of each and checks it against them.
+        """
+        return []
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         """Per kind this provider manages, its reader and writers (bound methods)."""
@@ -365,6 +392,7 @@ __all__ = [
     "Capabilities",
     "KindHandlers",
     "KindSupport",
+    "ListingUse",
     "Provider",
     "ReadScope",
     "Reader",

@@ -24,6 +24,7 @@ from typing import Any
 from reconciler.errors import SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.options import DialectOptions
+from reconciler.options.iaas_v1 import IaasV1Options
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -120,6 +121,7 @@ class IaasProvider(Provider):
                 notes="one tenant per user; tenant and wireguardPubkey go together",
             ),
         },
+        options=IaasV1Options,
     )
 
     def __init__(self, client: ApiClient, options: DialectOptions | None = None) -> None:

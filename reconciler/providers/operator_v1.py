@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
+from reconciler.options.operator_v1 import OperatorV1Options
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -106,6 +107,7 @@ class OperatorV1Provider(Provider):
                 choices={"role": ("operator", "operator-admin")},
             ),
         },
+        options=OperatorV1Options,
     )
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:

@@ -29,6 +29,7 @@ from typing import Any
 from reconciler.errors import ApiError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId
 from reconciler.options import DialectOptions
+from reconciler.options.platform_admin import PlatformAdminOptions
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -143,6 +144,7 @@ class PlatformAdminProvider(Provider):
                 "one active, suspend it (no resume) or let prune delete it",
             ),
         },
+        options=PlatformAdminOptions,
     )
 
     def __init__(self, client: Any, options: DialectOptions | None = None) -> None:

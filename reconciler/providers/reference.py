@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.errors import PlanError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, flag_key
+from reconciler.options.reference import ReferenceOptions
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
@@ -73,6 +74,7 @@ class ReferenceProvider(Provider):
                 choices={"role": ("operator", "operator-admin")},
             ),
         },
+        options=ReferenceOptions,
     )
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:

@@ -24,8 +24,9 @@ def test_apis_lists_the_options_with_their_defaults() -> None:
     assert {o["name"]: o["default"] for o in data["options"]} == {
         "configurationRequestWrapper": None,
         "configurationResponseWrapper": "configuration",
+        "errors.message": None,
     }
-    assert "options: none" in run_cli(["apis", "reference"]).output
+    assert "errors.message (string | null, default null)" in run_cli(["apis", "reference"]).output
 
 
 @pytest.mark.parametrize("name", registry.names())

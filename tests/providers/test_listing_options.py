@@ -101,3 +101,20 @@ def test_a_cursor_that_comes_back_is_refused_not_looped_on() -> None:
 def test_cursor_paging_needs_an_object_answer() -> None:
     with pytest.raises(ValidationError, match="needs the answer to be an object"):
         L(paging="cursor", items=None)
+
+
+def test_errors_message_reads_fastapi_detail_lists() -> None:
+    detail = [{"loc": ["body", "tier_defaults", 0, "tier_id"], "msg": "Field required"}]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"detail": detail, "message": "Unprocessable"})
+
+    async def run(key: str | None) -> str:
+        async with ApiClient(BASE, "t", transport=httpx.MockTransport(handle)) as client:
+            client.error_key = key
+            with pytest.raises(ApiError) as caught:
+                await client.call("PUT", "/x")
+            return str(caught.value)
+
+    assert "body.tier_defaults.0.tier_id: Field required" in asyncio.run(run("detail"))
+    assert "Unprocessable" in asyncio.run(run(None))  # the common envelopes, message first

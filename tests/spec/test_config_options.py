@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.options import DialectOptions
+from reconciler.options.reference import ReferenceOptions
 from reconciler.options.tenants_v1 import TenantsV1Options
 from reconciler.planfile import _target
 from reconciler.spec import load_config
@@ -54,7 +54,7 @@ def test_an_empty_mapping_form_is_the_defaults(tmp_path: Path) -> None:
         write(tmp_path, "  t: {api: {dialect: reference}, url: https://x.example}\n")
     )
     assert config.targets["t"].dialect == "reference"
-    assert type(config.targets["t"].options) is DialectOptions
+    assert config.targets["t"].options == ReferenceOptions()
 
 
 def test_an_unknown_option_is_placed_with_did_you_mean(tmp_path: Path) -> None:
@@ -115,4 +115,5 @@ def test_options_go_into_a_saved_plan(tmp_path: Path) -> None:
     assert dumped["options"] == {
         "configurationRequestWrapper": None,
         "configurationResponseWrapper": None,
+        "errors": {"message": None},
     }
