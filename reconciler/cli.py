@@ -311,8 +311,10 @@ def export(
     written = exporting.export(
         resolved, out_dir, "tenant" if layout == "tenant" else "kind", force=force
     )
-    for path in written:
+    for path in written.written:
         say(f"wrote {inline(path)}")
+    for left in written.left_out:
+        say(f"warning: {inline(left)}", err=True)
     where = inline(out_dir)
     say(f"Exported {inline(resolved.describe())} into {where}; check with: reconciler plan {where}")
 

@@ -5,6 +5,12 @@ their subscription plan, flags and roles (with their members) into their
 tenant, with the camelCase names the spec format uses. Only what the provider
 read is written, and a value the spec would read differently is quoted, so a
 ``plan`` right after an export shows no changes.
+
+Every document is validated as ``plan`` will validate it before it is written.
+A live object the spec language cannot express (a name it refuses, a value out
+of its range) is left out with the reason, and so is every object that refers
+to one left out (a child tenant, an operator of that tenant): an export never
+writes specs that do not load.
 """
 
 from __future__ import annotations
@@ -12,16 +18,18 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from reconciler.errors import ConfigError
 from reconciler.model import Kind, State
-from reconciler.spec.models import API_VERSION
+from reconciler.spec.models import API_VERSION, SPEC_MODELS
 
 Layout = Literal["kind", "tenant"]
 
@@ -32,6 +40,31 @@ KIND_FILES = {
     Kind.OPERATOR: "operators.yaml",
 }
 ORDER = ("apiVersion", "kind", "name", "email")
+REFERENCES = {
+    Kind.TENANT: (("plan", Kind.SUBSCRIPTION_PLAN), ("parent", Kind.TENANT)),
+    Kind.OPERATOR: (("tenant", Kind.TENANT),),
+}
+"""Per kind, the document keys that name another exported object, and its kind."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A live object export could not write as a spec, and why."""
+
+    kind: Kind
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.key!r} left out: {self.reason}"
+
+
+@dataclass
+class Exported:
+    """What an export wrote, and the live objects it left out."""
+
+    written: list[Path] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -92,6 +125,53 @@ def documents(state: State) -> dict[Kind, list[dict[str, Any]]]:
     return out
 
 
+def _refusal(kind: Kind, doc: dict[str, Any]) -> str | None:
+    """Why ``plan`` would refuse ``doc``, or None when it loads."""
+    try:
+        SPEC_MODELS[kind.value].model_validate(doc)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        return f"{where}: {error['msg']}" if where else str(error["msg"])
+    return None
+
+
+def expressible(
+    by_kind: dict[Kind, list[dict[str, Any]]],
+) -> tuple[dict[Kind, list[dict[str, Any]]], list[LeftOut]]:
+    """The documents ``plan`` will load, and the objects left out (with those naming them)."""
+    left: list[LeftOut] = []
+    gone: set[tuple[Kind, str]] = set()
+    key_of = {Kind.OPERATOR: "email"}
+    for kind, docs in by_kind.items():
+        for doc in docs:
+            reason = _refusal(kind, doc)
+            if reason is not None:
+                key = str(doc.get(key_of.get(kind, "name")))
+                left.append(LeftOut(kind, key, f"the spec format cannot express it ({reason})"))
+                gone.add((kind, key))
+    changed = True
+    while changed:  # a child of a child that is left out goes too
+        changed = False
+        for kind, refs in REFERENCES.items():
+            for doc in by_kind.get(kind, []):
+                key = str(doc.get(key_of.get(kind, "name")))
+                if (kind, key) in gone:
+                    continue
+                for name, target in refs:
+                    if (target, doc.get(name)) in gone:
+                        why = f"its {name} {target.value} {doc.get(name)!r} is left out"
+                        left.append(LeftOut(kind, key, why))
+                        gone.add((kind, key))
+                        changed = True
+                        break
+    kept = {
+        kind: [d for d in docs if (kind, str(d.get(key_of.get(kind, "name")))) not in gone]
+        for kind, docs in by_kind.items()
+    }
+    return {kind: docs for kind, docs in kept.items() if docs}, left
+
+
 def _sorted_members(body: dict[str, Any]) -> dict[str, Any]:
     if "members" in body:
         return {**body, "members": sorted(body["members"])}
@@ -105,11 +185,11 @@ def _dump(docs: Iterable[dict[str, Any]], header: str) -> str:
 
 def export_state(
     state: State, out_dir: Path, layout: Layout = "kind", *, source: str = "", force: bool = False
-) -> list[Path]:
+) -> Exported:
     """Write ``state`` as spec files under ``out_dir``; refuses to overwrite without ``force``."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = f"# Exported by reconciler from {source or 'a live target'} on {when}.\n"
-    by_kind = documents(state)
+    by_kind, left_out = expressible(documents(state))
     files: dict[Path, list[dict[str, Any]]] = {}
     for kind, docs in by_kind.items():
         if kind is Kind.TENANT and layout == "tenant":
@@ -122,12 +202,13 @@ def export_state(
     if existing and not force:
         shown = ", ".join(str(p) for p in existing[:5])
         raise ConfigError(f"refusing to overwrite {shown} (use --force)")
-    written = []
+    written = Exported(left_out=left_out)
     for path, docs in sorted(files.items()):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_dump(docs, header), encoding="utf-8")
-        written.append(path)
+        written.written.append(path)
     if not config.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
         config.write_text(
             header
             + f"apiVersion: {API_VERSION}\n"
@@ -136,13 +217,11 @@ def export_state(
             + "prune: {}\n",
             encoding="utf-8",
         )
-        written.append(config)
+        written.written.append(config)
     return written
 
 
-def export(
-    target: Any, out_dir: Path, layout: Layout = "kind", *, force: bool = False
-) -> list[Path]:
+def export(target: Any, out_dir: Path, layout: Layout = "kind", *, force: bool = False) -> Exported:
     """Read every kind ``target``'s API supports and write it as specs (library entry point)."""
     from reconciler.session import open_session, read_live
 

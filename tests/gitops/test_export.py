@@ -51,3 +51,52 @@ def test_export_refuses_to_overwrite_without_force(
     again = run_cli(args, sandbox.token)
     assert again.exit_code == 1 and "refusing to overwrite" in again.stderr
     assert run_cli([*args, "--force"], sandbox.token).exit_code == 0
+
+
+def test_what_the_spec_cannot_express_is_left_out_with_a_warning(
+    sandbox: Any, applied: Path, tmp_path: Path
+) -> None:
+    """Issue 12: export never writes a spec that does not load. A tenant whose
+    name the spec refuses (a bidi control) is left out, and so is its child."""
+    with api(sandbox) as client:
+        bad = client.post("/tenants", json={"name": "evil\u202ename"})
+        assert bad.status_code == 201, bad.text
+        child = client.post("/tenants", json={"name": "kid", "parent_id": bad.json()["id"]})
+        assert child.status_code == 201, child.text
+    out = tmp_path / "exported"
+    result = run_cli(["export", str(out), *target_args(sandbox)], sandbox.token)
+    assert result.exit_code == 0, result.output
+    assert "warning: Tenant 'evil\\u202ename' left out: the spec format cannot" in result.stderr
+    assert "warning: Tenant 'kid' left out" in result.stderr  # it names that parent
+    written = (out / "tenants.yaml").read_text()
+    assert "odd-0" in written and "kid" not in written and "evil" not in written
+    plan = run_cli(["plan", str(out), *target_args(sandbox)], sandbox.token)
+    assert plan.exit_code == 0, plan.output  # it loads; the two left out are unmanaged
+
+
+def test_objects_naming_one_left_out_are_left_out_too() -> None:
+    from reconciler.export import expressible
+    from reconciler.model import Kind
+
+    def doc(kind: str, **fields: Any) -> dict[str, Any]:
+        return {"apiVersion": "reconciler.dev/v1", "kind": kind, **fields}
+
+    kept, left = expressible(
+        {
+            Kind.SUBSCRIPTION_PLAN: [doc("Plan", name="pro", displayName=7)],  # not text
+            Kind.TENANT: [
+                doc("Tenant", name="a", plan="pro"),
+                doc("Tenant", name="b", parent="a"),
+                doc("Tenant", name="c"),
+            ],
+            Kind.OPERATOR: [doc("Operator", email="ops@example.com", tenant="b")],
+        }
+    )
+    assert [(x.kind, x.key) for x in left] == [
+        (Kind.SUBSCRIPTION_PLAN, "pro"),
+        (Kind.TENANT, "a"),
+        (Kind.TENANT, "b"),
+        (Kind.OPERATOR, "ops@example.com"),
+    ]
+    assert "its parent Tenant 'a' is left out" in str(left[2])
+    assert kept == {Kind.TENANT: [doc("Tenant", name="c")]}
