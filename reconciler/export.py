@@ -19,7 +19,6 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,8 +84,17 @@ def _document(kind: Kind, key_name: str, key: str, fields: dict[str, Any]) -> di
     for name, value in fields.items():
         if value is None:
             continue  # absent means "not managed" (and no parent, no tenant): nothing to say
-        doc[to_camel(name)] = value
+        doc[to_camel(name)] = _sorted(value)
     return doc
+
+
+def _sorted(value: Any) -> Any:
+    """Mappings with their keys sorted, at every depth: the server's order is not stable."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def documents(state: State) -> dict[Kind, list[dict[str, Any]]]:
@@ -184,11 +192,21 @@ def _dump(docs: Iterable[dict[str, Any]], header: str) -> str:
 
 
 def export_state(
-    state: State, out_dir: Path, layout: Layout = "kind", *, source: str = "", force: bool = False
+    state: State,
+    out_dir: Path,
+    layout: Layout = "kind",
+    *,
+    source: str = "",
+    force: bool = False,
+    target: dict[str, Any] | None = None,
 ) -> Exported:
-    """Write ``state`` as spec files under ``out_dir``; refuses to overwrite without ``force``."""
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    header = f"# Exported by reconciler from {source or 'a live target'} on {when}.\n"
+    """Write ``state`` as spec files under ``out_dir``; refuses to overwrite without ``force``.
+
+    A new ``reconciler.yaml`` gets ``target`` (a :func:`target_entry`) as its default
+    target, so the suggested ``reconciler plan`` reads the platform that was exported.
+    """
+    # No time and nothing of this machine: re-exporting an unchanged platform is byte-identical.
+    header = f"# Exported by reconciler from {source or 'a live target'}.\n"
     by_kind, left_out = expressible(documents(state))
     files: dict[Path, list[dict[str, Any]]] = {}
     for kind, docs in by_kind.items():
@@ -209,9 +227,14 @@ def export_state(
         written.written.append(path)
     if not config.exists():
         out_dir.mkdir(parents=True, exist_ok=True)
+        targets = ""
+        if target is not None:
+            block = {"defaultTarget": TARGET_NAME, "targets": {TARGET_NAME: target}}
+            targets = yaml.dump(block, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
         config.write_text(
             header
             + f"apiVersion: {API_VERSION}\n"
+            + targets
             + "# Everything on the platform is in these specs now; nothing is pruned until\n"
             + "# you choose a policy per kind (ignore | suspend | delete | suspend-then-delete).\n"
             + "prune: {}\n",
@@ -219,6 +242,40 @@ def export_state(
         )
         written.written.append(config)
     return written
+
+
+TARGET_NAME = "platform"
+"""The name an export gives the one-off target it read from in a new ``reconciler.yaml``."""
+
+
+def target_entry(target: Any) -> dict[str, Any] | None:
+    """``target`` as a ``targets:`` entry of ``reconciler.yaml``; None for the embedded sandbox.
+
+    The token is never written, only the variable it is read from.
+    """
+    if target.url is None:
+        return None
+    options = target.options.as_data() if target.options is not None else {}
+    defaults = type(target.options)().as_data() if target.options is not None else {}
+    changed = {k: v for k, v in options.items() if v != defaults.get(k)}
+    entry: dict[str, Any] = {
+        "api": {"dialect": target.dialect, "options": changed} if changed else target.dialect,
+        "url": target.url,
+        "tokenEnv": target.token_env,
+    }
+    if target.ca_bundle:
+        entry["caBundle"] = target.ca_bundle
+    for key, value in (("insecure", target.insecure), ("allowPlainHttp", target.allow_plain_http)):
+        if value:
+            entry[key] = True
+    return entry
+
+
+def source_of(target: Any) -> str:
+    """Where an export read from, the same on every machine (no local paths)."""
+    if target.url is None:
+        return f"the local sandbox ({target.dialect})"
+    return f"{target.dialect} at {target.url}"
 
 
 def export(target: Any, out_dir: Path, layout: Layout = "kind", *, force: bool = False) -> Exported:
@@ -230,4 +287,6 @@ def export(target: Any, out_dir: Path, layout: Layout = "kind", *, force: bool =
             return await read_live(session)
 
     state = asyncio.run(read())
-    return export_state(state, out_dir, layout, source=target.describe(), force=force)
+    return export_state(
+        state, out_dir, layout, source=source_of(target), force=force, target=target_entry(target)
+    )

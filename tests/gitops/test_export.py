@@ -100,3 +100,23 @@ def test_objects_naming_one_left_out_are_left_out_too() -> None:
     ]
     assert "its parent Tenant 'a' is left out" in str(left[2])
     assert kept == {Kind.TENANT: [doc("Tenant", name="c")]}
+
+
+def test_export_writes_its_target_and_is_byte_identical_when_repeated(
+    sandbox: Any, applied: Path, tmp_path: Path
+) -> None:
+    """Issue 14: the suggested ``reconciler plan DIR`` reads the exported platform
+    (not an empty local sandbox), and re-exporting an unchanged platform is no diff."""
+    out = tmp_path / "exported"
+    first = run_cli(["export", str(out), *target_args(sandbox)], sandbox.token)
+    assert first.exit_code == 0, first.output
+    config = (out / "reconciler.yaml").read_text()
+    assert f"url: {sandbox.url}" in config and "defaultTarget: platform" in config
+    assert sandbox.token not in config and "tokenEnv: RECONCILER_TOKEN" in config
+    files = {p: p.read_bytes() for p in out.rglob("*.yaml")}
+    plan = run_cli(["plan", str(out), "--detailed-exitcode"], sandbox.token)
+    assert plan.exit_code == 0, plan.output
+    assert sandbox.url in plan.output
+    again = run_cli(["export", str(out), *target_args(sandbox), "--force"], sandbox.token)
+    assert again.exit_code == 0, again.output
+    assert {p: p.read_bytes() for p in out.rglob("*.yaml")} == files
