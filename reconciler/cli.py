@@ -2,7 +2,8 @@
 
 Every command calls one library function; errors become messages and exit codes
 in one place (:class:`ReconcilerGroup`), so a user error never shows a traceback.
-Exit codes: 0 success, 1 error, 2 changes pending (``plan --detailed-exitcode``).
+Exit codes: 0 success, 1 every error (usage errors and a declined prompt too),
+2 changes pending (``plan --detailed-exitcode``) or drift, and nothing else.
 
 Everything printed goes through :func:`say` (:mod:`reconciler.cli_output`):
 secrets redacted, and no line a CI runner would take as a workflow command.
@@ -43,7 +44,28 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
 class ReconcilerGroup(click.Group):
-    """Turns every ReconcilerError into a message on stderr and exit code 1."""
+    """Turns every error into a message on stderr and exit code 1.
+
+    Exit codes have one meaning each (README, "Exit codes"): 0 done or nothing to
+    do, 2 changes or drift found (and nothing else), 1 every error, a usage
+    error and a declined prompt included. click exits 2 on a usage error; here
+    that is 1, so a cron job reading 2 as drift is never fooled by a typo.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:  # --help, --version, ctx.exit(n)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:  # usage errors: printed the safe way, exit 1
+            exc.show(file=SafeStream(err=True))  # type: ignore[arg-type]
+            sys.exit(EXIT_ERROR)
+        except click.Abort:
+            say("Aborted; nothing more was started.", err=True)
+            sys.exit(EXIT_ERROR)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -51,9 +73,6 @@ class ReconcilerGroup(click.Group):
         except ReconcilerError as exc:
             say_error(exc)
             sys.exit(EXIT_ERROR)
-        except click.ClickException as exc:  # click's own messages, printed the same safe way
-            exc.show(file=SafeStream(err=True))  # type: ignore[arg-type]
-            sys.exit(exc.exit_code)
 
 
 def stdin_is_terminal() -> bool:
@@ -258,8 +277,9 @@ def apply(
     finally:
         progress.stop()
     if run.result is None:
-        if not run.approved:
+        if not run.approved:  # declined at the prompt: not done, so not success (as Terraform)
             say("Apply cancelled; nothing was changed.")
+            sys.exit(EXIT_ERROR)
         else:
             say(text.render_plan(run.planned.plan, run.planned.target.describe(), colour))
             say("Nothing to apply.")

@@ -75,5 +75,5 @@ def test_serve_refuses_an_unknown_option(tmp_path: Path) -> None:
         ],
         "token-123",
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a usage error (2 means changes, nothing else)
     assert "configurationWrapper" in result.output

@@ -104,6 +104,7 @@ def test_apply_on_a_terminal_asks_and_a_no_changes_nothing(
     )
     assert "Apply these changes?" in result.output
     assert "Apply cancelled; nothing was changed." in result.output
+    assert result.exit_code == 1  # declined is not done (Terraform exits 1 too)
     assert writes(sandbox.db_path) == []
 
 
