@@ -54,6 +54,7 @@ from reconciler.spec import load_specs
 from reconciler.spec.config import Config, load_config
 from reconciler.targets import Target, TargetChoice, read_token, resolve_target
 from reconciler.transport import check_transport, use_transport
+from reconciler.workdir import spec_root
 
 __all__ = [  # the library API; the names from other modules stay importable from here
     "ApplyRun",
@@ -136,7 +137,11 @@ def _prepared(spec_path: Path | str, choice: TargetChoice | None) -> tuple[State
 
 
 def _connected(target: Target, workdir: Path | None, work: Callable[[Session], Awaitable[T]]) -> T:
-    """Run ``work`` in a session with ``target``, from synchronous code."""
+    """Run ``work`` in a session with ``target``, from synchronous code.
+
+    ``workdir`` is where local state lives (:mod:`reconciler.workdir`): callers pass
+    the spec root, never the current directory.
+    """
 
     async def run() -> T:
         async with open_session(target, workdir) as session:
@@ -205,7 +210,9 @@ def plan(
     With ``show_calls``, also the exact writes an apply would send (``run.preview``).
     """
     desired, target = _prepared(spec_path, choice)
-    return _connected(target, workdir, lambda s: _plan_in(s, desired, show_calls))
+    return _connected(
+        target, workdir or spec_root(spec_path), lambda s: _plan_in(s, desired, show_calls)
+    )
 
 
 async def _plan_in(session: Session, desired: State, show_calls: bool) -> PlanRun:
@@ -244,7 +251,7 @@ def review(
             drift=planner.plan(base_state, run.live),
         )
 
-    return _connected(target, workdir, work)
+    return _connected(target, workdir or spec_root(spec_path), work)
 
 
 def save_plan(run: PlanRun, out: Path | str, spec_path: Path | str) -> None:
@@ -338,7 +345,7 @@ def apply(
         planned = await read_plan(session, desired)
         return await _guard_approve_apply(session, planned, approve, on_event, allow_mass_changes)
 
-    return _connected(target, workdir, work)
+    return _connected(target, workdir or spec_root(spec_path), work)
 
 
 def apply_saved(
@@ -381,4 +388,5 @@ def apply_saved(
         planned = await _guarded(session, saved.desired, live, saved.plan)
         return await _guard_approve_apply(session, planned, approve, on_event, allow_mass_changes)
 
-    return _connected(target, workdir, work)
+    specs = Path(saved.specs)  # the spec root it was planned from, else where the file is
+    return _connected(target, workdir or spec_root(specs if specs.exists() else path), work)

@@ -278,12 +278,22 @@ def source_of(target: Any) -> str:
     return f"{target.dialect} at {target.url}"
 
 
-def export(target: Any, out_dir: Path, layout: Layout = "kind", *, force: bool = False) -> Exported:
-    """Read every kind ``target``'s API supports and write it as specs (library entry point)."""
+def export(
+    target: Any,
+    out_dir: Path,
+    layout: Layout = "kind",
+    *,
+    force: bool = False,
+    workdir: Path | None = None,
+) -> Exported:
+    """Read every kind ``target``'s API supports and write it as specs (library entry point).
+
+    ``workdir``: the spec root whose local state an embedded target lives in
+    (default ``out_dir``)."""
     from reconciler.session import open_session, read_live
 
     async def read() -> State:
-        async with open_session(target) as session:
+        async with open_session(target, workdir or out_dir.absolute()) as session:
             return await read_live(session)
 
     state = asyncio.run(read())

@@ -32,6 +32,7 @@ from reconciler.providers import Provider, provider_class
 from reconciler.providers.http import ApiClient
 from reconciler.targets import Target
 from reconciler.transport import tls_verify
+from reconciler.workdir import STATE_DIR, state_dir
 
 log = logging.getLogger("reconciler")
 
@@ -44,6 +45,8 @@ class Session:
     provider: Provider
     client: ApiClient
     url: str
+    workdir: Path
+    """Where the spec tree's local state lives (its ``.reconciler/``): the spec root."""
 
     def planner(self) -> Planner:
         """The planner for this target's rules and this API's declared capabilities."""
@@ -58,6 +61,8 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
             from reconciler.sandbox.server import EmbeddedSandbox
 
             db = (workdir or Path.cwd()) / target.embedded_db
+            if db.parent.name == STATE_DIR:
+                state_dir(db.parent.parent)
             db.parent.mkdir(parents=True, exist_ok=True)
             sandbox = EmbeddedSandbox(
                 dialect=target.dialect, db_path=db, token=secrets.token_urlsafe(24)
@@ -73,7 +78,9 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
         )
         await stack.enter_async_context(client)
         provider = provider_class(target.dialect)(client, target.options)
-        yield Session(target=target, provider=provider, client=client, url=url)
+        yield Session(
+            target=target, provider=provider, client=client, url=url, workdir=workdir or Path.cwd()
+        )
 
 
 async def read_live(session: Session) -> State:
@@ -135,10 +142,15 @@ def _where(exc: BaseException) -> str:
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
 
 
-def journal_path(env: dict[str, str] | None = None) -> Path:
-    """Where writes are journaled: ``$RECONCILER_JOURNAL`` or ``.reconciler/journal.jsonl``."""
+def journal_path(env: dict[str, str] | None = None, workdir: Path | None = None) -> Path:
+    """Where writes are journaled: ``$RECONCILER_JOURNAL``, else ``.reconciler/journal.jsonl``
+    in ``workdir`` (the spec root)."""
     environ = os.environ if env is None else env
-    return Path(environ.get("RECONCILER_JOURNAL") or DEFAULT_JOURNAL)
+    if environ.get("RECONCILER_JOURNAL"):
+        return Path(environ["RECONCILER_JOURNAL"])
+    if workdir is None:
+        return DEFAULT_JOURNAL
+    return state_dir(workdir) / DEFAULT_JOURNAL.name
 
 
 @contextmanager
@@ -149,7 +161,7 @@ def journaled(session: Session, origin: str) -> Iterator[Journal]:
     set for the block only, so a later read (the verifying plan) is never journaled.
     """
     journal = Journal(
-        path=journal_path(),
+        path=journal_path(workdir=session.workdir),
         target=session.target.name,
         dialect=session.target.dialect,
         origin=origin,

@@ -216,7 +216,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
                 prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
                 rules=_rules(spec, t),
                 guards=_guards(t.guards or spec.guards),
-                ca_bundle=t.ca_bundle,
+                ca_bundle=_beside(directory, t.ca_bundle),
                 insecure=t.insecure,
                 allow_plain_http=t.allow_plain_http,
                 options=options[name],
@@ -225,6 +225,15 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
         for name, t in spec.targets.items()
     )
     return Config(targets, spec.default_target, defaults, path, top_rules, _guards(spec.guards))
+
+
+def _beside(directory: Path, name: str | None) -> str | None:
+    """A path written in ``reconciler.yaml``, relative to that file (not to the current
+    directory); ``~`` is the user's home."""
+    if name is None:
+        return None
+    path = Path(name).expanduser()
+    return str(path if path.is_absolute() else directory.absolute() / path)
 
 
 def _api_branch(exc: ValidationError, data: Any) -> ValidationError:

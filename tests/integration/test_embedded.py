@@ -22,7 +22,7 @@ def test_embedded_sandbox_keeps_state_across_runs(
 
     applied = run_cli(["apply", "specs", "--auto-approve"])
     assert applied.exit_code == 0, applied.output
-    assert (tmp_path / ".reconciler" / "sandbox.sqlite").is_file()
+    assert (tmp_path / "specs" / ".reconciler" / "sandbox.sqlite").is_file()  # the spec root
 
     again = run_cli(["plan", "specs", "--detailed-exitcode"])
     assert again.exit_code == 0, again.output
