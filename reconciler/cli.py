@@ -22,6 +22,7 @@ import click
 
 from reconciler import __version__, core, planfile, redact
 from reconciler.cli_github import comment, drift_issue
+from reconciler.cli_init import init
 from reconciler.cli_options import (
     ReportOptions,
     report_options,
@@ -411,3 +412,4 @@ def apis(dialect: str | None, fmt: str) -> None:
 main.add_command(comment)
 main.add_command(drift_issue)
 main.add_command(sandbox)
+main.add_command(init)
