@@ -99,16 +99,16 @@ def main(verbose: int) -> None:
 @spec_argument
 @target_options
 def validate(path: Path, choice: core.TargetChoice) -> None:
-    """Check the specs and reconciler.yaml without calling any API.
+    """Check the specs and reconciler.yaml without calling any API (no token needed).
 
-    Every problem is reported with its file:line:column. With a target chosen,
-    also checks that its API can do what the specs ask.
+    Every problem is reported with its file:line:column, and so is everything the
+    target's API cannot do (the chosen target, else the one plan would use).
 
     Example:
 
         reconciler validate specs
     """
-    desired = core.validate(path, choice if choice.names_a_target else None)
+    desired = core.validate(path, choice)
     say(f"{inline(path)}: {len(desired)} objects, all valid.")
 
 

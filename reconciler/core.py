@@ -102,11 +102,23 @@ def load(spec_path: Path | str) -> tuple[State, Config]:
 
 
 def validate(spec_path: Path | str, choice: TargetChoice | None = None) -> State:
-    """Check specs, config and, when a target is chosen, what its API supports."""
+    """Check specs, config and what the target's API supports, without any call or token.
+
+    The target is the one chosen, else the one a ``plan`` would use (the default, the
+    only one, or the embedded sandbox); with several and no default, every one of them.
+    """
     desired, config = load(spec_path)
-    if choice is not None:
-        target = _resolve(config, choice)
-        check_support(desired, target)
+    choice = choice or TargetChoice()
+    if not choice.names_a_target and config.targets and config.default_target is None:
+        targets = [
+            resolve_target(config, TargetChoice(name=name), need_token=False)
+            for name in config.targets
+        ]
+    else:
+        targets = [resolve_target(config, choice, need_token=False)]
+    problems = [p for t in targets for p in provider_class(t.dialect).support_problems(desired)]
+    if problems:
+        raise UnsupportedError(list(dict.fromkeys(problems)))
     return desired
 
 
@@ -358,7 +370,11 @@ def apply_saved(
     allow_mass_changes: bool = False,
     tls: TargetChoice | None = None,
 ) -> ApplyRun:
-    """Apply exactly a saved plan; refuse (StalePlanError) if the live state moved.
+    """Apply exactly a saved plan; refuse if the specs or the live state moved.
+
+    Refused before any call (SpecsChangedError) when the spec tree at the plan's
+    spec path is not the one it was made from; after reading (StalePlanError)
+    when a live object it read moved.
 
     The plan was made by the planner when it was saved and is executed as it
     was reviewed; the re-read that verifies it plans with the rules saved with
@@ -371,6 +387,7 @@ def apply_saved(
         problems = planfile.restore_secrets(saved, load_specs(saved.specs))
         if problems:
             raise PlanError("\n".join(problems))
+    planfile.check_spec_tree(saved, path)  # made from exactly the specs here, else refused
     use_transport(target, tls or TargetChoice(), keep=False)  # the file holds none
     if not target.embedded:
         environ = os.environ if env is None else env

@@ -157,26 +157,35 @@ def read_token(env: Mapping[str, str], variable: str, missing: str) -> str:
 
 
 def resolve_target(
-    config: Config, choice: TargetChoice, env: Mapping[str, str] | None = None
+    config: Config,
+    choice: TargetChoice,
+    env: Mapping[str, str] | None = None,
+    *,
+    need_token: bool = True,
 ) -> Target:
-    """The target for a run, with its token; a bad choice is a ConfigError, before any call."""
+    """The target for a run, with its token; a bad choice is a ConfigError, before any call.
+
+    ``need_token=False`` (``validate``, which makes no call): the target without a token.
+    """
     env = os.environ if env is None else env
+
+    def token(variable: str, missing: str) -> str | None:
+        return read_token(env, variable, missing) if need_token else None
+
     if choice.name and (choice.dialect or choice.url):
         raise ConfigError("give either --target or --api/--url, not both")
     parallelism = choice.parallelism
     if choice.url:
         if not choice.dialect:
             raise ConfigError("--url needs --api to say which API dialect the URL serves")
-        token = read_token(
-            env,
-            DEFAULT_TOKEN_ENV,
-            f"--url needs a token: set the environment variable {DEFAULT_TOKEN_ENV}",
-        )
         return Target(
             name="command line",
             dialect=choice.dialect,
             url=choice.url,
-            token=token,
+            token=token(
+                DEFAULT_TOKEN_ENV,
+                f"--url needs a token: set the environment variable {DEFAULT_TOKEN_ENV}",
+            ),
             prune=config.prune_for(None),
             parallelism=parallelism or DEFAULT_PARALLELISM,
             rules=config.rules,
@@ -206,17 +215,19 @@ def resolve_target(
             guards=config.guards,
         )
     if name not in config.targets:
+        from reconciler.spec.names import visible  # the spec package imports this module
+        from reconciler.spec.problems import did_you_mean
+
         known = ", ".join(sorted(config.targets)) or "none configured"
-        raise ConfigError(f"unknown target '{name}' (known: {known})")
+        hint = did_you_mean(name, config.targets)
+        raise ConfigError(visible(f"unknown target '{name}'{hint} (known: {known})"))
     configured = config.targets[name]
-    token = read_token(
-        env,
-        configured.token_env,
-        f"target '{name}' needs a token: set the environment variable {configured.token_env}",
-    )
     return replace(
         configured,
-        token=token,
+        token=token(
+            configured.token_env,
+            f"target '{name}' needs a token: set the environment variable {configured.token_env}",
+        ),
         prune=dict(configured.prune),
         parallelism=parallelism or configured.parallelism,
     )

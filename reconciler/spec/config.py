@@ -274,17 +274,19 @@ def _options(
 ) -> tuple[DialectOptions | None, list[SpecProblem]]:
     """A target's options, typed by its dialect's model; problems at their YAML nodes.
 
-    The plain form ``api: NAME`` has no options (None: the dialect's defaults); an
-    unknown dialect there is reported when a run picks the target, as before.
+    The plain form ``api: NAME`` has no options (None: the dialect's defaults). An
+    unknown dialect is reported for every target, chosen for this run or not.
     """
-    if isinstance(api, str):
-        return None, []
-    model = schema(api.dialect)
+    dialect = api if isinstance(api, str) else api.dialect
+    model = schema(dialect)
     if model is None:
         known = ", ".join(registry.names())
-        hint = did_you_mean(api.dialect, registry.names())
-        message = f"unknown API dialect '{api.dialect}'{hint} (known: {known})"
-        return None, [SpecProblem(doc.locate((*at, "dialect")), visible(message))]
+        hint = did_you_mean(dialect, registry.names())
+        message = f"unknown API dialect '{dialect}'{hint} (known: {known})"
+        where = at if isinstance(api, str) else (*at, "dialect")
+        return None, [SpecProblem(doc.locate(where), visible(message))]
+    if isinstance(api, str):
+        return None, []
     try:
         return model.model_validate(api.options), []
     except ValidationError as exc:

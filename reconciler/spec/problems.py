@@ -31,12 +31,29 @@ _EXPECTED = {
 }
 
 
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "active": ("enabled", "enable", "on", "running", "live", "activated"),
+    "suspended": ("paused", "frozen", "blocked", "suspend"),
+    "disabled": ("disable", "off", "deactivated"),
+    "inactive": ("deactivated",),
+}
+"""Words people write for a state, by the state: spelling alone would turn ``enabled``
+into ``disabled``, the opposite of what was meant."""
+
+
 def did_you_mean(given: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or ``""``."""
+    """`` (did you mean 'x'?)`` for the closest choice, or ``""``.
+
+    A word that means one of the choices (``enabled`` for ``active``) wins over one
+    that is spelled alike.
+    """
     options = list(choices)
     lowered = {c.lower(): c for c in options}
     if given.lower() in lowered:
         return f" (did you mean '{lowered[given.lower()]}'?)"
+    meant = [c for c in options if given.lower() in SYNONYMS.get(c.lower(), ())]
+    if meant:
+        return f" (did you mean '{meant[0]}'?)"
     camel = to_camel(given)
     if camel in options:
         return f" (did you mean '{camel}'?)"
