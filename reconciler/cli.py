@@ -14,6 +14,7 @@ Shared options are gathered into one value each (:mod:`reconciler.cli_options`);
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,57 @@ class ReconcilerGroup(click.Group):
             say("Aborted; nothing more was started.", err=True)
             sys.exit(EXIT_ERROR)
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        keep_examples(cmd)
+        verbose_anywhere(cmd)
+        super().add_command(cmd, name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ReconcilerError as exc:
             say_error(exc)
             sys.exit(EXIT_ERROR)
+
+
+def keep_examples(cmd: click.Command) -> None:
+    """Indented paragraphs of a command's help (its examples) are printed as written:
+    click rewraps every paragraph, which breaks a long example line in two."""
+    if cmd.help:
+        paragraphs = inspect.cleandoc(cmd.help).split("\n\n")
+        cmd.help = "\n\n".join(
+            "\b\n" + p
+            if p.strip() and all(ln.startswith("    ") for ln in p.splitlines() if ln)
+            else p
+            for p in paragraphs
+        )
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            keep_examples(sub)
+
+
+def _more_logging(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    if value:
+        root = ctx.find_root()
+        setup_logging(value + int(root.params.get("verbose") or 0))
+
+
+def verbose_anywhere(cmd: click.Command) -> None:
+    """``-v`` after the command name too (``reconciler plan specs -v``), as people type it."""
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            verbose_anywhere(sub)
+        return
+    if not any(isinstance(p, click.Option) and "-v" in p.opts for p in cmd.params):
+        cmd.params.append(
+            click.Option(
+                ["-v", "--verbose"],
+                count=True,
+                expose_value=False,
+                callback=_more_logging,
+                help="More logging on stderr (-vv for debug).",
+            )
+        )
 
 
 def stdin_is_terminal() -> bool:

@@ -1,0 +1,36 @@
+"""Small things people trip over on the command line (issue 14)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.integration.helpers import REPO, copy_specs, run_cli, target_args
+
+
+def test_verbose_works_after_the_command_too(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    quiet = run_cli(["plan", str(specs), *target_args(sandbox)], sandbox.token)
+    loud = run_cli(["plan", str(specs), *target_args(sandbox), "-vv"], sandbox.token)
+    assert quiet.exit_code == loud.exit_code == 0, loud.output
+    assert "HTTP Request: GET" in loud.stderr and "HTTP Request" not in quiet.stderr
+    assert sandbox.token not in loud.stderr
+
+
+def test_examples_in_help_are_printed_as_written() -> None:
+    shown = run_cli(["export", "--help"]).output
+    assert "reconciler export specs --api reference --url https://platform.example.com\n" in shown
+
+
+def test_python_dash_m_reconciler_is_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("reconciler, version")
