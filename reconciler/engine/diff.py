@@ -32,6 +32,16 @@ _KIND_INDEX = {kind: i for i, kind in enumerate(KIND_ORDER)}
 _MISSING: Any = object()
 
 
+PAST = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.SUSPEND: "suspended",
+    Action.RESUME: "resumed",
+    Action.DELETE: "deleted",
+}
+"""What a change does, in the words a message uses ("would be suspended")."""
+
+
 def sort_key(rid: ResourceId) -> tuple[int, str]:
     """Stable order of ids: by kind (dependency order), then key.
 
@@ -96,7 +106,7 @@ def diff(
             continue
         if change.is_destructive and (want.protect or want.id in rules.protect):
             result.protected.append(
-                f"{want.id} is protected and would be {change.action.value}ed "
+                f"{want.id} is protected and would be {PAST[change.action]} "
                 f"({change.reason}); remove 'protect' first if that is really wanted"
             )
             continue
@@ -110,7 +120,7 @@ def diff(
             result.unmanaged.append(have.id)
         elif have.id in rules.protect:
             result.protected.append(
-                f"{have.id} is protected and would be {change.action.value}d by the prune "
+                f"{have.id} is protected and would be {PAST[change.action]} by the prune "
                 f"policy '{policy}'; remove it from 'protect' first if that is really wanted"
             )
             result.unmanaged.append(have.id)

@@ -26,7 +26,7 @@ from reconciler.spec.models import (
     TenantSpec,
 )
 from reconciler.spec.names import nfc, visible
-from reconciler.spec.problems import did_you_mean, validation_problems
+from reconciler.spec.problems import describe, did_you_mean, validation_problems
 from reconciler.spec.references import (
     Declared,
     cycle_problems,
@@ -59,13 +59,20 @@ def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
     files = discover(root, problems)
     documents: list[Document] = []
     complete = not problems
+    empty: list[str] = []
     for file in files:
         result = read_file(file, display_path(file), env)
         problems += result.problems
         documents += result.documents
         complete = complete and result.complete
+        if not result.documents and not result.problems:
+            empty.append(display_path(file))
     if not documents and not problems:
-        problems.append(SpecProblem(None, f"no spec documents found in '{root}'"))
+        message = f"no spec documents found in '{root}'"
+        if empty:
+            names = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+            message += f" ({names}: empty, only comments or only null)"
+        problems.append(SpecProblem(None, message))
 
     declared: list[Declared] = []
     specs: list[tuple[AnySpec, Document]] = []
@@ -204,10 +211,24 @@ def _header(doc: Document, data: dict[str, Any], problems: list[SpecProblem]) ->
         kinds = ", ".join(SPEC_MODELS)
         problems.append(SpecProblem(doc.start, f"missing required field 'kind' (one of {kinds})"))
         return None
-    if not isinstance(kind, str) or kind not in SPEC_MODELS:
-        hint = _NESTED_KINDS.get(str(kind))
-        extra = f": {hint}" if hint else did_you_mean(str(kind), SPEC_MODELS)
-        message = f"unknown kind {kind!r} (one of {', '.join(SPEC_MODELS)}){extra}"
+    if not isinstance(kind, str):
+        single = kind[0] if isinstance(kind, list) and len(kind) == 1 else None
+        extra = f" (write it as one value: kind: {single})" if single in SPEC_MODELS else ""
+        message = f"'kind' must be one of {', '.join(SPEC_MODELS)}, not {describe(kind)}{extra}"
         problems.append(SpecProblem(doc.locate(("kind",)), message))
         return None
-    return SPEC_MODELS[kind] if ok else None
+    if kind not in SPEC_MODELS:
+        hint = _NESTED_KINDS.get(kind)
+        extra = f": {hint}" if hint else did_you_mean(kind, SPEC_MODELS)
+        message = f"unknown kind '{visible(kind)}' (one of {', '.join(SPEC_MODELS)}){extra}"
+        problems.append(SpecProblem(doc.locate(("kind",)), message))
+        return None
+    if not ok:  # the rest of the document is still checked: every problem at once
+        body = {**data, "apiVersion": API_VERSION}
+        try:
+            SPEC_MODELS[kind].model_validate(body)
+        except ValidationError as exc:
+            body_doc = Document(doc.file, doc.start, body, doc.values, doc.keys)
+            problems += validation_problems(exc, body_doc, _allowed_at(SPEC_MODELS[kind]))
+        return None
+    return SPEC_MODELS[kind]

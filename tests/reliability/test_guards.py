@@ -136,6 +136,16 @@ def test_config_protect_blocks_a_prune(sandbox: Any, applied: Path) -> None:
     assert "Tenant/hand-00 is protected and would be deleted" in result.stderr
 
 
+def test_config_protect_blocks_a_suspending_prune_in_plain_words(
+    sandbox: Any, applied: Path
+) -> None:
+    hand_made_tenants(sandbox, 1)
+    config(applied, "prune: {Tenant: suspend}\nprotect: [Tenant/hand-00]\n")
+    result = run_cli(["plan", str(applied), *target_args(sandbox)], sandbox.token)
+    assert result.exit_code == 1
+    assert "Tenant/hand-00 is protected and would be suspended by the prune" in result.stderr
+
+
 def test_ignored_fields_are_left_alone_and_shown(sandbox: Any, applied: Path) -> None:
     with api(sandbox) as client:
         tenants = {t["name"]: t for t in client.get("/tenants").json()["items"]}
