@@ -26,6 +26,7 @@ from reconciler.cli_github import comment, drift_issue
 from reconciler.cli_init import init
 from reconciler.cli_options import (
     ReportOptions,
+    no_parallelism,
     report_options,
     spec_argument,
     target_options,
@@ -143,6 +144,7 @@ def main(verbose: int) -> None:
 
 @main.command()
 @spec_argument
+@no_parallelism
 @target_options
 def validate(path: Path, choice: core.TargetChoice) -> None:
     """Check the specs and reconciler.yaml without calling any API (no token needed).
@@ -338,6 +340,7 @@ def apply(
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@no_parallelism
 @target_options
 @tls_options
 @click.option(

@@ -10,6 +10,7 @@ gives ``choice: core.TargetChoice``; :func:`report_options` gives
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ def target_options(func: F) -> F:
             name=kwargs.pop("target"),
             dialect=kwargs.pop("dialect"),
             url=kwargs.pop("url"),
-            parallelism=kwargs.pop("parallelism"),
+            parallelism=kwargs.pop("parallelism", None),
             ca_bundle=kwargs.pop("ca_bundle", None),
             insecure=bool(kwargs.pop("insecure", False)),
             allow_http=bool(kwargs.pop("allow_http", False)),
@@ -62,7 +63,9 @@ def target_options(func: F) -> F:
                 help="API dialect for a one-off target (with --url), or of the embedded sandbox.",
             ),
             click.option(
-                "--url", help="Base URL of a one-off target; token from $RECONCILER_TOKEN."
+                "--url",
+                callback=_checked_url,
+                help="Base URL of a one-off target; token from $RECONCILER_TOKEN.",
             ),
             click.option(
                 "--parallelism",
@@ -71,6 +74,23 @@ def target_options(func: F) -> F:
             ),
         ],
     )
+
+
+def _checked_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--url`` as ``reconciler.yaml``'s ``url`` must be: refused before anything runs."""
+    from reconciler.spec.models import URL_PATTERN
+
+    if value is not None and not re.fullmatch(URL_PATTERN, value):
+        hint = f" (did you mean 'https://{value}'?)" if "://" not in value else ""
+        raise click.BadParameter(f"'{value}' is not an http(s) URL{hint}")
+    return value
+
+
+def no_parallelism(func: F) -> F:
+    """For commands that make no changes (``validate``, ``export``): no ``--parallelism``."""
+    params = getattr(func, "__click_params__", [])
+    params[:] = [p for p in params if p.name != "parallelism"]
+    return func
 
 
 def tls_options(func: F) -> F:

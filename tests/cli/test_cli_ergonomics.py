@@ -34,3 +34,17 @@ def test_python_dash_m_reconciler_is_the_command() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("reconciler, version")
+
+
+def test_a_url_without_a_scheme_is_refused_before_anything_runs() -> None:
+    result = run_cli(["plan", "specs", "--api", "reference", "--url", "127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert "'127.0.0.1:9' is not an http(s) URL (did you mean 'https://127.0.0.1:9'?)" in (
+        result.stderr
+    )
+
+
+def test_commands_that_change_nothing_offer_no_parallelism() -> None:
+    for command in ("validate", "export"):
+        assert "--parallelism" not in run_cli([command, "--help"]).output
+    assert "--parallelism" in run_cli(["apply", "--help"]).output
