@@ -128,11 +128,13 @@ def sandbox_serve(
         rate=fault_rate, seed=seed, latency_ms=latency_ms, corrupt=corrupt, max_page=max_page
     )
     db.parent.mkdir(parents=True, exist_ok=True)
-    say(
-        f"Serving the {dialect} API on http://{inline(host)}:{port} (state in {inline(db)}); "
-        "Ctrl-C stops.",
-        err=True,
-    )
+
+    def announce(url: str) -> None:
+        say(
+            f"Serving the {dialect} API on {inline(url)} (state in {inline(db)}); Ctrl-C stops.",
+            err=True,
+        )
+
     try:
         serve(
             dialect=dialect,
@@ -143,9 +145,16 @@ def sandbox_serve(
             seed=seed_data,
             faults=faults,
             tls=(tls_cert, tls_key) if tls_cert and tls_key else None,
+            announce=announce,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    except OSError as exc:  # the port: in use, or not ours to bind
+        reason = exc.strerror or str(exc)
+        raise click.UsageError(
+            f"cannot listen on {host}:{port}: {reason} (another server may be using it; "
+            "choose another --port)"
+        ) from None
 
 
 def _options(dialect: str, given: tuple[str, ...]) -> dict[str, Any]:

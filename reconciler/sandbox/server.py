@@ -42,18 +42,34 @@ def serve(
     seed: Mapping[str, Any] | None = None,
     faults: FaultConfig | None = None,
     tls: tuple[str, str] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve ``dialect`` until interrupted (Ctrl-C); blocks the calling thread."""
+    """Serve ``dialect`` until interrupted (Ctrl-C); blocks the calling thread.
+
+    The port is bound first: a port in use is an :class:`OSError` before anything
+    is announced. ``announce`` then gets the URL clients use (``https`` with ``tls``).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     app = create_app(dialect, db_path=db_path, token=token, seed=seed, faults=faults)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
         log_level=log_level,
         timeout_graceful_shutdown=5,
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
     )
+    if announce is not None:
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        announce(f"{'https' if tls else 'http'}://{shown}:{sock.getsockname()[1]}")
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 class _Connections(set[Any]):
