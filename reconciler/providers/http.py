@@ -108,6 +108,21 @@ def _words(value: Any) -> str | None:
     return None
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is in ``exc``'s chain (httpx wraps the OS error it met)."""
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        if isinstance(found, kind):
+            return True
+        seen.add(id(found))
+        group = getattr(found, "exceptions", None)
+        if isinstance(group, (list, tuple)) and any(_caused_by(e, kind) for e in group):
+            return True
+        found = found.__cause__ or found.__context__
+    return False
+
+
 class ApiClient(Paging):
     """An ``httpx.AsyncClient`` with the policy reconciler needs.
 
@@ -142,6 +157,7 @@ class ApiClient(Paging):
         self.max_backoff = max_backoff
         self.retry_budget = retry_budget
         self.request_count = 0
+        self._answered = 0
         self.error_key: str | None = None
         """Where this API's error bodies hold the message (the ``errors.message`` option)."""
         self.on_write: Callable[[str, str, int | None, str | None], None] | None = None
@@ -187,6 +203,25 @@ class ApiClient(Paging):
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def _where(self) -> str:
+        """The server as people name it: host and port."""
+        url = httpx.URL(self.base_url)
+        return f"{url.host}:{url.port}" if url.port else url.host
+
+    def _unreachable(self, exc: httpx.TransportError) -> str:
+        """What failed, naming the server, with the likely cause when it is plain."""
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectError):
+            if "refused" in reason.lower() or _caused_by(exc, ConnectionRefusedError):
+                return (
+                    f"cannot connect to {self._where()}: connection refused (is the server "
+                    "running, and are the URL's host and port right?)"
+                )
+            if "name" in reason.lower() and ("resolution" in reason.lower() or "known" in reason):
+                return f"cannot find the host {httpx.URL(self.base_url).host} ({reason})"
+            return f"cannot connect to {self._where()} ({reason})"
+        return f"{self._where()}: {reason}"
 
     def _journal(self, method: str, path: str, status: int | None, error: str | None) -> None:
         if self.on_write is not None and method not in READS:
@@ -253,7 +288,10 @@ class ApiClient(Paging):
                     attempt += 1
                     continue
                 raise TransportError(
-                    method, path, f"timed out ({type(exc).__name__})", resource
+                    method,
+                    path,
+                    f"{self._where()} did not answer in time ({type(exc).__name__})",
+                    resource,
                 ) from exc
             except httpx.TransportError as exc:
                 self._journal(method, path, None, str(exc) or type(exc).__name__)
@@ -262,9 +300,7 @@ class ApiClient(Paging):
                     await asyncio.sleep(delay)
                     attempt += 1
                     continue
-                raise TransportError(
-                    method, path, str(exc) or type(exc).__name__, resource
-                ) from exc
+                raise TransportError(method, path, self._unreachable(exc), resource) from exc
             status = response.status_code
             message = None if status < 400 else server_message(response, self.error_key)
             self._journal(method, path, status, message)
@@ -278,7 +314,13 @@ class ApiClient(Paging):
                 attempt += 1
                 continue
             if ok(status):
+                self._answered += 1
                 return response
+            if status == 404 and method in READS and not self._answered:
+                message = (
+                    f"{message} (the first call to {self._where()} found nothing at this "
+                    "path: is the target's URL right, base path included?)"
+                )
             error = ConflictError if status == 409 else ApiError
             if message is None:
                 message = server_message(response, self.error_key)

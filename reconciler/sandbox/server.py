@@ -54,6 +54,7 @@ def serve(
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(2048)  # connections wait in the backlog from the moment it is announced
     except OSError:
         sock.close()
         raise

@@ -48,3 +48,26 @@ def test_commands_that_change_nothing_offer_no_parallelism() -> None:
     for command in ("validate", "export"):
         assert "--parallelism" not in run_cli([command, "--help"]).output
     assert "--parallelism" in run_cli(["apply", "--help"]).output
+
+
+def test_a_closed_port_names_the_server_and_the_likely_cause(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    specs = copy_specs(tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    result = run_cli(["plan", str(specs), "--api", "reference", "--url", url], "tok")
+    assert result.exit_code == 1
+    assert f"cannot connect to 127.0.0.1:{port}: connection refused (is the server running" in (
+        result.stderr
+    )
+
+
+def test_a_wrong_base_path_gets_a_hint(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    args = ["plan", str(specs), "--api", "reference", "--url", sandbox.url + "/wrong"]
+    result = run_cli(args, sandbox.token)
+    assert result.exit_code == 1
+    assert "is the target's URL right, base path included?" in result.stderr

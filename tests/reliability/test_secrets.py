@@ -94,9 +94,12 @@ def test_a_bad_token_is_one_line_naming_the_variable_never_the_value(
     sandbox: Any, tmp_path: Path, token: str, what: str
 ) -> None:
     specs = copy_specs(tmp_path)
+    checked = run_cli(["-vv", "validate", str(specs), *target_args(sandbox)], token)
+    assert checked.exit_code == 0, checked.output  # validate reads no token (issue 14)
+    assert "SECRET" not in checked.output
     for args in (
         ["plan", str(specs), *target_args(sandbox)],
-        ["-vv", "validate", str(specs), *target_args(sandbox)],
+        ["-vv", "plan", str(specs), *target_args(sandbox)],
     ):
         result = run_cli(args, token)
         assert result.exit_code == 1, result.output
