@@ -34,6 +34,7 @@ from reconciler.cli_options import (
 )
 from reconciler.cli_output import ClickHandler, SafeStream, say, say_error, setup_logging
 from reconciler.cli_output import use_colour as use_colour
+from reconciler.cli_probe import probe
 from reconciler.cli_report import show_review
 from reconciler.cli_sandbox import sandbox
 from reconciler.errors import ReconcilerError
@@ -462,3 +463,4 @@ main.add_command(comment)
 main.add_command(drift_issue)
 main.add_command(sandbox)
 main.add_command(init)
+main.add_command(probe)

@@ -31,7 +31,7 @@ def init(directory: Path, dialect: str, url: str | None, token_env: str, force: 
 
     Files that exist are kept unless --force. Then: reconciler plan DIRECTORY.
 
-    Examples:
+    Example:
 
         reconciler init
 

@@ -13,55 +13,45 @@ provider manages through them:
   ``POST …/tenant``.
 
 Nothing can delete a subscription plan or a device tier, and there are no feature flags,
-tenant roles, owners or WireGuard keys. How the answers are read (the document
-is silent on bodies, envelopes and paging): :mod:`.operator_v1_shapes`.
-
-Length: a little over 400 lines, kept whole so the module reads as the document's
-route list does, kind by kind; its answer decoders already live in
-``operator_v1_shapes.py``.
+tenant roles, owners or WireGuard keys. The document is silent on bodies,
+envelopes and paging, so each of those is a target option
+(:class:`~reconciler.options.operator_v1.OperatorV1Options`): answers are read
+by :mod:`.operator_v1_shapes`, bodies built by :mod:`.operator_v1_bodies`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
+from reconciler.options import DialectOptions
 from reconciler.options.operator_v1 import OperatorV1Options
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
     KindHandlers,
     KindSupport,
+    ListingUse,
     Provider,
     ReadScope,
 )
-from reconciler.providers.http import JSON, segment_problem, url_path
+from reconciler.providers.http import JSON, ApiClient, segment_problem, url_path
+from reconciler.providers.operator_v1_bodies import Bodies, changed
 from reconciler.providers.operator_v1_shapes import (
     OPERATOR_ROLES,
     Row,
-    items_of,
-    named_resource,
-    named_row,
-    operator_resource,
-    server,
-    tenant_resource,
-    tenant_row,
-    tenant_status,
-    tiers,
-    total,
-    user_row,
+    Shapes,
+    tolerant_items,
+    total_at,
 )
 
 BASE = "/api/v1/operator"
-PAGE = 500
-"""What a list is asked for per page; servers may answer fewer (the walk follows)."""
 TIER_DEFAULT_READS = 16
 """Tier defaults are one ``GET`` per subscription plan (no list of all): at most this
 many at once."""
-
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
 
 
@@ -110,6 +100,31 @@ class OperatorV1Provider(Provider):
         options=OperatorV1Options,
     )
 
+    def __init__(self, client: ApiClient, options: DialectOptions | None = None) -> None:
+        super().__init__(client, options)
+        assert isinstance(self.options, OperatorV1Options)
+        self.settings: OperatorV1Options = self.options
+        self.shapes = Shapes(self.settings)
+        self.bodies = Bodies(self.settings)
+
+    def listings(self) -> list[ListingUse]:
+        """Device tiers, plans, tenants and users: each paged as ``lists.<name>`` says."""
+        lists, shapes = self.settings.lists, self.shapes
+        return [
+            ListingUse(
+                "device tiers",
+                _path("/device-tiers"),
+                "lists.deviceTiers",
+                lists.device_tiers,
+                shapes.named_row,
+            ),
+            ListingUse("plans", _path("/plans"), "lists.plans", lists.plans, shapes.named_row),
+            ListingUse(
+                "tenants", _path("/tenants"), "lists.tenants", lists.tenants, shapes.tenant_row
+            ),
+            ListingUse("users", _path("/users"), "lists.users", lists.users, shapes.user_row),
+        ]
+
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         tenant, operator, defaults = self._write_tenant, self._write_operator, self._write_tiers
         return {
@@ -152,79 +167,95 @@ class OperatorV1Provider(Provider):
 
     # ---- reading -------------------------------------------------------------
 
-    def _list(
-        self, scope: ReadScope, template: str, collection: str, decode: Callable[[JSON], Any]
-    ) -> Awaitable[list[Row]]:
-        """One paged listing, fetched once per read however many kinds need it."""
+    def _walk(self, use: ListingUse) -> AsyncIterator[Any]:
+        """Every item of one listing. At the default envelope (``items``, offset paging)
+        the tolerance the dialect always had holds: a list under the collection's own
+        name or a bare array is read too. A listing configured otherwise is read
+        exactly as configured."""
+        listing = use.listing
+        if listing.items == "items" and listing.paging == "offset":
+            return self.client.paginate_offset(
+                use.path,
+                tolerant_items(use.label.replace(" ", "_")),
+                limit=listing.page_size,
+                total=total_at(listing),
+                resource=use.label,
+                offset_param=listing.offset_param,
+                limit_param=listing.limit_param,
+                decode=use.decode,
+            )
+        return self.client.paginate(use.path, listing, resource=use.label, decode=use.decode)
+
+    def _list(self, scope: ReadScope, label: str) -> Awaitable[list[Row]]:
+        """One paged listing (by its label), fetched once per read however many kinds need it."""
+        use = next(u for u in self.listings() if u.label == label)
 
         async def fetch() -> list[Row]:
-            return [
-                item
-                async for item in self.client.paginate_offset(
-                    _path(template),
-                    items_of(collection),
-                    limit=PAGE,
-                    total=total,
-                    resource=collection.replace("_", " "),
-                    decode=decode,
-                )
-                if item is not None
-            ]
+            return [item async for item in self._walk(use) if item is not None]
 
-        return scope.once(template, fetch)
+        return scope.once(use.path, fetch)
 
     def _subscription_plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
-        return self._list(scope, "/plans", "plans", named_row)
+        return self._list(scope, "plans")
 
     async def _tenants(self, scope: ReadScope) -> list[Row]:
         # A tenant the server keeps as deleted (a soft delete) is gone for us.
-        listed = await self._list(scope, "/tenants", "tenants", tenant_row)
-        return [t for t in listed if tenant_status(t) != "deleted"]
+        listed = await self._list(scope, "tenants")
+        return [t for t in listed if self.shapes.status(t) != "deleted"]
 
-    async def _tenant_names(self, scope: ReadScope) -> dict[str, str]:
-        return {str(t.get("id")): str(t["name"]) for t in await self._tenants(scope)}
+    def _names(self, rows: list[Row]) -> dict[str, str]:
+        """Server id → name of listed objects."""
+        key = self.settings.fields.name
+        return {str(self.shapes.ident(r)): str(r[key]) for r in rows}
 
     async def _read_tiers(self, scope: ReadScope) -> list[Resource]:
-        listed = await self._list(scope, "/device-tiers", "device_tiers", named_row)
-        return [named_resource(Kind.DEVICE_TIER, t) for t in listed]
+        listed = await self._list(scope, "device tiers")
+        return [self.shapes.named_resource(Kind.DEVICE_TIER, t) for t in listed]
 
     async def _read_subscription_plans(self, scope: ReadScope) -> list[Resource]:
         return [
-            named_resource(Kind.SUBSCRIPTION_PLAN, p) for p in await self._subscription_plans(scope)
+            self.shapes.named_resource(Kind.SUBSCRIPTION_PLAN, p)
+            for p in await self._subscription_plans(scope)
         ]
 
     async def _read_tier_defaults(self, scope: ReadScope) -> list[Resource]:
         gate = scope.gate("tier defaults", TIER_DEFAULT_READS)
+        tier_names = None
+        if self.settings.tier_defaults.tier_reference == "id":
+            tier_names = self._names(await self._list(scope, "device tiers"))
+        decode = self.shapes.tiers(tier_names)
         subscription_plans = await self._subscription_plans(scope)
         return list(
-            await asyncio.gather(*(self._tier_defaults(p, gate) for p in subscription_plans))
+            await asyncio.gather(
+                *(self._tier_defaults(p, gate, decode) for p in subscription_plans)
+            )
         )
 
     async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
         subscription_plans, tenants = await asyncio.gather(
             self._subscription_plans(scope), self._tenants(scope)
         )
-        subscription_plan_names = {str(p.get("id")): str(p["name"]) for p in subscription_plans}
-        tenant_names = {str(t.get("id")): str(t["name"]) for t in tenants}
-        return [tenant_resource(t, subscription_plan_names, tenant_names) for t in tenants]
+        plan_names, tenant_names = self._names(subscription_plans), self._names(tenants)
+        return [self.shapes.tenant_resource(t, plan_names, tenant_names) for t in tenants]
 
     async def _read_operators(self, scope: ReadScope) -> list[Resource]:
-        tenant_names, users = await asyncio.gather(
-            self._tenant_names(scope), self._list(scope, "/users", "users", user_row)
-        )
-        found = (operator_resource(u, tenant_names) for u in users)
+        tenants, users = await asyncio.gather(self._tenants(scope), self._list(scope, "users"))
+        tenant_names = self._names(tenants)
+        found = (self.shapes.operator_resource(u, tenant_names) for u in users)
         return [operator for operator in found if operator is not None]
 
-    async def _tier_defaults(self, subscription_plan: Row, gate: asyncio.Semaphore) -> Resource:
-        rid = ResourceId(Kind.TIER_DEFAULTS, str(subscription_plan["name"]))
-        ident = subscription_plan["id"]
-        if segment_problem(str(ident)) is not None:
+    async def _tier_defaults(
+        self, subscription_plan: Row, gate: asyncio.Semaphore, decode: Callable[[JSON], Any]
+    ) -> Resource:
+        rid = ResourceId(Kind.TIER_DEFAULTS, str(subscription_plan[self.settings.fields.name]))
+        ident = self.shapes.ident(subscription_plan)
+        if ident is None or segment_problem(ident) is not None:
             # No path can name this plan: its tiers stay unread, the object unaddressable.
-            return Resource(rid, {}, server={"id": str(ident)})
+            return Resource(rid, {}, server={} if ident is None else {"id": ident})
         async with gate:
             path = _path("/plans/{}/tier-defaults", ident)
-            found = await self.client.call("GET", path, resource=str(rid), decode=tiers)
-        return Resource(rid, {"tiers": found}, server={"id": str(ident)})
+            found = await self.client.call("GET", path, resource=str(rid), decode=decode)
+        return Resource(rid, {"tiers": found}, server={"id": ident})
 
     # ---- writing -------------------------------------------------------------
 
@@ -241,13 +272,6 @@ class OperatorV1Provider(Provider):
         )
 
     @staticmethod
-    def _changed(change: Change) -> dict[str, Any]:
-        """The top-level fields this change moves, at their desired values."""
-        assert change.desired is not None
-        names = {fc.path.split(".", 1)[0] for fc in change.fields}
-        return {k: v for k, v in change.desired.fields.items() if k in names}
-
-    @staticmethod
     def _id(change: Change, ctx: ApplyContext) -> str:
         if change.live is not None and change.live.server_id is not None:
             return change.live.server_id
@@ -256,8 +280,8 @@ class OperatorV1Provider(Provider):
     async def _created(self, change: Change, answer: JSON) -> Resource:
         """The new object with its server id: from the answer, else re-read by name."""
         assert change.desired is not None
-        if isinstance(answer, dict) and answer.get("id") is not None:
-            return Resource(change.id, change.desired.fields, server=server(answer))
+        if isinstance(answer, dict) and self.shapes.ident(answer) is not None:
+            return Resource(change.id, change.desired.fields, server=self.shapes.server(answer))
         found = (await self.read({change.id.kind})).get(change.id)
         if found is None or found.server_id is None:
             raise ApiError(
@@ -278,19 +302,11 @@ class OperatorV1Provider(Provider):
 
         ``collection`` and ``one`` are the templates of the listing and of one object
         (``/plans``, ``/plans/{}``)."""
-        assert change.desired is not None
         if change.action is C:
-            body = {"name": change.id.key, **self._changed(change)}
+            body = self.bodies.named_create(change)
             answer = await self._send("POST", _path(collection), change, body)
             return await self._created(change, answer)
-        # PUT replaces: every writable field goes, the unmanaged ones at their live value.
-        live = change.live.fields if change.live else {}
-        want = change.desired.fields
-        body = {"name": change.id.key}
-        for name in ("display_name", "description"):
-            value = want[name] if name in want else live.get(name)
-            if value is not None or name in want:  # unset: left out, never sent as null
-                body[name] = value
+        body = self.bodies.named_replace(change)
         await self._send("PUT", _path(one, self._id(change, ctx)), change, body)
         return None
 
@@ -304,40 +320,18 @@ class OperatorV1Provider(Provider):
                 tiers.pop(tier, None)
             else:
                 tiers[tier] = limit
-        rows = [{"tier": tier, "slot_limit": limit} for tier, limit in sorted(tiers.items())]
         path = _path("/plans/{}/tier-defaults", subscription_plan_id)
-        await self._send("PUT", path, change, {"tier_defaults": rows})
+        await self._send("PUT", path, change, self.bodies.tier_defaults(tiers, ctx))
         return None
-
-    def _tenant_body(self, change: Change, ctx: ApplyContext) -> dict[str, Any]:
-        """The changed fields as the API names them; references become server ids."""
-        body: dict[str, Any] = {}
-        for name, value in self._changed(change).items():
-            if name == "plan":
-                body["plan_id"] = (
-                    ctx.server_id(ResourceId(Kind.SUBSCRIPTION_PLAN, value)) if value else None
-                )
-            elif name == "parent":
-                body["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, value)) if value else None
-            elif name == "configuration":
-                live = (change.live.fields.get("configuration") or {}) if change.live else {}
-                # The whole result, removals as null: right for a merge patch, and a
-                # server that replaces the object keeps the keys nobody manages.
-                merged = {**live, **value}
-                if change.action is C:
-                    merged = {k: v for k, v in merged.items() if v is not None}
-                body["configuration"] = merged
-            else:
-                body[name] = value
-        return body
 
     async def _patch_tenant(self, change: Change, tenant_id: str, body: dict[str, Any]) -> None:
         path = _path("/tenants/{}", tenant_id)
         answer = await self._send("PATCH", path, change, body)
-        asked = body.get("status")
-        shown = answer.get("status") if isinstance(answer, dict) else None
+        key = self.settings.fields.status
+        asked = body.get(key)
+        shown = answer.get(key) if isinstance(answer, dict) else None
         # A server that ignores the field would otherwise "succeed" at every apply.
-        if asked and shown is not None and tenant_status(answer) != asked:
+        if asked and shown is not None and self.shapes.status(answer) != asked:
             raise ApiError(
                 "PATCH",
                 path,
@@ -353,18 +347,17 @@ class OperatorV1Provider(Provider):
 
     async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """Create, update, suspend or resume: status travels in the PATCH body."""
-        body = self._tenant_body(change, ctx)
+        body = self.bodies.tenant(change, ctx)
         if change.action is not C:
             await self._patch_tenant(change, self._id(change, ctx), body)
             return None
-        status = body.pop("status", None)  # a tenant is created active
-        answer = await self._send(
-            "POST", _path("/tenants"), change, {"name": change.id.key, **body}
-        )
+        status = body.pop(self.settings.fields.status, None)  # a tenant is created active
+        body = {self.settings.fields.name: change.id.key, **body}
+        answer = await self._send("POST", _path("/tenants"), change, body)
         created = await self._created(change, answer)
         if status == "suspended":
             assert created.server_id is not None
-            await self._patch_tenant(change, created.server_id, {"status": status})
+            await self._patch_tenant(change, created.server_id, self.bodies.status(status))
         return created
 
     async def _delete_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -373,16 +366,9 @@ class OperatorV1Provider(Provider):
 
     async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """Create, update, suspend or resume: one call per thing the change moves."""
-        want = self._changed(change)
-        tenant_id: str | None = None
-        if want.get("tenant"):
-            tenant_id = ctx.server_id(ResourceId(Kind.TENANT, want["tenant"]))
+        want = changed(change)
         if change.action is C:
-            body: dict[str, Any] = {"email": change.id.key, "role": want.get("role")}
-            if "name" in want:
-                body["name"] = want["name"]
-            if tenant_id is not None:
-                body["tenant_id"] = tenant_id
+            body = self.bodies.user_create(change, ctx)
             answer = await self._send("POST", _path("/users"), change, body)
             created = await self._created(change, answer)
             if want.get("status") == "disabled":
@@ -395,13 +381,14 @@ class OperatorV1Provider(Provider):
             await self._send("POST", _path("/users/{}/enable", user), change, repeatable=True)
         if "name" in want:
             email = change.live.server.get("email", change.id.key)
-            body = {"email": email, "name": want["name"]}
+            body = self.bodies.user_profile(email, want["name"])
             await self._send("PUT", _path("/users/{}", user), change, body)
         if "role" in want:
             await self._move_role(change, user, want["role"])
         if "tenant" in want:
             path = _path("/users/{}/tenant", user)
-            await self._send("POST", path, change, {"tenant_id": tenant_id}, repeatable=True)
+            body = self.bodies.user_tenant(ctx, want["tenant"])
+            await self._send("POST", path, change, body, repeatable=True)
         if change.action is S:
             await self._send("POST", _path("/users/{}/disable", user), change, repeatable=True)
         return None
@@ -415,7 +402,7 @@ class OperatorV1Provider(Provider):
         held = change.live.server.get("roles", [])
         if role not in held:
             path = _path("/users/{}/roles", user_id)
-            await self._send("POST", path, change, {"role": role}, repeatable=True)
+            await self._send("POST", path, change, self.bodies.role(role), repeatable=True)
         for old in OPERATOR_ROLES:  # only these two names: a live role never reaches a path
             if old != role and old in held:
                 await self._send("DELETE", _path("/users/{}/roles/{}", user_id, old), change)

@@ -3,36 +3,31 @@
 The rules here are the ones docs/apis/operator-v1.md writes down where document
 ``000`` is silent: tier defaults name existing device tiers, a tenant with
 children or users cannot be deleted, a user keeps at least one role, a ``PUT``
-replaces the whole object, a ``PATCH`` merges.
+replaces the whole object, a ``PATCH`` merges. How bodies and answers are
+shaped follows the options the sandbox was seeded with (:meth:`OperatorApi.options`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.responses import Response
 
-from reconciler.sandbox.common import (
-    conflict,
-    invalid,
-    json_response,
-    not_found,
-    raw_json_response,
-    splice_list,
-)
+from reconciler.options.operator_v1 import OperatorV1Options
+from reconciler.sandbox.common import conflict, invalid, json_response, not_found, raw_json_response
 from reconciler.sandbox.dialects.operator_v1_bodies import (
-    NamedCreate,
-    NamedReplace,
-    RoleBody,
-    TenantAssignment,
-    TenantCreate,
-    TenantPatch,
-    TierDefaults,
-    UserCreate,
-    UserReplace,
+    BodyModels,
+    Parsed,
+    View,
+    body_models,
+    parse,
+    tier_rows,
 )
 from reconciler.sandbox.dialects.reference_bodies import merge_patch
-from reconciler.sandbox.store import Collection, Conflict, Obj, Store, now
+from reconciler.sandbox.listing import answer, asked
+from reconciler.sandbox.store import Collection, Conflict, Obj, Store, dumps, now
 
 ROLES = ("operator", "operator-admin")
 MAX_LIMIT = 500
@@ -45,8 +40,24 @@ COLLECTIONS = (
     Collection(DEFAULTS),  # one row per plan, key = plan id: the set is written whole
     Collection(TENANTS, indexed=("parent_id",)),  # key = tenant name
     Collection(USERS, indexed=("tenant_id",)),  # key = lower-cased email
-    Collection(SETTINGS),  # the seed's quirks
+    Collection(SETTINGS),  # the seed's quirks and options, the next integer ids
 )
+
+
+def insert(store: Store, collection: str, fields: Obj, *, key: str, numbered: bool) -> Obj:
+    """A new object; its id a whole number (1, 2, …, per collection, kept as text) when
+    ``numbered`` (``idType: integer``), else a UUID."""
+    if not numbered:
+        return store.insert(collection, fields, key=key)
+    counter = store.find(SETTINGS, f"next-id:{collection}")
+    number = int(counter["next"]) if counter else 1
+    with store.transaction():
+        obj = store.insert(collection, {"id": str(number), **fields}, key=key)
+        if counter is None:
+            store.insert(SETTINGS, {"next": number + 1}, key=f"next-id:{collection}")
+        else:
+            store.update(SETTINGS, {**counter, "next": number + 1})
+    return obj
 
 
 class OperatorApi:
@@ -54,31 +65,59 @@ class OperatorApi:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._options: tuple[Any, OperatorV1Options, View] | None = None
 
-    # ---- answers ---------------------------------------------------------------
+    # ---- options and answers ----------------------------------------------------------
+
+    def _settings(self) -> tuple[OperatorV1Options, View]:
+        """The seeded options, read per request (a test may put a new database under a
+        running server), validated again only when they changed."""
+        found = self.store.find(SETTINGS, "options")
+        data = found["options"] if found else {}
+        if self._options is None or self._options[0] != data:
+            options = OperatorV1Options.model_validate(data)
+            self._options = (data, options, View(options))
+        return self._options[1], self._options[2]
+
+    def options(self) -> OperatorV1Options:
+        return self._settings()[0]
+
+    def view(self) -> View:
+        return self._settings()[1]
+
+    def models(self) -> BodyModels:
+        options = self.options()
+        return body_models(options.fields, options.id_type, options.tier_defaults)
 
     def quirks(self) -> Obj:
         return self.store.find(SETTINGS, "quirks") or {}
 
     def show(self, obj: Obj, quirks: Obj | None = None) -> Obj:
         """An object as answered; ``extra_fields`` adds what a real server might."""
+        shown = self.view().show(obj)
         if not (quirks if quirks is not None else self.quirks()).get("extra_fields"):
-            return obj
-        return {**obj, "etag": f'W/"{obj.get("updated_at")}"', "audit": {"rls_bypassed": True}}
+            return shown
+        return {**shown, "etag": f'W/"{obj.get("updated_at")}"', "audit": {"rls_bypassed": True}}
 
     def answer(self, obj: Obj, status: int = 200) -> Response:
         return json_response(self.show(obj), status)
 
-    def page(self, collection: str, limit: int, offset: int) -> Response:
-        """``{"items", "total", "limit", "offset"}``, at most 500 (or ``max_page``) items."""
+    def page(self, collection: str, query: Mapping[str, str], path: str) -> Response:
+        """One page as the collection's listing option says (by default ``{"items",
+        "total", "limit", "offset"}``), at most 500 (or ``max_page``) items."""
         quirks = self.quirks()
-        limit = min(limit, MAX_LIMIT, int(quirks.get("max_page") or MAX_LIMIT))
-        rows, total = self.store.page(collection, limit, offset)
-        extra = {"total": total, "limit": limit, "offset": offset}
-        if not quirks.get("extra_fields"):
-            return raw_json_response(splice_list(rows, extra))
-        items = [self.show(json.loads(row), quirks) for row in rows]
-        return json_response({"items": items, **extra, "has_more": offset + len(rows) < total})
+        listing = getattr(self.options().lists, collection)
+        cap = min(MAX_LIMIT, int(quirks.get("max_page") or MAX_LIMIT))
+        window = asked(query, listing, max_page=cap)
+        rows, total = self.store.page(collection, window.limit, window.offset)
+        if quirks.get("extra_fields") or not self.view().plain:
+            rows = [dumps(self.show(json.loads(row), quirks)) for row in rows]
+        extra: dict[str, Any] = {}
+        if listing.items == "items" and listing.paging == "offset":  # the default envelope
+            extra = {"limit": window.limit, "offset": window.offset}
+        if quirks.get("extra_fields"):
+            extra["has_more"] = window.offset + len(rows) < total
+        return raw_json_response(answer(listing, window, rows, total, path=path, extra=extra))
 
     def get(self, collection: str, id_: str, what: str) -> Obj:
         obj = self.store.get(collection, id_)
@@ -89,23 +128,29 @@ class OperatorApi:
     def _must_exist(self, collection: str, id_: str | None, field: str) -> None:
         """A body naming an id that does not exist is a bad request, not a 404."""
         if id_ is not None and not self.store.exists(collection, id_):
-            raise invalid(f"{field}: no {collection[:-1]} with id '{id_}'")
+            key = self.view().keys[field]
+            raise invalid(f"{key}: no {collection[:-1]} with id '{id_}'")
 
     # ---- device tiers and plans (the same shape) -----------------------------------
 
-    def create_named(self, collection: str, body: NamedCreate, what: str) -> Response:
-        fields = body.model_dump(include={"name", "display_name", "description"})
+    def _insert(self, collection: str, fields: Obj, key: str) -> Obj:
+        return insert(self.store, collection, fields, key=key, numbered=self.view().numbers)
+
+    def create_named(self, collection: str, data: Any, what: str) -> Response:
+        fields = parse(self.models().named_create, data).values
         try:
-            obj = self.store.insert(collection, fields, key=body.name)
+            obj = self._insert(collection, fields, fields["name"])
         except Conflict:
-            raise conflict(f"a {what} named '{body.name}' already exists") from None
+            raise conflict(f"a {what} named '{fields['name']}' already exists") from None
         return self.answer(obj, 201)
 
-    def replace_named(self, collection: str, id_: str, body: NamedReplace, what: str) -> Response:
+    def replace_named(self, collection: str, id_: str, data: Any, what: str) -> Response:
+        body = parse(self.models().named_replace, data).values
         obj = self.get(collection, id_, what)
-        if body.name is not None and body.name != obj["name"]:
-            raise invalid(f"name: a {what}'s name cannot change ('{obj['name']}')")
-        obj.update(display_name=body.display_name, description=body.description)
+        if body["name"] is not None and body["name"] != obj["name"]:
+            key = self.view().keys["name"]
+            raise invalid(f"{key}: a {what}'s name cannot change ('{obj['name']}')")
+        obj.update(display_name=body["display_name"], description=body["description"])
         return self.answer(self.store.update(collection, obj))
 
     # ---- tier defaults ---------------------------------------------------------------
@@ -115,15 +160,23 @@ class OperatorApi:
         row = self.store.find(DEFAULTS, plan_id)
         return self._defaults_answer(plan_id, row["tier_defaults"] if row else [])
 
-    def put_tier_defaults(self, plan_id: str, body: TierDefaults) -> Response:
+    def put_tier_defaults(self, plan_id: str, data: Any) -> Response:
+        sent = tier_rows(self.models(), data)
         self.get(PLANS, plan_id, "plan")
-        rows = [t.model_dump() for t in body.tier_defaults]
-        names = [row["tier"] for row in rows]
-        if len(set(names)) != len(names):
-            raise invalid("tier_defaults: a tier appears more than once")
-        for name in names:
-            if self.store.find(TIERS, name) is None:
-                raise invalid(f"tier_defaults: no device tier named '{name}'")
+        shape = self.options().tier_defaults
+        where = shape.wrapper or shape.tier_field
+        rows = []
+        for tier, limit in sent:
+            if shape.tier_reference == "id":
+                found = self.store.get(TIERS, tier)
+                if found is None:
+                    raise invalid(f"{where}: no device tier with id '{tier}'")
+                tier = found["name"]
+            elif self.store.find(TIERS, tier) is None:
+                raise invalid(f"{where}: no device tier named '{tier}'")
+            rows.append({"tier": tier, "slot_limit": limit})
+        if len({row["tier"] for row in rows}) != len(rows):
+            raise invalid(f"{where}: a tier appears more than once")
         row = self.store.find(DEFAULTS, plan_id)
         if row is None:
             self.store.insert(DEFAULTS, {"plan_id": plan_id, "tier_defaults": rows}, key=plan_id)
@@ -132,62 +185,79 @@ class OperatorApi:
         return self._defaults_answer(plan_id, rows)
 
     def _defaults_answer(self, plan_id: str, rows: list[Obj]) -> Response:
+        """``{"plan_id", "tier_defaults": [{"tier", "slot_limit"}]}`` under the configured
+        keys, each tier by name or by its id; a bare list without a wrapper."""
+        shape, view = self.options().tier_defaults, self.view()
+        shown = []
+        for row in rows:
+            tier = row["tier"]
+            if shape.tier_reference == "id":
+                found = self.store.find(TIERS, tier)
+                tier = view.sent_id(found["id"]) if found else None
+            shown.append({shape.tier_field: tier, shape.limit_field: row["slot_limit"]})
         if self.quirks().get("extra_fields"):
-            rows = [{**row, "unit": "devices"} for row in rows]
-        return json_response({"plan_id": plan_id, "tier_defaults": rows})
+            shown = [{**row, "unit": "devices"} for row in shown]
+        if shape.wrapper is None:
+            return json_response(shown)
+        return json_response({view.keys["plan_id"]: view.sent_id(plan_id), shape.wrapper: shown})
 
     # ---- tenants ----------------------------------------------------------------------
 
-    def create_tenant(self, body: TenantCreate) -> Response:
-        self._must_exist(PLANS, body.plan_id, "plan_id")
-        self._must_exist(TENANTS, body.parent_id, "parent_id")
+    def create_tenant(self, data: Any) -> Response:
+        body = parse(self.models().tenant_create, data).values
+        self._must_exist(PLANS, body["plan_id"], "plan_id")
+        self._must_exist(TENANTS, body["parent_id"], "parent_id")
         fields = {
-            "name": body.name,
-            "display_name": body.display_name,
-            "plan_id": body.plan_id,
-            "parent_id": body.parent_id,
+            "name": body["name"],
+            "display_name": body["display_name"],
+            "plan_id": body["plan_id"],
+            "parent_id": body["parent_id"],
             "status": "active",
-            "configuration": merge_patch({}, body.configuration or {}),
+            "configuration": merge_patch({}, body["configuration"] or {}),
             "suspended_at": None,
         }
         try:
-            tenant = self.store.insert(TENANTS, fields, key=body.name)
+            tenant = self._insert(TENANTS, fields, body["name"])
         except Conflict:
-            raise conflict(f"a tenant named '{body.name}' already exists") from None
+            raise conflict(f"a tenant named '{body['name']}' already exists") from None
         return self.answer(tenant, 201)
 
-    def patch_tenant(self, tenant_id: str, body: TenantPatch) -> Response:
+    def patch_tenant(self, tenant_id: str, data: Any) -> Response:
+        body: Parsed = parse(self.models().tenant_patch, data)
         tenant = self.get(TENANTS, tenant_id, "tenant")
-        given = body.model_fields_set
+        given, values = body.given, body.values
         if not given:
             raise invalid("no fields to update")
-        if "status" in given and body.status is None:
-            raise invalid("status: must be 'active' or 'suspended', not null")
+        if "status" in given and values["status"] is None:
+            key = self.view().keys["status"]
+            raise invalid(f"{key}: must be 'active' or 'suspended', not null")
         if "plan_id" in given:
-            self._must_exist(PLANS, body.plan_id, "plan_id")
-            tenant["plan_id"] = body.plan_id
+            self._must_exist(PLANS, values["plan_id"], "plan_id")
+            tenant["plan_id"] = values["plan_id"]
         if "parent_id" in given:
-            self._must_exist(TENANTS, body.parent_id, "parent_id")
-            self._refuse_cycle(tenant_id, body.parent_id)
-            tenant["parent_id"] = body.parent_id
+            self._must_exist(TENANTS, values["parent_id"], "parent_id")
+            self._refuse_cycle(tenant_id, values["parent_id"])
+            tenant["parent_id"] = values["parent_id"]
         if "display_name" in given:
-            tenant["display_name"] = body.display_name
+            tenant["display_name"] = values["display_name"]
         if "configuration" in given:
-            patch = body.configuration
+            patch = values["configuration"]
             tenant["configuration"] = (
                 {} if patch is None else merge_patch(tenant["configuration"], patch)
             )
         stamp = now()
-        if body.status is not None and body.status != tenant["status"]:
-            tenant["status"] = body.status
-            tenant["suspended_at"] = stamp if body.status == "suspended" else None
+        status = values["status"]
+        if status is not None and status != tenant["status"]:
+            tenant["status"] = status
+            tenant["suspended_at"] = stamp if status == "suspended" else None
         return self.answer(self.store.update(TENANTS, tenant, at=stamp))
 
     def _refuse_cycle(self, tenant_id: str, parent_id: str | None) -> None:
         seen: set[str] = set()
         while parent_id is not None and parent_id not in seen:
             if parent_id == tenant_id:
-                raise invalid(f"parent_id: tenant '{tenant_id}' would become its own ancestor")
+                key = self.view().keys["parent_id"]
+                raise invalid(f"{key}: tenant '{tenant_id}' would become its own ancestor")
             seen.add(parent_id)
             parent = self.store.get(TENANTS, parent_id)
             parent_id = parent["parent_id"] if parent else None
@@ -203,10 +273,10 @@ class OperatorApi:
 
     # ---- users ------------------------------------------------------------------------
 
-    @staticmethod
-    def _check_role(role: str) -> None:
+    def _check_role(self, role: str) -> None:
         if role not in ROLES:
-            raise invalid(f"role: unknown role '{role}' (known: {', '.join(ROLES)})")
+            key = self.view().keys["role"]
+            raise invalid(f"{key}: unknown role '{role}' (known: {', '.join(ROLES)})")
 
     def _save_user(self, user: Obj, key: str | None = None) -> Response:
         try:
@@ -214,27 +284,29 @@ class OperatorApi:
         except Conflict:
             raise conflict(f"a user with email '{user['email']}' already exists") from None
 
-    def create_user(self, body: UserCreate) -> Response:
-        if body.role is not None:
-            self._check_role(body.role)
-        self._must_exist(TENANTS, body.tenant_id, "tenant_id")
+    def create_user(self, data: Any) -> Response:
+        body = parse(self.models().user_create, data).values
+        if body["role"] is not None:
+            self._check_role(body["role"])
+        self._must_exist(TENANTS, body["tenant_id"], "tenant_id")
         fields = {
-            "email": body.email,
-            "name": body.name,
+            "email": body["email"],
+            "name": body["name"],
             "enabled": True,
-            "roles": [body.role] if body.role else [],
-            "tenant_id": body.tenant_id,
+            "roles": [body["role"]] if body["role"] else [],
+            "tenant_id": body["tenant_id"],
         }
         try:
-            user = self.store.insert(USERS, fields, key=body.email.lower())
+            user = self._insert(USERS, fields, body["email"].lower())
         except Conflict:
-            raise conflict(f"a user with email '{body.email}' already exists") from None
+            raise conflict(f"a user with email '{body['email']}' already exists") from None
         return self.answer(user, 201)
 
-    def replace_user(self, user_id: str, body: UserReplace) -> Response:
+    def replace_user(self, user_id: str, data: Any) -> Response:
+        body = parse(self.models().user_replace, data).values
         user = self.get(USERS, user_id, "user")
-        user.update(email=body.email, name=body.name)
-        return self._save_user(user, key=body.email.lower())
+        user.update(email=body["email"], name=body["name"])
+        return self._save_user(user, key=body["email"].lower())
 
     def delete_user(self, user_id: str) -> Response:
         if not self.store.delete(USERS, user_id):
@@ -248,12 +320,13 @@ class OperatorApi:
         user["enabled"] = enabled
         return self._save_user(user)
 
-    def add_role(self, user_id: str, body: RoleBody) -> Response:
-        self._check_role(body.role)
+    def add_role(self, user_id: str, data: Any) -> Response:
+        role = parse(self.models().role, data).values["role"]
+        self._check_role(role)
         user = self.get(USERS, user_id, "user")
-        if body.role in user["roles"]:
+        if role in user["roles"]:
             return self.answer(user)
-        user["roles"] = [*user["roles"], body.role]
+        user["roles"] = [*user["roles"], role]
         return self._save_user(user)
 
     def remove_role(self, user_id: str, role_name: str) -> Response:
@@ -267,8 +340,9 @@ class OperatorApi:
         user["roles"] = [r for r in user["roles"] if r != role_name]
         return self._save_user(user)
 
-    def assign_tenant(self, user_id: str, body: TenantAssignment) -> Response:
+    def assign_tenant(self, user_id: str, data: Any) -> Response:
+        tenant_id = parse(self.models().tenant_assignment, data).values["tenant_id"]
         user = self.get(USERS, user_id, "user")
-        self._must_exist(TENANTS, body.tenant_id, "tenant_id")
-        user["tenant_id"] = body.tenant_id
+        self._must_exist(TENANTS, tenant_id, "tenant_id")
+        user["tenant_id"] = tenant_id
         return self._save_user(user)
