@@ -194,9 +194,11 @@ async def preview_calls(session: Session, run: PlanRun) -> Preview:
     provider_type = type(session.provider)
     client, calls = previewing(
         session.client,
-        provider_type.preview_answer,
+        session.provider.preview_answer,
         provider_type.capabilities.sensitive_body_keys,
     )
+    # The same options as the real run: the calls shown are the calls an apply sends.
+    provider = provider_type(client, session.provider.options)
 
     def follow(event: ChangeEvent) -> None:
         if event.kind == "started":
@@ -204,7 +206,7 @@ async def preview_calls(session: Session, run: PlanRun) -> Preview:
 
     async with client:
         result = await execute(
-            run.plan, provider_type(client), _context(run), parallelism=1, on_event=follow
+            run.plan, provider, _context(run), parallelism=1, on_event=follow
         )
     unknown = {str(rid): why for rid, why in {**result.failed, **result.skipped}.items()}
     return Preview(calls=calls.calls, unknown=unknown)

@@ -189,3 +189,12 @@ def test_other_paging_styles_and_keys_are_what_is_used(
     tenants = listed(box, "/tenants", "results")
     assert {"title", "planId", "parentId"} <= set(tenants[0])
     assert "display_name" not in tenants[0]
+
+
+def test_show_calls_shows_the_bodies_the_options_shape(box: Any, tmp_path: Path) -> None:
+    """The preview uses the target's options: tier defaults are shown by tier id."""
+    root = specs(tmp_path, box, OTHER_READING)
+    shown = run_cli(["plan", str(root), "--target", "t", "--show-calls"], SANDBOX_TOKEN)
+    assert shown.exit_code == 0, shown.output
+    calls = shown.output[shown.output.index("tier-defaults") :]
+    assert '"tier_id"' in calls and '"tier":' not in calls
