@@ -158,7 +158,11 @@ def sandbox_serve(
 
 
 def _options(dialect: str, given: tuple[str, ...]) -> dict[str, Any]:
-    """``--option KEY=VALUE`` pairs, each value read as YAML, checked against the dialect."""
+    """``--option KEY=VALUE`` pairs, each value read as YAML, checked against the dialect.
+
+    A dotted key sets one option inside a section (``lists.tenants.items=tenants``);
+    several such options of one section add up.
+    """
     import yaml
     from pydantic import ValidationError
 
@@ -169,13 +173,30 @@ def _options(dialect: str, given: tuple[str, ...]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"'{pair}' is not KEY=VALUE", param_hint="--option")
-        found[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.safe_load(raw) if raw.strip() else None
+        _put(found, [part.strip() for part in key.split(".")], value, pair)
     try:
         parse(dialect, found)
     except ValidationError as exc:
         shown = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise click.BadParameter(f"{dialect} options: {shown}", param_hint="--option") from None
     return found
+
+
+def _put(into: dict[str, Any], keys: list[str], value: Any, pair: str) -> None:
+    """``value`` at the dotted ``keys`` of ``into``, merging with what is there."""
+    *parents, last = keys
+    if not all(keys):
+        raise click.BadParameter(f"'{pair}' has an empty key", param_hint="--option")
+    for part in parents:
+        nested = into.setdefault(part, {})
+        if not isinstance(nested, dict):
+            raise click.BadParameter(f"'{pair}': '{part}' is not a section", param_hint="--option")
+        into = nested
+    if isinstance(value, dict) and isinstance(into.get(last), dict):
+        into[last] = {**into[last], **value}
+    else:
+        into[last] = value
 
 
 def _read_seed(path: Path) -> dict[str, Any]:

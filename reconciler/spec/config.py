@@ -298,10 +298,26 @@ def _options(
             {p[len(base) :]: w for p, w in doc.values.items() if p[: len(base)] == base},
             {p[len(base) :]: w for p, w in doc.keys.items() if p[: len(base)] == base},
         )
-        allowed = [f.alias or n for n, f in model.model_fields.items()] or ["(none)"]
-        found = validation_problems(exc, within, allowed)
+        found = validation_problems(exc, within, _option_names(model))
         prefix = f"{api.dialect} options: "
         return None, [SpecProblem(p.location, prefix + p.message) for p in found]
+
+
+def _option_names(model: type[DialectOptions]) -> Callable[[YamlPath], list[str]]:
+    """The option names accepted beside an unknown one: those of its own section
+    (``lists.tenant`` → the names under ``lists``), for did-you-mean."""
+
+    def allowed(path: YamlPath) -> list[str]:
+        section: Any = model
+        for part in path[:-1]:
+            fields = {f.alias or n: f.annotation for n, f in section.model_fields.items()}
+            found = fields.get(str(part))
+            if not (isinstance(found, type) and issubclass(found, DialectOptions)):
+                break
+            section = found
+        return [f.alias or n for n, f in section.model_fields.items()] or ["(none)"]
+
+    return allowed
 
 
 def _guards(spec: GuardsSpec | None) -> GuardPolicy:

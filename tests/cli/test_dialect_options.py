@@ -21,11 +21,14 @@ def test_apis_lists_the_options_with_their_defaults() -> None:
     assert "configurationRequestWrapper (string | null, default null)" in result.output
     assert "configurationResponseWrapper (string | null, default configuration)" in result.output
     data = json.loads(run_cli(["apis", "tenants-v1", "--format", "json"]).output)
-    assert {o["name"]: o["default"] for o in data["options"]} == {
+    defaults = {o["name"]: o["default"] for o in data["options"]}
+    expected = {
         "configurationRequestWrapper": None,
         "configurationResponseWrapper": "configuration",
         "errors.message": None,
+        "lists.tenants.items": "data",  # a section's options by their dotted names
     }
+    assert {name: defaults.get(name) for name in expected} == expected
     assert "errors.message (string | null, default null)" in run_cli(["apis", "reference"]).output
 
 
@@ -77,3 +80,21 @@ def test_serve_refuses_an_unknown_option(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1  # a usage error (2 means changes, nothing else)
     assert "configurationWrapper" in result.output
+
+
+def test_serve_takes_dotted_options_that_add_up(tmp_path: Path) -> None:
+    with mock.patch("reconciler.sandbox.server.serve") as serve:
+        args = ["sandbox", "serve", "--api", "operator-v1", "--db", str(tmp_path / "s.sqlite")]
+        for pair in (
+            "lists.tenants.items=tenants",
+            "lists.tenants.total=null",
+            "lists.users={items: users}",
+            "errors.message=detail",
+        ):
+            args += ["--option", pair]
+        result = run_cli(args, "token-123")
+    assert result.exit_code == 0, result.output
+    assert serve.call_args.kwargs["seed"]["options"] == {
+        "lists": {"tenants": {"items": "tenants", "total": None}, "users": {"items": "users"}},
+        "errors": {"message": "detail"},
+    }

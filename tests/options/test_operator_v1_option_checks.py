@@ -89,3 +89,24 @@ def test_the_sandbox_refuses_bad_options_before_it_serves(tmp_path: Path) -> Non
     seed: dict[str, object] = {"options": {"lists": {"tenant": {}}}}
     with pytest.raises(ValueError, match=r"lists\.tenant"):
         create_app("operator-v1", db_path=tmp_path / "s.sqlite", token="t", seed=seed)
+
+
+def test_a_misspelt_nested_option_gets_did_you_mean_from_its_own_section(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "reconciler.yaml").write_text(
+        "apiVersion: reconciler.dev/v1\n"
+        "targets:\n"
+        "  t:\n"
+        "    api:\n"
+        "      dialect: operator-v1\n"
+        "      options:\n"
+        "        lists:\n"
+        "          tenant: {items: tenants}\n"
+        "    url: https://platform.example\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        load_config(tmp_path)
+    message = str(caught.value.problems[0])
+    assert "reconciler.yaml:8:11" in message
+    assert "did you mean 'tenants'?" in message
