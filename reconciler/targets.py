@@ -148,6 +148,13 @@ def check_token(raw: str, source: str) -> str:
     return token
 
 
+def embedded_db_for(dialect: str) -> Path:
+    """Where the embedded sandbox of ``dialect`` keeps its state, under the spec root."""
+    if dialect == "reference":
+        return EMBEDDED_DB
+    return EMBEDDED_DB.with_name(f"sandbox-{dialect}.sqlite")
+
+
 def read_token(env: Mapping[str, str], variable: str, missing: str) -> str:
     """The checked token in ``$variable``; ``missing`` is the error when it is unset or empty."""
     raw = env.get(variable)
@@ -199,11 +206,7 @@ def resolve_target(
             known = ", ".join(sorted(config.targets))
             raise ConfigError(f"several targets are configured ({known}); choose one with --target")
         dialect = choice.dialect or "reference"
-        db = (
-            EMBEDDED_DB
-            if dialect == "reference"
-            else EMBEDDED_DB.with_name(f"sandbox-{dialect}.sqlite")
-        )
+        db = embedded_db_for(dialect)
         return Target(
             name="local sandbox",
             dialect=dialect,
@@ -222,12 +225,10 @@ def resolve_target(
         hint = did_you_mean(name, config.targets)
         raise ConfigError(visible(f"unknown target '{name}'{hint} (known: {known})"))
     configured = config.targets[name]
+    missing = f"target '{name}' needs a token: set the environment variable {configured.token_env}"
     return replace(
         configured,
-        token=token(
-            configured.token_env,
-            f"target '{name}' needs a token: set the environment variable {configured.token_env}",
-        ),
+        token=None if configured.embedded else token(configured.token_env, missing),
         prune=dict(configured.prune),
         parallelism=parallelism or configured.parallelism,
     )

@@ -42,7 +42,7 @@ from reconciler.spec.models import ENV_PATTERN, URL_PATTERN, Key, Name, Ref
 from reconciler.spec.names import nfc, visible
 from reconciler.spec.problems import did_you_mean, validation_problems
 from reconciler.spec.yamlload import Document, YamlPath, read_file
-from reconciler.targets import DEFAULT_PARALLELISM, DEFAULT_TOKEN_ENV, Target
+from reconciler.targets import DEFAULT_PARALLELISM, DEFAULT_TOKEN_ENV, Target, embedded_db_for
 
 __all__ = ["CONFIG_NAMES", "Config", "PrunePolicy", "load_config"]
 
@@ -99,7 +99,8 @@ class TargetSpec(RulesSpec):
     api: Key | ApiSpec
     """The dialect's name, or ``{dialect, options}``: the YAML key is ``api``, as ``--api``
     is on the command line."""
-    url: Annotated[str, StringConstraints(pattern=URL_PATTERN)]
+    url: Annotated[str, StringConstraints(pattern=URL_PATTERN)] | None = None
+    """The API's base URL; none: the embedded sandbox of this dialect (local state)."""
     token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
     parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
     ca_bundle: Annotated[str, StringConstraints(min_length=1)] | None = None
@@ -211,6 +212,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
                 name=name,
                 dialect=t.api if isinstance(t.api, str) else t.api.dialect,
                 url=t.url,
+                embedded_db=embedded_db_for(t.api if isinstance(t.api, str) else t.api.dialect),
                 token_env=t.token_env,
                 parallelism=t.parallelism or DEFAULT_PARALLELISM,
                 prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),

@@ -56,3 +56,22 @@ def test_ca_bundle_is_relative_to_reconciler_yaml(
     )
     monkeypatch.chdir(tmp_path.parent)
     assert load_config(root).targets["prod"].ca_bundle == str(root / "certs" / "ca.pem")
+
+
+def test_a_target_without_a_url_is_the_embedded_sandbox_of_its_dialect(tmp_path: Path) -> None:
+    """So an example names its dialect in reconciler.yaml and plans without flags."""
+    import shutil
+
+    from tests.integration.helpers import REPO
+
+    root = Path(shutil.copytree(REPO / "examples" / "operator-v1", tmp_path / "specs"))
+    config = root / "reconciler.yaml"
+    config.write_text(
+        config.read_text() + "defaultTarget: local\ntargets:\n  local:\n    api: operator-v1\n"
+    )
+    assert run_cli(["validate", str(root)]).exit_code == 0
+    applied = run_cli(["apply", str(root), "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    assert (root / ".reconciler" / "sandbox-operator-v1.sqlite").is_file()
+    again = run_cli(["plan", str(root), "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output
