@@ -1,8 +1,9 @@
 """The ``platform-admin`` API: tenants with plan overrides, users, bulk feature flags.
 
 Document ``003``, under ``/api/v1/platform/admin``; every answer is wrapped as
-``{"success": true, "data": ...}`` and errors as ``{"success": false, "error":
-{"code", "message"}}`` (the shared client shows that message):
+``{"success": true, "data": ...}``; errors (not shown by the document) are read
+as ``{"success": false, "error": {"code", "message"}}`` unless the target's
+``errors.message`` names another key:
 
 - tenants, known by their ``company_name``: ``GET /tenants?limit&offset``
   (``limit`` at most 100), ``GET /tenants/{id}``, ``PATCH /tenants/{id}
@@ -14,6 +15,10 @@ Document ``003``, under ``/api/v1/platform/admin``; every answer is wrapped as
 - feature flags: ``GET /tenants/{id}/feature-flags`` and one bulk ``PATCH {flags,
   reason}`` per tenant: every flag change of a tenant in a run goes out in that
   one call, its ``reason`` saying where the change came from.
+
+What the document leaves open (how users and flags page, where the tenant's
+page shows the applied override, the cleanup days) is the target's options
+(:class:`~reconciler.options.platform_admin.PlatformAdminOptions`).
 
 Length: about 400 lines, kept whole so the module reads as the document does;
 the bulk flag call and the envelope need the tenant code beside them.
@@ -29,12 +34,14 @@ from typing import Any
 from reconciler.errors import ApiError
 from reconciler.model import Action, Change, Kind, Resource, ResourceId
 from reconciler.options import DialectOptions
+from reconciler.options.common import maybe_at
 from reconciler.options.platform_admin import PlatformAdminOptions
 from reconciler.providers.base import (
     ApplyContext,
     Capabilities,
     KindHandlers,
     KindSupport,
+    ListingUse,
     Provider,
     ReadScope,
 )
@@ -43,20 +50,19 @@ from reconciler.providers.platform_admin_shapes import (
     Row,
     data,
     detail_of,
-    flags_of,
+    flag,
+    flag_row,
+    merged_override,
     operator,
     slug,
     tenant_row,
-    tenants_of,
-    total_of,
-    users_of,
+    user_row,
+    users_page,
 )
 
 BASE = "/api/v1/platform/admin"
-PAGE = 100
-"""The document's largest ``limit``; the provider never asks for more."""
-CLEANUP_DAYS = 30
-"""``auto_cleanup_days`` of the tenants this provider creates (the document's example)."""
+FLAGS_AT = "/api/v1/platform/admin/tenants/{}/feature-flags"
+"""A tenant's flags, ``{}`` its id (a :func:`url_path` template, the whole path)."""
 CATALOG = ("free", "pro", "enterprise")
 """The subscription plan slugs the document names; slugs seen on tenants are added when read."""
 TENANT_FIXED = frozenset({"owner", "plan"})
@@ -87,21 +93,6 @@ def _path(template: str, *values: str | int) -> str:
     return url_path(template, *values, base=BASE)
 
 
-def _merged(live: Any, want: dict[str, Any]) -> dict[str, Any]:
-    """The override to send: live keys kept, the spec's keys set, its ``null`` keys removed.
-
-    The PATCH replaces ``plan_override`` as a whole, so keys the spec does not
-    name (set by hand) are sent back as they are.
-    """
-    merged = dict(live) if isinstance(live, dict) else {}
-    for key, value in want.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
-
-
 @dataclass
 class _Batch:
     """One bulk flag PATCH of one tenant: the flags it carries and its outcome."""
@@ -128,7 +119,7 @@ class PlatformAdminProvider(Provider):
                 frozenset({C, U}),
                 frozenset({"owner", "plan", "plan_override"}),
                 notes="created as test tenants (POST /tenants/test, cleaned up after "
-                f"{CLEANUP_DAYS} days); owner and plan are set at creation only; "
+                "cleanupDays, 30 by default); owner and plan are set at creation only; "
                 "planOverride is patched; no delete, no suspend",
             ),
             Kind.FEATURE_FLAG: KindSupport(
@@ -151,6 +142,22 @@ class PlatformAdminProvider(Provider):
         super().__init__(client, options)
         self._runs: dict[int, tuple[ApplyContext, dict[str, list[_Batch]]]] = {}
         """Per run (its ApplyContext, kept so its id stays unique), tenant → bulk calls."""
+
+    @property
+    def settings(self) -> PlatformAdminOptions:
+        """The target's options, typed (the base class checked their model)."""
+        assert isinstance(self.options, PlatformAdminOptions)
+        return self.options
+
+    def listings(self) -> list[ListingUse]:
+        """``GET /tenants``, ``GET /users``, then a tenant's flags (its path holds ``{}``
+        where the tenant's id goes, filled by ``reconciler probe``)."""
+        lists = self.settings.lists
+        return [
+            ListingUse("tenants", _path("/tenants"), "lists.tenants", lists.tenants, tenant_row),
+            ListingUse("users", _path("/users"), "lists.users", lists.users, user_row),
+            ListingUse("flags", FLAGS_AT, "lists.flags", lists.flags, flag_row),
+        ]
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         tenant, flag = self._write_tenant, self._write_flag
@@ -210,18 +217,13 @@ class PlatformAdminProvider(Provider):
     # ---- reading -------------------------------------------------------------
 
     def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
-        path = _path("/tenants")
+        path, listing = _path("/tenants"), self.settings.lists.tenants
 
         async def fetch() -> list[Row]:
             return [
                 t
-                async for t in self.client.paginate_offset(
-                    path,
-                    tenants_of(path),
-                    limit=PAGE,
-                    total=total_of(path),
-                    resource="tenants",
-                    decode=tenant_row,
+                async for t in self.client.paginate(
+                    path, listing, resource="tenants", decode=tenant_row
                 )
             ]
 
@@ -262,7 +264,7 @@ class PlatformAdminProvider(Provider):
         fields = {
             "owner": t.get("owner_email", detail.get("owner_email")),
             "plan": slug(t.get("plan")) or slug(detail.get("plan")),
-            "plan_override": detail.get("plan_override"),
+            "plan_override": maybe_at(detail, self.settings.override_key),
         }
         server = {"id": tid, "status": t.get("status"), "created_at": t.get("created_at")}
         return [Resource(ResourceId(Kind.TENANT, name), fields, server=server)]
@@ -274,31 +276,33 @@ class PlatformAdminProvider(Provider):
         name, tid = str(t["company_name"]), str(t["id"])
         if segment_problem(tid) is not None:
             return []
-        path = _path("/tenants/{}/feature-flags", tid)
-        found: list[Resource] = await self.client.call(
-            "GET", path, resource=f"Tenant/{name} feature flags", decode=flags_of(path, name)
-        )
-        return found
+        path, listing = url_path(FLAGS_AT, tid), self.settings.lists.flags
+        return [
+            f
+            async for f in self.client.paginate(
+                path,
+                listing,
+                resource=f"Tenant/{name} feature flags",
+                decode=lambda item: flag(name, item),
+            )
+        ]
 
     async def _read_users(self, scope: ReadScope) -> list[Resource]:
-        """Every user: the document shows one unpaged list; a ``pagination`` is followed."""
-        path = _path("/users")
-        users: list[Row] = []
-        ids: set[str] = set()
-        params: dict[str, int] | None = None
-        while True:
-            page, paging = await self.client.call(
-                "GET", path, params=params, resource="users", decode=users_of(path)
+        """Every user. The document shows ``GET /users`` answered with every user
+        at once, so the first answer is asked for as shown; only when its total
+        says there is more is the listing walked as ``lists.users`` says."""
+        path, listing = _path("/users"), self.settings.lists.users
+        if listing.paging in ("offset", "page"):
+            users, total = await self.client.call(
+                "GET", path, resource="users", decode=users_page(listing)
             )
-            for u in page:
-                if str(u["id"]) in ids:
-                    raise InconsistentRead(path, f"the listing returned user {u['id']} twice")
-                ids.add(str(u["id"]))
-            users += page
-            total = paging.get("total") if isinstance(paging, dict) else None
-            if not page or not isinstance(total, int) or len(users) >= total:
+            if total is None or len(users) >= total:
+                ids = [str(u["id"]) for u in users]
+                if len(set(ids)) < len(ids):
+                    raise InconsistentRead(path, "the listing returned a user twice")
                 return [operator(u) for u in users]
-            params = {"offset": len(users), "limit": PAGE}
+        walked = self.client.paginate(path, listing, resource="users", decode=user_row)
+        return [operator(u) async for u in walked]
 
     # ---- writing -------------------------------------------------------------
 
@@ -310,7 +314,7 @@ class PlatformAdminProvider(Provider):
                 "company_name": change.id.key,
                 "owner_email": want["owner"],
                 "plan": want["plan"],
-                "auto_cleanup_days": CLEANUP_DAYS,
+                "auto_cleanup_days": self.settings.cleanup_days,
             }
             path = _path("/tenants/test")
             made = data(await self.client.call("POST", path, json_body=body, resource=rid), path)
@@ -318,11 +322,11 @@ class PlatformAdminProvider(Provider):
                 raise ApiError("POST", path, 201, "the answer names no tenant_id", rid)
             tid = str(made["tenant_id"])
             if want.get("plan_override"):
-                await self._override(tid, _merged(None, want["plan_override"]), rid)
+                await self._override(tid, merged_override(None, want["plan_override"]), rid)
             return Resource(change.id, {}, server={"id": tid, "expires_at": made.get("expires_at")})
         if any(fc.path.split(".", 1)[0] == "plan_override" for fc in change.fields):
             live = change.live.fields.get("plan_override") if change.live else None
-            merged = _merged(live, want.get("plan_override") or {})
+            merged = merged_override(live, want.get("plan_override") or {})
             await self._override(ctx.server_id(change.id), merged, rid)
         return None
 

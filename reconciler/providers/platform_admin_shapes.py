@@ -1,8 +1,9 @@
 """How ``platform-admin`` answers look, and how :mod:`.platform_admin` reads them.
 
 Every answer is wrapped as ``{"success": true, "data": ...}``. The decoders
-here run on one call's answer as it arrives (``client.call(..., decode=...)``),
-so an answer in another shape is reported naming its own call.
+here run on one call's answer (or one listed item) as it arrives
+(``client.call(..., decode=...)``, the paging helper's ``decode``), so an
+answer in another shape is reported naming its own call.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.model import Kind, Resource, ResourceId, flag_key
+from reconciler.options.common import Listing, at, maybe_at
 from reconciler.providers.paging import InconsistentRead
 from reconciler.providers.shapes import ShapeError, obj, present
 
@@ -32,16 +34,6 @@ def slug(plan: Any) -> str | None:
     return plan if isinstance(plan, str) else None
 
 
-def tenants_of(path: str) -> Callable[[Any], list[Any]]:
-    """The tenants of one page of ``GET /tenants``."""
-    return lambda body: data(body, path)["tenants"]
-
-
-def total_of(path: str) -> Callable[[Any], Any]:
-    """The total a page of ``GET /tenants`` reports."""
-    return lambda body: (data(body, path).get("pagination") or {}).get("total")
-
-
 def tenant_row(item: Any) -> Row:
     row = obj(item)
     present(row, "company_name")
@@ -60,42 +52,60 @@ def detail_of(path: str) -> Callable[[Any], Row]:
     return detail
 
 
-def flags_of(path: str, tenant: str) -> Callable[[Any], list[Resource]]:
-    """``GET /tenants/{id}/feature-flags``: the tenant's flags as resources."""
-
-    def flags(body: Any) -> list[Resource]:
-        found = []
-        for f in data(body, path)["flags"]:
-            flag = str(present(obj(f), "flag_name"))
-            found.append(
-                Resource(
-                    ResourceId(Kind.FEATURE_FLAG, flag_key(tenant, flag)),
-                    {"tenant": tenant, "flag": flag, "enabled": f.get("enabled")},
-                    server={"id": flag, "updated_at": f.get("updated_at")},
-                )
-            )
-        return found
-
-    return flags
+def flag_row(item: Any) -> Row:
+    """One flag of ``GET /tenants/{id}/feature-flags``: a ``flag_name`` at least."""
+    f = obj(item)
+    present(f, "flag_name")
+    return f
 
 
-def users_of(path: str) -> Callable[[Any], tuple[list[Row], Any]]:
-    """One page of ``GET /users``: the users, and the ``pagination`` it reports (if any)."""
+def flag(tenant: str, item: Any) -> Resource:
+    """One flag of ``GET /tenants/{id}/feature-flags`` as a resource of ``tenant``."""
+    f = flag_row(item)
+    name = str(f["flag_name"])
+    return Resource(
+        ResourceId(Kind.FEATURE_FLAG, flag_key(tenant, name)),
+        {"tenant": tenant, "flag": name, "enabled": f.get("enabled")},
+        server={"id": name, "updated_at": f.get("updated_at")},
+    )
 
-    def users(body: Any) -> tuple[list[Row], Any]:
-        inner = data(body, path)
-        page = inner.get("users") if isinstance(inner, dict) else inner
-        paging = (inner.get("pagination") if isinstance(inner, dict) else None) or body.get(
-            "pagination"
-        )
-        if not isinstance(page, list):
-            raise ShapeError("expected a list of users in 'data'")
-        for u in page:
-            present(obj(u), "id")
-            present(u, "email")
-        return page, paging
 
-    return users
+def user_row(item: Any) -> Row:
+    """One user of ``GET /users``: an id and an email at least."""
+    u = obj(item)
+    present(u, "id")
+    present(u, "email")
+    return u
+
+
+def users_page(listing: Listing) -> Callable[[Any], tuple[list[Row], int | None]]:
+    """One answer of ``GET /users``: its users, and the total it reports (if any),
+    where ``listing`` (the target's ``lists.users``) says they are."""
+
+    def page(body: Any) -> tuple[list[Row], int | None]:
+        found = at(body, listing.items)
+        if not isinstance(found, list):
+            raise ShapeError(f"expected a list of users at '{listing.items}'")
+        total = maybe_at(body, listing.total) if listing.total else None
+        counted = total if isinstance(total, int) and not isinstance(total, bool) else None
+        return [user_row(u) for u in found], counted
+
+    return page
+
+
+def merged_override(live: Any, want: dict[str, Any]) -> dict[str, Any]:
+    """The override to send: live keys kept, the spec's keys set, its ``null`` keys removed.
+
+    The PATCH replaces ``plan_override`` as a whole, so keys the spec does not
+    name (set by hand) are sent back as they are.
+    """
+    merged = dict(live) if isinstance(live, dict) else {}
+    for key, value in want.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
 
 
 def operator(u: Row) -> Resource:

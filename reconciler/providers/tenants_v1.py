@@ -13,19 +13,18 @@ Document ``004``. Under ``/v1/tenants``:
 - role assignments: list, ``POST {role_id, user_id}``, ``POST …/{id}/revoke``.
 
 Every id in a path is a UUID; a user id in a spec must be one too (checked
-before any call).
-
-Length: a little over 400 lines, kept whole so the module reads as document 004
-does (lifecycle, hierarchy, configuration, flags, roles, assignments); answer
-decoders live in ``tenants_v1_shapes.py``.
+before any call). The document shows no body and no answer: their keys, the
+listings' envelopes and the wrappers are the target's options
+(:class:`~reconciler.options.tenants_v1.TenantsV1Options`), applied by
+``tenants_v1_shapes.py``; reading lives in ``tenants_v1_reading.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import (
@@ -35,8 +34,6 @@ from reconciler.model import (
     Resource,
     ResourceId,
     State,
-    assignment_key,
-    flag_key,
     role_key,
 )
 from reconciler.options.tenants_v1 import TenantsV1Options
@@ -45,26 +42,24 @@ from reconciler.providers.base import (
     Capabilities,
     KindHandlers,
     KindSupport,
+    ListingUse,
     Provider,
-    ReadScope,
     path_value_problem,
 )
-from reconciler.providers.http import segment_problem, url_path
-from reconciler.providers.tenants_v1_shapes import (
-    Row,
-    configuration,
-    data,
-    flags,
-    grants,
-    label,
-    roles,
-    tenant_row,
-    total,
-)
+from reconciler.providers.http import url_path
+from reconciler.providers.tenants_v1_reading import BASE, TenantsV1Reader
+from reconciler.providers.tenants_v1_shapes import Shapes
 
-BASE = "/v1/tenants"
-PAGE = 100
-T = TypeVar("T")
+STEPS = {
+    ("active", "suspended"): ["suspend"],
+    ("suspended", "active"): ["resume"],
+    ("active", "inactive"): ["deactivate"],
+    ("inactive", "active"): ["activate"],
+    ("inactive", "suspended"): ["activate", "suspend"],
+    ("suspended", "inactive"): ["resume", "deactivate"],
+}
+"""The lifecycle: active ⇄ suspended, active ⇄ inactive; between suspended and
+inactive by way of active (the API has no direct move)."""
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
 
 
@@ -117,22 +112,38 @@ class TenantsV1Provider(Provider):
         assert isinstance(self.options, TenantsV1Options)
         return self.options
 
-    def _configuration_body(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """The body of ``PATCH /{id}/configuration``: the keys, bare or under the wrapper."""
-        wrapper = self.settings.configuration_request_wrapper
-        return dict(config) if wrapper is None else {wrapper: dict(config)}
+    @cached_property
+    def shapes(self) -> Shapes:
+        """Bodies and answers under the target's field names and wrappers."""
+        return Shapes(self.settings)
 
-    def _configuration(self, body: Any) -> dict[str, Any]:
-        """The configuration in the answer of ``GET /{id}/configuration``."""
-        return configuration(body, self.settings.configuration_response_wrapper)
+    @cached_property
+    def reader(self) -> TenantsV1Reader:
+        """Reads live state under the target's options."""
+        return TenantsV1Reader(self.client, self.settings, self.shapes)
+
+    def listings(self) -> list[ListingUse]:
+        """``GET /v1/tenants``, then the roles and assignments under a tenant (their
+        paths hold ``{}`` where the tenant's id goes, filled by ``reconciler probe``).
+
+        A tenant's flags are left out: they carry no server id (a flag is known by
+        its key), and the probe asks every listed item for one at ``idField``.
+        """
+        tenants = self.settings.lists.tenants
+        found = [ListingUse("tenants", BASE, "lists.tenants", tenants, self.shapes.tenant)]
+        for name, (template, listing, decode) in self.reader.per_tenant().items():
+            if name != "flags":
+                found.append(ListingUse(name, template, f"lists.{name}", listing, decode))
+        return found
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:
         tenant, flag, role, grant = self._tenant, self._flag, self._role, self._grant
+        read = self.reader
         return {
-            Kind.TENANT: KindHandlers(self._read_tenants, tenant, tenant, tenant),
-            Kind.FEATURE_FLAG: KindHandlers(self._read_flags, flag, flag, None, flag),
-            Kind.ROLE: KindHandlers(self._read_roles, role, role, None, role),
-            Kind.ROLE_ASSIGNMENT: KindHandlers(self._read_grants, grant, None, None, grant),
+            Kind.TENANT: KindHandlers(read.read_tenants, tenant, tenant, tenant),
+            Kind.FEATURE_FLAG: KindHandlers(read.read_flags, flag, flag, None, flag),
+            Kind.ROLE: KindHandlers(read.read_roles, role, role, None, role),
+            Kind.ROLE_ASSIGNMENT: KindHandlers(read.read_grants, grant, None, None, grant),
         }
 
     @classmethod
@@ -166,132 +177,18 @@ class TenantsV1Provider(Provider):
             return []
         return [ResourceId(Kind.TENANT, str(resource.fields["tenant"]))]
 
-    # ---- reading -------------------------------------------------------------
-
-    def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
-        async def fetch() -> list[Row]:
-            return [
-                t
-                async for t in self.client.paginate_pages(
-                    BASE, data, limit=PAGE, total=total, resource="tenants", decode=tenant_row
-                )
-            ]
-
-        return scope.once("tenants", fetch)
-
-    async def _addressable(self, scope: ReadScope) -> list[Row]:
-        """The tenants a path can name: nothing is read under the others (unaddressable,
-        never written)."""
-        return [t for t in await self._tenants(scope) if segment_problem(str(t["id"])) is None]
-
-    def _under(
-        self, scope: ReadScope, t: Row, template: str, decode: Callable[[Any], T]
-    ) -> Awaitable[T]:
-        """One ``GET`` under tenant ``t`` (``template`` after its id), made once per read;
-        at most eight such calls at a time, whichever kinds need them."""
-        tid, gate = str(t["id"]), scope.gate("per tenant", 8)
-
-        async def fetch() -> T:
-            async with gate:
-                path = _path(template, tid)
-                found: T = await self.client.call("GET", path, resource=label(t), decode=decode)
-                return found
-
-        return scope.once((template, tid), fetch)
-
-    async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
-        tenants = await self._tenants(scope)
-        names = {t["id"]: str(t["name"]) for t in tenants}
-
-        async def one(t: Row) -> Resource:
-            tid = str(t["id"])
-            config: dict[str, Any] = {}
-            if segment_problem(tid) is None:
-                config = await self._under(scope, t, "/{}/configuration", self._configuration)
-            return Resource(
-                ResourceId(Kind.TENANT, str(t["name"])),
-                {
-                    "display_name": t.get("display_name"),
-                    "status": t.get("status"),
-                    "parent": names.get(t.get("parent_id") or ""),
-                    "configuration": config,
-                },
-                server={"id": tid, "status": t.get("status")},
-            )
-
-        return list(await asyncio.gather(*(one(t) for t in tenants)))
-
-    async def _each(
-        self, scope: ReadScope, read: Callable[[Row], Awaitable[list[Resource]]]
-    ) -> list[Resource]:
-        found = await asyncio.gather(*(read(t) for t in await self._addressable(scope)))
-        return [resource for resources in found for resource in resources]
-
-    async def _read_flags(self, scope: ReadScope) -> list[Resource]:
-        async def of(t: Row) -> list[Resource]:
-            name = str(t["name"])
-            return [
-                Resource(
-                    ResourceId(Kind.FEATURE_FLAG, flag_key(name, str(f["key"]))),
-                    {"tenant": name, "flag": str(f["key"]), "enabled": f.get("enabled")},
-                    server={"id": str(f["key"])},
-                )
-                for f in await self._under(scope, t, "/{}/feature-flags", flags)
-            ]
-
-        return await self._each(scope, of)
-
-    async def _read_roles(self, scope: ReadScope) -> list[Resource]:
-        async def of(t: Row) -> list[Resource]:
-            name = str(t["name"])
-            return [
-                Resource(
-                    ResourceId(Kind.ROLE, role_key(name, str(role["name"]))),
-                    {
-                        "tenant": name,
-                        "name": str(role["name"]),
-                        "description": role.get("description"),
-                        "permissions": list(role.get("permissions") or []),
-                    },
-                    server={"id": str(role["id"])},
-                )
-                for role in await self._under(scope, t, "/{}/roles", roles)
-            ]
-
-        return await self._each(scope, of)
-
-    async def _read_grants(self, scope: ReadScope) -> list[Resource]:
-        async def of(t: Row) -> list[Resource]:
-            name = str(t["name"])
-            held, granted = await asyncio.gather(
-                self._under(scope, t, "/{}/roles", roles),
-                self._under(scope, t, "/{}/role-assignments", grants),
-            )
-            role_names = {str(role["id"]): str(role["name"]) for role in held}
-            found = []
-            for grant in granted:
-                if grant.get("status", "active") != "active":
-                    continue  # a revoked grant is history, not state
-                role_name = role_names.get(str(grant["role_id"]))
-                if role_name is None:
-                    continue
-                user = str(grant["user_id"])
-                found.append(
-                    Resource(
-                        ResourceId(Kind.ROLE_ASSIGNMENT, assignment_key(name, role_name, user)),
-                        {"tenant": name, "role": role_name, "user": user},
-                        server={"id": str(grant["id"])},
-                    )
-                )
-            return found
-
-        return await self._each(scope, of)
-
     # ---- writing -------------------------------------------------------------
 
     async def _send(self, method: str, path: str, change: Change, body: Any = None) -> Any:
         """One call for ``change``; ``path`` comes from :func:`_path`."""
         return await self.client.call(method, path, json_body=body, resource=str(change.id))
+
+    async def _create(self, path: str, change: Change, body: dict[str, Any]) -> str:
+        """``POST`` a new object; its server id, as the answer holds it."""
+        made: str = await self.client.call(
+            "POST", path, json_body=body, resource=str(change.id), decode=self.shapes.made_id
+        )
+        return made
 
     @staticmethod
     def _tenant_id(change: Change, ctx: ApplyContext) -> str:
@@ -305,16 +202,15 @@ class TenantsV1Provider(Provider):
         want = change.desired.fields if change.desired else {}
         have = change.live.fields if change.live else {}
         if change.action is C:
-            body: dict[str, Any] = {"name": change.id.key}
+            values: dict[str, Any] = {"name": change.id.key}
             if want.get("display_name") is not None:
-                body["display_name"] = want["display_name"]
+                values["display_name"] = want["display_name"]
             if want.get("parent"):
-                body["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, want["parent"]))
-            made = await self._send("POST", _path(""), change, body)
-            tid = str(made["id"])
+                values["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, want["parent"]))
+            tid = await self._create(_path(""), change, self.shapes.tenant_body(values))
             if want.get("configuration"):
                 path = _path("/{}/configuration", tid)
-                body = self._configuration_body(want["configuration"])
+                body = self.shapes.configuration_body(want["configuration"])
                 await self._send("PATCH", path, change, body)
             if want.get("status") in ("suspended", "inactive"):
                 await self._move(change, tid, "active", str(want["status"]))
@@ -328,28 +224,20 @@ class TenantsV1Provider(Provider):
             parent = want.get("parent")
             patch["parent_id"] = ctx.server_id(ResourceId(Kind.TENANT, parent)) if parent else None
         if patch:
-            await self._send("PATCH", _path("/{}", tid), change, patch)
+            await self._send("PATCH", _path("/{}", tid), change, self.shapes.tenant_body(patch))
         if "configuration" in changed:
             keys = {fc.path.split(".", 1)[1] for fc in change.fields if "." in fc.path}
             config = want.get("configuration") or {}
             path = _path("/{}/configuration", tid)
-            body = self._configuration_body({k: config.get(k) for k in keys})
+            body = self.shapes.configuration_body({k: config.get(k) for k in keys})
             await self._send("PATCH", path, change, body)
         if "status" in changed and want.get("status"):
             await self._move(change, tid, str(have.get("status")), str(want["status"]))
         return None
 
     async def _move(self, change: Change, tid: str, before: str, after: str) -> None:
-        """Walk the lifecycle: active ⇄ suspended, active ⇄ inactive; between suspended
-        and inactive by way of active (the API has no direct move)."""
-        steps = {
-            ("active", "suspended"): ["suspend"],
-            ("suspended", "active"): ["resume"],
-            ("active", "inactive"): ["deactivate"],
-            ("inactive", "active"): ["activate"],
-            ("inactive", "suspended"): ["activate", "suspend"],
-            ("suspended", "inactive"): ["resume", "deactivate"],
-        }.get((before, after))
+        """Walk the lifecycle from ``before`` to ``after`` (:data:`STEPS`)."""
+        steps = STEPS.get((before, after))
         if steps is None:
             raise ApiError(
                 "POST",
@@ -377,7 +265,7 @@ class TenantsV1Provider(Provider):
                     raise
         if change.action in (C, U):
             assert change.desired is not None
-            body = {"key": key, "enabled": change.desired.fields["enabled"]}
+            body = self.shapes.flag_body(key, change.desired.fields["enabled"])
             await self._send("POST", _path("/{}/feature-flags", tenant_id), change, body)
         return None
 
@@ -390,16 +278,17 @@ class TenantsV1Provider(Provider):
         assert change.desired is not None
         f = change.desired.fields
         live = change.live.fields if change.live else {}
-        body: dict[str, Any] = {
+        values: dict[str, Any] = {
             "name": f["name"],
             "permissions": f.get("permissions", live.get("permissions") or []),
         }
         description = f.get("description", live.get("description"))
         if description is not None:  # unset is left out, never sent as null
-            body["description"] = description
+            values["description"] = description
+        body = self.shapes.role_body(values)
         if change.action is C:
-            made = await self._send("POST", _path("/{}/roles", tenant_id), change, body)
-            return Resource(change.id, {}, server={"id": str(made["id"])})
+            made = await self._create(_path("/{}/roles", tenant_id), change, body)
+            return Resource(change.id, {}, server={"id": made})
         path = _path("/{}/roles/{}", tenant_id, ctx.server_id(change.id))
         await self._send("PUT", path, change, body)
         return None
@@ -413,13 +302,9 @@ class TenantsV1Provider(Provider):
         assert change.desired is not None
         f = change.desired.fields
         role_id = ctx.server_id(ResourceId(Kind.ROLE, role_key(f["tenant"], f["role"])))
-        made = await self._send(
-            "POST",
-            _path("/{}/role-assignments", tenant_id),
-            change,
-            {"role_id": role_id, "user_id": f["user"]},
-        )
-        return Resource(change.id, {}, server={"id": str(made["id"])})
+        body = self.shapes.grant_body(role_id, f["user"])
+        made = await self._create(_path("/{}/role-assignments", tenant_id), change, body)
+        return Resource(change.id, {}, server={"id": made})
 
 
 PROVIDER = TenantsV1Provider

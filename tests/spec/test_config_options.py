@@ -112,8 +112,6 @@ def test_options_go_into_a_saved_plan(tmp_path: Path) -> None:
         )
     )
     dumped = _target(config.targets["t"])
-    assert dumped["options"] == {
-        "configurationRequestWrapper": None,
-        "configurationResponseWrapper": None,
-        "errors": {"message": None},
-    }
+    written = TenantsV1Options.model_validate({"configurationResponseWrapper": None})
+    assert dumped["options"] == written.as_data()  # every option, defaults included
+    assert dumped["options"]["configurationResponseWrapper"] is None

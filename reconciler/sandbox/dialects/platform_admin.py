@@ -7,7 +7,10 @@ After document ``003``, under ``/api/v1/platform/admin``, every answer in the
 as the only create), users (list with filters, get, audit trail, ``POST …/suspend
 {reason}``, ``POST …/reset-password``, ``DELETE ?confirmation=<email>``) and
 per-tenant feature flags (list, one bulk ``PATCH {flags, reason}``).
-Choices where the document is silent: docs/apis/platform-admin.md.
+Choices where the document is silent: docs/apis/platform-admin.md; each is an
+option the sandbox takes as a target does (``options:`` in its seed): users
+and flags paged otherwise, errors' words at another key, the applied override
+shown at another key of the tenant's page.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
+from reconciler.options.common import Listing
+from reconciler.options.platform_admin import FlagsListing, UsersListing
+from reconciler.sandbox import listing as served
 from reconciler.sandbox.common import (
     ErrorAnswer,
     api_router,
     bearer_auth,
     install_error_handlers,
     json_response,
+    raw_json_response,
 )
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.dialects.platform_admin_state import (
@@ -36,16 +43,12 @@ from reconciler.sandbox.dialects.platform_admin_state import (
     later,
     seed,
 )
-from reconciler.sandbox.store import Collection, Store, now
+from reconciler.sandbox.store import Collection, Store, dumps, now
 
 PREFIX = "/api/v1/platform/admin"
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 """The document's paging: ``limit`` defaults to 50, at most 100 (more is served as 100)."""
 CLEANUP_DAYS = 30
-
-
-def _error(status: int, code: str, message: str) -> dict[str, Any]:
-    return {"success": False, "error": {"code": code, "message": message}}
 
 
 def ok(data: Any, status: int = 200) -> Response:
@@ -83,6 +86,18 @@ def _window(api: Platform, query: Any) -> tuple[int, int]:
     """``limit`` (clamped to 100, and to the ``max_page`` quirk) and ``offset``."""
     limit = min(_int(query, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     return api.page_cap(limit), _int(query, "offset", 0, 0)
+
+
+def _listed(api: Platform, listing: Listing, rows: list[Any], request: Request) -> Response:
+    """A listing the options page otherwise than the default: as ``listing`` says,
+    ``limit`` 50 when not asked, at most 100 (and the ``max_page`` quirk) when it pages."""
+    cap = api.page_cap(MAX_LIMIT) if listing.paging != "none" else max(len(rows), 1)
+    window = served.asked(request.query_params, listing, max_page=cap, default_limit=DEFAULT_LIMIT)
+    chunk = [dumps(row) for row in rows[window.offset : window.offset + window.limit]]
+    text = served.answer(
+        listing, window, chunk, len(rows), path=request.url.path, extra={"success": True}
+    )
+    return raw_json_response(text)
 
 
 def _number(query: Any, name: str) -> float | None:
@@ -166,9 +181,12 @@ def tenant_routes(r: APIRouter, api: Platform, store: Store) -> None:
 
 def flag_routes(r: APIRouter, api: Platform, store: Store) -> None:
     @r.get("/tenants/{tenant_id}/feature-flags", tags=["feature flags"])
-    async def list_flags(tenant_id: str) -> Response:
+    async def list_flags(tenant_id: str, request: Request) -> Response:
         tenant = api.get(TENANTS, tenant_id, "tenant")
-        return ok({"flags": api.flags_of(tenant["id"])})
+        listing = api.options().lists.flags
+        if listing == FlagsListing():  # as the document shows it: every flag at once
+            return ok({"flags": api.flags_of(tenant["id"])})
+        return _listed(api, listing, api.flags_of(tenant["id"]), request)
 
     @r.patch("/tenants/{tenant_id}/feature-flags", tags=["feature flags"])
     async def update_flags(tenant_id: str, request: Request) -> Response:
@@ -216,6 +234,9 @@ def user_routes(r: APIRouter, api: Platform, store: Store) -> None:
             and (role is None or u["role"] == role)
             and (tenant is None or u["tenant_id"] == tenant)
         ]
+        listing = api.options().lists.users
+        if listing != UsersListing():
+            return _listed(api, listing, chosen, request)
         paged = api.quirk("max_page") or "limit" in q or "offset" in q
         if not paged:  # the document's answer: every user, no pagination
             return ok(chosen)
@@ -287,8 +308,8 @@ def user_routes(r: APIRouter, api: Platform, store: Store) -> None:
 
 
 def install(app: FastAPI, store: Store, token: str) -> None:
-    install_error_handlers(app, _error)
     api = Platform(store)
+    install_error_handlers(app, api.error)
     r = api_router(PREFIX, [Depends(bearer_auth(token))])
     tenant_routes(r, api, store)
     flag_routes(r, api, store)

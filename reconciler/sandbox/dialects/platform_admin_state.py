@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reconciler.options.platform_admin import PlatformAdminOptions
 from reconciler.sandbox.common import ErrorAnswer
 from reconciler.sandbox.store import Conflict, Obj, Store, now
 
@@ -23,8 +24,18 @@ PLANS = {"free": "Free", "pro": "Pro", "enterprise": "Enterprise"}
 STATUSES = ("active", "trial", "churned")
 DEFAULT_FLAGS = ("advanced_analytics", "api_access", "white_label")
 """The flags of the document's example: the catalog when the seed names none."""
-SEED_KEYS = frozenset({"tenants", "users", "flags", "quirks"})
+SEED_KEYS = frozenset({"tenants", "users", "flags", "quirks", "options"})
 QUIRKS = frozenset({"max_page", "extra_fields"})
+
+
+def put_at(body: dict[str, Any], key: str, value: Any) -> None:
+    """``value`` at dotted ``key`` in ``body`` (objects made on the way)."""
+    *parents, last = key.split(".")
+    for part in parents:
+        if not isinstance(body.get(part), dict):
+            body[part] = {}
+        body = body[part]
+    body[last] = value
 
 
 def later(days: float) -> str:
@@ -40,6 +51,19 @@ class Platform:
         self.store = store
 
     # ---- settings ------------------------------------------------------------
+
+    def options(self) -> PlatformAdminOptions:
+        """The options this sandbox was seeded with (``options:``), else the defaults."""
+        found = self.store.find(SETTINGS, "options")
+        return PlatformAdminOptions.model_validate(found["options"] if found else {})
+
+    def error(self, status: int, code: str, message: str) -> dict[str, Any]:
+        """``{"success": false, "error": {"code", "message"}}``, or the words at the key
+        the options' ``errors.message`` names."""
+        key = self.options().errors.message or "error.message"
+        body: dict[str, Any] = {"success": False, "error": {"code": code}}
+        put_at(body, key, message)
+        return body
 
     def quirk(self, name: str) -> Any:
         quirks = self.store.find(SETTINGS, "quirks")
@@ -128,7 +152,8 @@ class Platform:
         } | self.extra()
 
     def tenant_detail(self, t: Obj, users: int) -> dict[str, Any]:
-        return {
+        """The tenant's own page; the applied override where ``overrideKey`` says."""
+        shown = {
             "id": t["id"],
             "company_name": t["company_name"],
             "owner_email": t["owner_email"],
@@ -140,10 +165,11 @@ class Platform:
                 "current_period_end": t.get("expires_at"),
             },
             "usage": {"users": users, "domains": 0, "emails_this_month": 0},
-            "plan_override": t.get("plan_override"),
             "billing_override": t.get("billing_override"),
             "created_at": t["created_at"],
         } | self.extra()
+        put_at(shown, self.options().override_key, t.get("plan_override"))
+        return shown
 
     def shown_user(self, u: Obj) -> dict[str, Any]:
         shown = {
@@ -159,12 +185,18 @@ def seed(store: Store, data: Mapping[str, Any]) -> None:
     """Put in what the API cannot create: tenants that signed up, users, the flag catalog.
 
     ``{tenants: [{company_name, owner_email, plan, status, mrr}], users: [{email, name,
-    role, tenant, status}], flags: [name, ...], quirks: {max_page, extra_fields}}``;
-    a user's ``tenant`` is a seeded tenant's company name.
+    role, tenant, status}], flags: [name, ...], quirks: {max_page, extra_fields},
+    options: {...}}``; a user's ``tenant`` is a seeded tenant's company name.
+    ``options`` (the target options of docs/apis/platform-admin.md, camelCase)
+    make the sandbox answer as a target configured with them expects; a bad one
+    is a ValueError before the server starts.
     """
     unknown = set(data) - SEED_KEYS
     if unknown:
         raise ValueError(f"unknown platform-admin seed keys: {', '.join(sorted(unknown))}")
+    if data.get("options") is not None:
+        options = PlatformAdminOptions.model_validate(dict(data["options"]))
+        store.insert(SETTINGS, {"options": options.as_data()}, key="options")
     platform = Platform(store)
     names: dict[str, str] = {}
     for t in data.get("tenants") or []:
