@@ -16,6 +16,9 @@ A deactivated account is no longer an operator, so the list no longer shows
 it: for this API ``status: disabled`` in a spec is met by an account that is
 not listed, and a spec asking ``status: active`` for it sends the ``POST`` the
 document advises for re-activation (see docs/apis/admin-operators.md).
+
+The document shows no paging: the list is read as one answer unless the
+target's ``lists.operators`` option says how a server pages it.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ from reconciler.providers.base import (
     Capabilities,
     KindHandlers,
     KindSupport,
+    ListingUse,
     Provider,
     ReadScope,
 )
 from reconciler.providers.http import url_path
-from reconciler.providers.shapes import ShapeError, present
+from reconciler.providers.shapes import obj, present
 
 PATH = "/admin/operators"
 
@@ -52,20 +56,15 @@ def _operator(item: dict[str, Any]) -> Resource:
     )
 
 
-def _listing(body: Any) -> dict[str, Any]:
-    """``GET /admin/operators``: the admin the token belongs to, and the operators."""
-    if not isinstance(body, dict) or not isinstance(body.get("operators"), list):
-        raise ShapeError("expected {'current_admin': {...}, 'operators': [...]}")
-    for item in body["operators"]:
-        if _is_operator(item):
-            present(item, "email")
-            present(item, "id")
-    return body
-
-
-def _is_operator(item: Any) -> bool:
-    """The list holds operators only; a server that also shows others is read past them."""
-    return isinstance(item, dict) and item.get("role", "operator") == "operator"
+def _operator_row(item: Any) -> Resource | None:
+    """One listed account as an Operator; None for an account of another role (the list
+    holds operators only, and a server that also shows others is read past them)."""
+    row = obj(item)
+    if row.get("role", "operator") != "operator":
+        return None
+    present(row, "email")
+    present(row, "id")
+    return _operator(row)
 
 
 class AdminOperatorsProvider(Provider):
@@ -100,15 +99,21 @@ class AdminOperatorsProvider(Provider):
             )
         }
 
-    async def _listing(self) -> dict[str, Any]:
-        return dict(await self.client.call("GET", PATH, resource="operators", decode=_listing))
+    def listings(self) -> list[ListingUse]:
+        assert isinstance(self.options, AdminOperatorsOptions)
+        listing = self.options.lists.operators
+        return [ListingUse("operators", PATH, "lists.operators", listing, _operator_row)]
 
     async def _read_operators(self, scope: ReadScope) -> list[Resource]:
-        body = await self._listing()
-        return [_operator(item) for item in body["operators"] if _is_operator(item)]
+        (use,) = self.listings()
+        listed = self.client.paginate(use.path, use.listing, resource=use.label, decode=use.decode)
+        return [operator async for operator in listed if operator is not None]
 
     async def whoami(self) -> str | None:
-        admin = (await self._listing()).get("current_admin")
+        """``current_admin`` of the listing's first answer (one ``GET`` as it is asked
+        when unpaged; the document puts the admin beside the operators)."""
+        body = await self.client.call("GET", PATH, resource="operators", decode=obj)
+        admin = body.get("current_admin")
         email = admin.get("email") if isinstance(admin, dict) else None
         return str(email).lower() if email else None
 

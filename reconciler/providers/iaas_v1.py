@@ -13,15 +13,18 @@ Document ``001``. Paths are relative to ``${API_BASE_URL}`` (``…/api``):
 
 In the specs, membership is the Operator's ``tenant`` with its
 ``wireguardPubkey`` (required together). Choices where the document is silent
-(listing shape, paging, members in the tenant listing): docs/apis/iaas-v1.md.
+(listing shape, paging, the id's key, members in the tenant listing) are target
+options (:class:`~reconciler.options.iaas_v1.IaasV1Options`), their defaults
+described in docs/apis/iaas-v1.md; answers are read in ``iaas_v1_shapes.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Iterator, Mapping
+from functools import cached_property
 from typing import Any
 
-from reconciler.errors import SpecProblem
+from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
 from reconciler.options import DialectOptions
 from reconciler.options.iaas_v1 import IaasV1Options
@@ -30,72 +33,14 @@ from reconciler.providers.base import (
     Capabilities,
     KindHandlers,
     KindSupport,
+    ListingUse,
     Provider,
     ReadScope,
 )
 from reconciler.providers.http import ApiClient, InconsistentRead, url_path
-from reconciler.providers.shapes import ShapeError, obj, optional_text, present
+from reconciler.providers.iaas_v1_shapes import Row, Shapes, items, total
 
 C, U, D = Action.CREATE, Action.UPDATE, Action.DELETE
-PAGE = 100
-"""Asked for per listing page (``limit``); servers that cap lower are followed by ``skip``."""
-Row = dict[str, Any]
-
-
-def _items(body: Any) -> list[dict[str, Any]]:
-    """A plain array, as the document's examples imply; an envelope is tolerated."""
-    if isinstance(body, dict):
-        for key in ("items", "data", "results", "users", "tenants"):
-            if isinstance(body.get(key), list):
-                return list(body[key])
-    if not isinstance(body, list):
-        raise TypeError(f"expected a list, got {type(body).__name__}")
-    return body
-
-
-def _total(body: Any) -> int | None:
-    """The count an envelope may report; a plain array reports none."""
-    if isinstance(body, dict):
-        for key in ("total", "count"):
-            if isinstance(body.get(key), int):
-                return int(body[key])
-    return None
-
-
-def _object(body: Any) -> dict[str, Any]:
-    """A created object, bare or wrapped in ``data``."""
-    if isinstance(body, dict) and "id" not in body and isinstance(body.get("data"), dict):
-        return dict(body["data"])
-    return body if isinstance(body, dict) else {}
-
-
-def _tenant_row(item: Any) -> Row:
-    row = obj(item)
-    present(row, "id")
-    present(row, "name")
-    members = row.get("users") or row.get("members") or []
-    if not isinstance(members, list):
-        raise ShapeError(f"a tenant's members are a {type(members).__name__}, not a list")
-    return row
-
-
-def _user_row(item: Any) -> Row:
-    row = obj(item)
-    present(row, "id")
-    present(row, "email")
-    optional_text(row, "role")
-    return row
-
-
-def _members(tenant: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
-    """A tenant's members as (user id, pubkey): objects or bare ids, as servers differ."""
-    for entry in tenant.get("users") or tenant.get("members") or []:
-        if isinstance(entry, dict):
-            user_id = entry.get("user_id", entry.get("id"))
-            if user_id is not None:
-                yield str(user_id), entry.get("pubkey")
-        else:
-            yield str(entry), None
 
 
 class IaasProvider(Provider):
@@ -178,8 +123,44 @@ class IaasProvider(Provider):
             return []
         return [ResourceId(Kind.TENANT, str(t)) for t in dict.fromkeys((old, new)) if t]
 
-    async def _list(self, path: str, row: Callable[[Any], Row]) -> list[Row]:
-        """Every object of a listing, however the server pages it.
+    @property
+    def settings(self) -> IaasV1Options:
+        """The target's options, typed (the base class checked their model)."""
+        assert isinstance(self.options, IaasV1Options)
+        return self.options
+
+    @cached_property
+    def shapes(self) -> Shapes:
+        """How this target's answers are read (ids, members)."""
+        return Shapes(self.settings)
+
+    def listings(self) -> list[ListingUse]:
+        lists, shapes = self.settings.lists, self.shapes
+        return [
+            ListingUse("users", "/users", "lists.users", lists.users, shapes.user_row),
+            ListingUse("tenants", "/tenants", "lists.tenants", lists.tenants, shapes.tenant_row),
+        ]
+
+    @cached_property
+    def _uses(self) -> dict[str, ListingUse]:
+        return {use.label: use for use in self.listings()}
+
+    async def _list(self, label: str) -> list[Row]:
+        """Every object of a listing, read as the target's ``lists`` option says.
+
+        A bare array paged by offset (the default) is walked by :meth:`_walk_bare`,
+        which keeps the tolerances the document's silence calls for; any other
+        listing is read exactly as configured.
+        """
+        use = self._uses[label]
+        listing = use.listing
+        if listing.items is None and listing.paging == "offset":
+            return await self._walk_bare(use)
+        listed = self.client.paginate(use.path, listing, resource=label, decode=use.decode)
+        return [row async for row in listed]
+
+    async def _walk_bare(self, use: ListingUse) -> list[Row]:
+        """A bare-array listing, however the server pages it.
 
         The document shows a bare ``GET`` answered with the whole array. Servers
         of this kind often cap a list and page it with FastAPI's ``skip``/``limit``;
@@ -187,17 +168,19 @@ class IaasProvider(Provider):
         by page, move on by what came back, and stop on an empty page, on a
         reported total, or on a page of objects already seen (paging ignored).
         """
+        listing, row = use.listing, use.decode
+        assert row is not None
 
         def page_of(body: Any) -> tuple[list[Row], int | None]:
-            return [row(item) for item in _items(body)], _total(body)
+            return [row(item) for item in items(body)], total(body, listing.total)
 
         found: dict[str, Row] = {}
         while True:
-            page, total = await self.client.call(
+            page, reported = await self.client.call(
                 "GET",
-                path,
-                params={"skip": len(found), "limit": PAGE},
-                resource=path[1:],
+                use.path,
+                params={listing.offset_param: len(found), listing.limit_param: listing.page_size},
+                resource=use.label,
                 decode=page_of,
             )
             fresh = {str(o["id"]): o for o in page if str(o["id"]) not in found}
@@ -205,14 +188,14 @@ class IaasProvider(Provider):
                 return list(found.values())
             if len(fresh) != len(page):
                 raise InconsistentRead(
-                    path, "a page repeated some objects and not others; nothing was planned"
+                    use.path, "a page repeated some objects and not others; nothing was planned"
                 )
             found.update(fresh)
-            if not page or (total is not None and len(found) >= total):
+            if not page or (reported is not None and len(found) >= reported):
                 return list(found.values())
 
     def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
-        return scope.once("/tenants", lambda: self._list("/tenants", _tenant_row))
+        return scope.once("/tenants", lambda: self._list("tenants"))
 
     async def _read_tenants(self, scope: ReadScope) -> list[Resource]:
         return [
@@ -223,10 +206,10 @@ class IaasProvider(Provider):
     async def _read_users(self, scope: ReadScope) -> list[Resource]:
         membership: dict[str, tuple[str, str | None]] = {}
         for t in await self._tenants(scope):
-            for user_id, pubkey in _members(t):
+            for user_id, pubkey in self.shapes.members(t):
                 membership[user_id] = (str(t["name"]), pubkey)
         found = []
-        for u in await self._list("/users", _user_row):
+        for u in await self._list("users"):
             tenant, pubkey = membership.get(str(u["id"]), (None, None))
             found.append(
                 Resource(
@@ -242,8 +225,21 @@ class IaasProvider(Provider):
             )
         return found
 
+    # An instance method where the base has a classmethod: the answer depends on the
+    # target's options, and ``plan --show-calls`` asks the session's provider for it.
+    def preview_answer(  # type: ignore[override]
+        self, method: str, path: str, body: Any, new_id: str
+    ) -> Any:
+        """The body back with ``new_id`` under the target's ``idField`` (the preview's
+        provider reads a create's id there, as on apply)."""
+        answer: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
+        answer.setdefault(self.settings.id_field, new_id)
+        return answer
+
     async def whoami(self) -> str | None:
-        me = await self.client.call("GET", "/users/me", resource="users/me", decode=_object)
+        me = await self.client.call(
+            "GET", "/users/me", resource="users/me", decode=self.shapes.answered
+        )
         email = me.get("email")
         return str(email).lower() if email else None
 
@@ -271,11 +267,27 @@ class IaasProvider(Provider):
         )
         for user_id, pubkey in members:
             self._joined[user_id] = (name, pubkey)
-        tenant_id = _object(body).get("id")
+        tenant_id = self.shapes.created_id(body)
         if tenant_id is None:  # an answer without the object: find it by name
-            listed = await self._list("/tenants", _tenant_row)
-            tenant_id = next(t["id"] for t in listed if t["name"] == name)
+            listed = await self._list("tenants")
+            tenant_id = self._found(
+                "/tenants", change, [t["id"] for t in listed if t["name"] == name]
+            )
         return Resource(change.id, {}, server={"id": str(tenant_id)})
+
+    @staticmethod
+    def _found(path: str, change: Change, ids: list[Any]) -> Any:
+        """The id of an object just created, found in its listing (its create's answer
+        held none, or not at the target's ``idField``)."""
+        if not ids:
+            raise ApiError(
+                "POST",
+                path,
+                200,
+                "the answer holds no id, and the listing does not show the object",
+                str(change.id),
+            )
+        return ids[0]
 
     async def _create_user(self, change: Change, ctx: ApplyContext) -> Resource:
         assert change.desired is not None
@@ -286,10 +298,12 @@ class IaasProvider(Provider):
             json_body={"email": email, "role": f.get("role", "member"), "ssh_key_id": None},
             resource=str(change.id),
         )
-        user_id = _object(body).get("id")
+        user_id = self.shapes.created_id(body)
         if user_id is None:
-            listed = await self._list("/users", _user_row)
-            user_id = next(u["id"] for u in listed if u["email"] == email)
+            listed = await self._list("users")
+            user_id = self._found(
+                "/users", change, [u["id"] for u in listed if u["email"] == email]
+            )
         if f.get("tenant"):
             await self._join(f["tenant"], str(user_id), f["wireguard_pubkey"], ctx, str(change.id))
         return Resource(change.id, {}, server={"id": str(user_id)})

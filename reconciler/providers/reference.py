@@ -3,12 +3,15 @@
 The contract is ``docs/apis/reference.md``; this module reads as that page does:
 subscription plans and their tier defaults, tenants with suspend/resume and per-tenant
 flags, users with roles and a tenant assignment, all under ``/api/v1/operator``.
+How each listing is paged and where error bodies hold their message are target
+options (:class:`~reconciler.options.reference.ReferenceOptions`), the page's by default.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
+from functools import cached_property
 from typing import Any
 
 from reconciler.errors import PlanError
@@ -19,6 +22,7 @@ from reconciler.providers.base import (
     Capabilities,
     KindHandlers,
     KindSupport,
+    ListingUse,
     Provider,
     ReadScope,
     path_value_problem,
@@ -27,18 +31,15 @@ from reconciler.providers.http import JSON, segment_problem, url_path
 from reconciler.providers.reference_shapes import (
     Row,
     flag_row,
-    items,
     named_row,
     primary_role,
     server,
     tenant_row,
     tiers,
-    total,
     user_row,
 )
 
 BASE = "/api/v1/operator"
-PAGE = 500
 
 C, U, S, R, D = Action.CREATE, Action.UPDATE, Action.SUSPEND, Action.RESUME, Action.DELETE
 
@@ -127,26 +128,49 @@ class ReferenceProvider(Provider):
 
     # ---- reading -------------------------------------------------------------
 
-    def _listing(
-        self, scope: ReadScope, template: str, label: str, decode: Callable[[JSON], Row]
-    ) -> Awaitable[list[Row]]:
-        """One paged listing, fetched once per read however many kinds need it."""
+    @property
+    def settings(self) -> ReferenceOptions:
+        """The target's options, typed (the base class checked their model)."""
+        assert isinstance(self.options, ReferenceOptions)
+        return self.options
+
+    def listings(self) -> list[ListingUse]:
+        lists = self.settings.lists
+        return [
+            ListingUse("plans", _path("/plans"), "lists.plans", lists.plans, named_row),
+            ListingUse("tenants", _path("/tenants"), "lists.tenants", lists.tenants, tenant_row),
+            ListingUse(
+                "feature flags",
+                _path("/feature-flags"),
+                "lists.featureFlags",
+                lists.feature_flags,
+                flag_row,
+            ),
+            ListingUse("users", _path("/users"), "lists.users", lists.users, user_row),
+        ]
+
+    @cached_property
+    def _uses(self) -> dict[str, ListingUse]:
+        return {use.label: use for use in self.listings()}
+
+    def _listing(self, scope: ReadScope, label: str) -> Awaitable[list[Row]]:
+        """One listing, paged as the target's options say, fetched once per read however
+        many kinds need it."""
+        use = self._uses[label]
 
         async def fetch() -> list[Row]:
-            return [
-                item
-                async for item in self.client.paginate_offset(
-                    _path(template), items, limit=PAGE, total=total, resource=label, decode=decode
-                )
-            ]
+            listed = self.client.paginate(
+                use.path, use.listing, resource=use.label, decode=use.decode
+            )
+            return [item async for item in listed]
 
-        return scope.once(template, fetch)
+        return scope.once(label, fetch)
 
     def _subscription_plans(self, scope: ReadScope) -> Awaitable[list[Row]]:
-        return self._listing(scope, "/plans", "plans", named_row)
+        return self._listing(scope, "plans")
 
     def _tenants(self, scope: ReadScope) -> Awaitable[list[Row]]:
-        return self._listing(scope, "/tenants", "tenants", tenant_row)
+        return self._listing(scope, "tenants")
 
     async def _tenant_names(self, scope: ReadScope) -> dict[Any, str]:
         return {t["id"]: t["name"] for t in await self._tenants(scope)}
@@ -200,7 +224,7 @@ class ReferenceProvider(Provider):
         # One paged listing of every tenant's flags, not a request per tenant.
         tenant_names, flags = await asyncio.gather(
             self._tenant_names(scope),
-            self._listing(scope, "/feature-flags", "feature flags", flag_row),
+            self._listing(scope, "feature flags"),
         )
         found = []
         for f in flags:
@@ -221,7 +245,7 @@ class ReferenceProvider(Provider):
 
     async def _read_operators(self, scope: ReadScope) -> list[Resource]:
         tenant_names, users = await asyncio.gather(
-            self._tenant_names(scope), self._listing(scope, "/users", "users", user_row)
+            self._tenant_names(scope), self._listing(scope, "users")
         )
         return [
             Resource(

@@ -1,8 +1,10 @@
-"""How ``reference`` answers look: listings as ``{items, total}``, checked as they arrive.
+"""How ``reference`` answers look: listed objects and tier defaults, checked as they arrive.
 
-The ``*_row`` decoders run on each listed item as its page arrives (and
-:func:`tiers` on a subscription plan's tier defaults), so an answer in another shape is
-reported naming its own call; :mod:`.reference` joins the rows afterwards.
+Where a listing's items and total are is a target option (``lists``), read by
+the client's paging. The ``*_row`` decoders run on each listed item as its
+page arrives (and :func:`tiers` on a subscription plan's tier defaults), so an
+answer in another shape is reported naming its own call; :mod:`.reference`
+joins the rows afterwards.
 """
 
 from __future__ import annotations
@@ -22,16 +24,6 @@ from reconciler.providers.shapes import (
 
 SERVER_FIELDS = ("id", "created_at", "updated_at", "suspended_at")
 Row = dict[str, Any]
-
-
-def items(body: JSON) -> list[Any]:
-    found = body.get("items") if isinstance(body, dict) else None
-    return found if isinstance(found, list) else []
-
-
-def total(body: JSON) -> int | None:
-    found = body.get("total") if isinstance(body, dict) else None
-    return found if isinstance(found, int) else None
 
 
 def server(row: Row) -> Row:

@@ -4,7 +4,9 @@ After document ``002``: ``GET/POST /admin/operators``, ``PATCH
 /admin/operators/{user_id}/status``, ``DELETE /admin/operators/{user_id}``,
 numeric ids, errors as ``{"error": "..."}``. Accounts are people with a role
 (``admin``, ``operator`` or ``user``); the list shows only current operators.
-Choices where the document is silent are in docs/apis/admin-operators.md.
+Choices where the document is silent are in docs/apis/admin-operators.md;
+a sandbox seeded with ``options:`` (that page's target options) pages the
+list and words its errors as a server that made those choices would.
 """
 
 from __future__ import annotations
@@ -17,21 +19,28 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
+from reconciler.options.admin_operators import AdminOperatorsOptions
+from reconciler.sandbox import listing as listings
 from reconciler.sandbox.common import (
     ErrorAnswer,
+    ErrorRenderer,
     api_router,
     bearer_auth,
     install_error_handlers,
     json_response,
+    raw_json_response,
 )
 from reconciler.sandbox.dialect import Dialect
-from reconciler.sandbox.store import Collection, Conflict, Obj, Store
+from reconciler.sandbox.dialects.reference_bodies import keep_options, message_at, seeded_options
+from reconciler.sandbox.store import Collection, Conflict, Obj, Store, dumps
 
 ACCOUNTS, SETTINGS = "accounts", "settings"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 DEFAULT_ADMIN = {"email": "admin@sandbox.local", "name": "Sandbox Admin"}
 PUBLIC = ("id", "name", "email", "role", "is_active", "email_verified")
-SEED_KEYS = frozenset({"current_admin", "admins", "users", "operators", "quirks"})
+SEED_KEYS = frozenset({"current_admin", "admins", "users", "operators", "quirks", "options"})
+EVERYTHING = 1_000_000
+"""The most one answer holds without a ``max_page`` quirk (or when the list is unpaged)."""
 QUIRKS = frozenset({"max_page", "extra_fields"})
 
 NOT_FOUND = "Operator not found."
@@ -39,9 +48,19 @@ ADMIN_REFUSED = "Admin accounts cannot be converted into operators."
 DEACTIVATE_FIRST = "Deactivate the operator before deleting the account."
 
 
-def _error(status: int, code: str, message: str) -> dict[str, str]:
-    """The document's only error shape: ``{"error": "<message>"}``."""
-    return {"error": message}
+def _options(store: Store) -> AdminOperatorsOptions:
+    """The target options this sandbox was seeded with (``options:``), else the defaults."""
+    return seeded_options(store, SETTINGS, AdminOperatorsOptions)
+
+
+def _error_body(store: Store) -> ErrorRenderer:
+    """The document's only error shape, ``{"error": "<message>"}``, or the message at
+    the seeded ``errors.message`` key."""
+
+    def render(status: int, code: str, message: str) -> Any:
+        return message_at(_options(store).errors.message or "error", message)
+
+    return render
 
 
 class Accounts:
@@ -138,11 +157,22 @@ def router(store: Store, token: str) -> APIRouter:
         return account
 
     @r.get("", tags=["operators"])
-    async def list_operators() -> Response:
-        quirks = _quirks(store)
+    async def list_operators(request: Request) -> Response:
+        """Every operator in one answer, as the document shows; paged as the seeded
+        ``lists.operators`` says (``max_page`` caps a paged answer only)."""
+        quirks, listing = _quirks(store), _options(store).lists.operators
         operators = [_public(a, quirks) for a in accounts.all() if a["role"] == "operator"]
         admin = _public(accounts.current_admin(), quirks)
-        return json_response({"current_admin": admin, "operators": operators})
+        cap = EVERYTHING if listing.paging == "none" else int(quirks.get("max_page") or EVERYTHING)
+        window = listings.asked(
+            request.query_params, listing, max_page=cap, default_limit=EVERYTHING
+        )
+        rows = [dumps(o) for o in operators[window.offset : window.offset + window.limit]]
+        extra = {"current_admin": admin}
+        text = listings.answer(
+            listing, window, rows, len(operators), path=request.url.path, extra=extra
+        )
+        return raw_json_response(text)
 
     @r.post("", tags=["operators"])
     async def invite(request: Request) -> Response:
@@ -192,7 +222,7 @@ def router(store: Store, token: str) -> APIRouter:
 
 
 def install(app: FastAPI, store: Store, token: str) -> None:
-    install_error_handlers(app, _error)
+    install_error_handlers(app, _error_body(store))
     Accounts(store).current_admin()  # the token has an owner before the first call
     app.include_router(router(store, token))
 
@@ -204,12 +234,16 @@ def seed(store: Store, data: Mapping[str, Any]) -> None:
     ``users`` are accounts the API can only refuse or promote; ``operators``
     exist before any apply (``verified: false`` for one whose invitation is
     pending). ``quirks``: ``extra_fields`` adds undocumented fields to every
-    account shown; ``max_page`` is accepted and has no effect, the list having no
-    pages. Accounts get ids 1, 2, ... in that order.
+    account shown; ``max_page`` caps a paged list and has no effect on the
+    document's unpaged one. Accounts get ids 1, 2, ... in that order.
+    ``options`` (the target options of docs/apis/admin-operators.md, camelCase)
+    make the sandbox answer as a target configured with them expects.
     """
     unknown = set(data) - SEED_KEYS
     if unknown:
         raise ValueError(f"unknown admin-operators seed keys: {', '.join(sorted(unknown))}")
+    if "options" in data:
+        keep_options(store, SETTINGS, AdminOperatorsOptions, data["options"])
     accounts = Accounts(store)
     people: list[tuple[str, Mapping[str, Any]]] = []
     if data.get("current_admin"):

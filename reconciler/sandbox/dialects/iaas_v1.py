@@ -5,7 +5,9 @@ After document ``001``: under ``${API_BASE_URL}`` (here ``/api``), ``/users``
 (list, create with members, delete; **no update**), membership by ``PUT`` /
 ``DELETE /tenants/{tenant_id}/users/{user_id}`` with the member's WireGuard
 ``pubkey``. Each user belongs to one tenant at most; deleting a user removes
-its membership. Choices where the document is silent: docs/apis/iaas-v1.md.
+its membership. Choices where the document is silent: docs/apis/iaas-v1.md;
+each is a target option, and a sandbox seeded with ``options:`` answers as a
+server that made those choices would.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
+from reconciler.options.common import Listing
+from reconciler.options.iaas_v1 import IaasV1Options
 from reconciler.sandbox.common import (
+    ErrorRenderer,
     api_router,
     bearer_auth,
     conflict,
@@ -27,9 +32,12 @@ from reconciler.sandbox.common import (
     invalid,
     json_response,
     not_found,
+    raw_json_response,
 )
 from reconciler.sandbox.dialect import Dialect
-from reconciler.sandbox.store import Collection, Conflict, Obj, Store
+from reconciler.sandbox.dialects.reference_bodies import keep_options, message_at, seeded_options
+from reconciler.sandbox.listing import answer, asked
+from reconciler.sandbox.store import Collection, Conflict, Obj, Store, dumps
 
 PREFIX = "/api"
 USERS, TENANTS, SETTINGS = "users", "tenants", "settings"
@@ -42,12 +50,19 @@ PUBKEY = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
 ME = {"email": "operator@iaas.local", "role": "operator"}
 """Who the token belongs to when no ``me`` is seeded (not a listed user then)."""
 
-Skip = Annotated[int | None, Query(ge=0, description="Objects to skip (not in the document).")]
-Limit = Annotated[int | None, Query(ge=0, description="Most objects to return.")]
+EVERYTHING = 1_000_000
+"""Served at once when no page size is asked for and no ``max_page`` is seeded."""
 
 
-def _error(status: int, code: str, message: str) -> dict[str, str]:
-    return {"detail": message}  # the FastAPI shape the document's Swagger UI implies
+def _error_body(store: Store) -> ErrorRenderer:
+    """``{"detail": …}``, the FastAPI shape the document's Swagger UI implies, or the
+    message at the seeded ``errors.message`` key."""
+
+    def render(status: int, code: str, message: str) -> Any:
+        key = seeded_options(store, SETTINGS, IaasV1Options).errors.message
+        return message_at(key or "detail", message)
+
+    return render
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -91,18 +106,26 @@ class Iaas:
         quirks = self.store.find(SETTINGS, "quirks")
         return quirks.get(name) if quirks else None
 
+    def options(self) -> IaasV1Options:
+        """The target options this sandbox was seeded with (``options:``), else the defaults."""
+        return seeded_options(self.store, SETTINGS, IaasV1Options)
+
     def all(self, collection: str) -> list[Obj]:
-        rows, _ = self.store.page(collection, 1_000_000, 0)
+        rows, _ = self.store.page(collection, EVERYTHING, 0)
         return [json.loads(r) for r in rows]
 
-    def window(self, objects: list[Any], skip: int | None, limit: int | None) -> list[Any]:
-        """``skip``/``limit`` when asked (FastAPI's usual), capped by the ``max_page`` quirk."""
-        shown = objects[skip or 0 :]
+    def listed(self, request: Request, listing: Listing, objects: list[Any]) -> Response:
+        """The window of ``objects`` a request asks for, answered as ``listing`` says.
+
+        By default a bare array, ``skip``/``limit`` when asked (FastAPI's usual),
+        everything without; the ``max_page`` quirk caps every answer.
+        """
         cap = self.quirk("max_page")
-        for most in (limit, cap):
-            if most is not None:
-                shown = shown[: int(most)]
-        return shown
+        most = int(cap) if cap is not None else EVERYTHING
+        window = asked(request.query_params, listing, max_page=most, default_limit=EVERYTHING)
+        page = [dumps(o) for o in objects[window.offset : window.offset + window.limit]]
+        path = request.url.path
+        return raw_json_response(answer(listing, window, page, len(objects), path=path))
 
     def user(self, user_id: str) -> Obj:
         user = self.store.get(USERS, user_id)
@@ -116,27 +139,35 @@ class Iaas:
             raise not_found(f"tenant {tenant_id}")
         return tenant
 
-    def show_user(self, user: Obj) -> dict[str, Any]:
-        shown = {k: user.get(k) for k in ("id", "email", "role", "ssh_key_id", "created_at")}
+    def show_user(self, user: Obj, options: IaasV1Options | None = None) -> dict[str, Any]:
+        shown = {(options or self.options()).id_field: user["id"]}
+        shown |= {k: user.get(k) for k in ("email", "role", "ssh_key_id", "created_at")}
         return shown | (
             {"last_login": None, "is_active": True} if self.quirk("extra_fields") else {}
         )
 
     def members(self) -> dict[str, list[dict[str, Any]]]:
-        """tenant id → its members as the listing shows them."""
+        """tenant id → its members as the listing shows them (``memberUserId``'s first key)."""
         extra = self.quirk("extra_fields")
+        user_id = self.options().member_user_id[0]
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for u in self.all(USERS):
             if u.get("tenant_id"):
-                member = {"user_id": u["id"], "pubkey": u["pubkey"]}
+                member = {user_id: u["id"], "pubkey": u["pubkey"]}
                 found[u["tenant_id"]].append(member | ({"allowed_ips": []} if extra else {}))
         return found
 
-    def show_tenant(self, tenant: Obj, members: Mapping[str, list[dict[str, Any]]]) -> Obj:
+    def show_tenant(
+        self,
+        tenant: Obj,
+        members: Mapping[str, list[dict[str, Any]]],
+        options: IaasV1Options | None = None,
+    ) -> Obj:
+        options = options or self.options()
         shown = {
-            "id": tenant["id"],
+            options.id_field: tenant["id"],
             "name": tenant["name"],
-            "users": members.get(tenant["id"], []),
+            options.tenant_members[0]: members.get(tenant["id"], []),
             "created_at": tenant["created_at"],
         }
         return shown | ({"subnet": "10.8.0.0/24"} if self.quirk("extra_fields") else {})
@@ -161,9 +192,10 @@ def _user_routes(r: APIRouter, api: Iaas, store: Store) -> None:
         return json_response(api.show_user(listed) if listed else dict(who))
 
     @r.get("/users", tags=["users"])
-    async def list_users(skip: Skip = None, limit: Limit = None) -> Response:
-        users = [api.show_user(u) for u in api.all(USERS)]
-        return json_response(api.window(users, skip, limit))
+    async def list_users(request: Request) -> Response:
+        options = api.options()
+        users = [api.show_user(u, options) for u in api.all(USERS)]
+        return api.listed(request, options.lists.users, users)
 
     @r.post("/users", status_code=201, tags=["users"])
     async def create_user(request: Request) -> Response:
@@ -210,10 +242,11 @@ def _new_members(api: Iaas, body: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _tenant_routes(r: APIRouter, api: Iaas, store: Store) -> None:
     @r.get("/tenants", tags=["tenants"])
-    async def list_tenants(skip: Skip = None, limit: Limit = None) -> Response:
+    async def list_tenants(request: Request) -> Response:
         members = api.members()
-        tenants = [api.show_tenant(t, members) for t in api.all(TENANTS)]
-        return json_response(api.window(tenants, skip, limit))
+        options = api.options()
+        tenants = [api.show_tenant(t, members, options) for t in api.all(TENANTS)]
+        return api.listed(request, options.lists.tenants, tenants)
 
     @r.post("/tenants", status_code=201, tags=["tenants"])
     async def create_tenant(request: Request) -> Response:
@@ -262,7 +295,7 @@ def _tenant_routes(r: APIRouter, api: Iaas, store: Store) -> None:
 
 
 def install(app: FastAPI, store: Store, token: str) -> None:
-    install_error_handlers(app, _error)
+    install_error_handlers(app, _error_body(store))
     api = Iaas(store)
     r = api_router(PREFIX, [Depends(bearer_auth(token))])
     _user_routes(r, api, store)
@@ -271,11 +304,15 @@ def install(app: FastAPI, store: Store, token: str) -> None:
 
 
 def seed(store: Store, data: Mapping[str, Any]) -> None:
-    """``{me: {email, role}, users: [{email, role}], quirks: {max_page, extra_fields}}``.
+    """``{me: {email, role}, users: [{email, role}], quirks: {max_page, extra_fields}, options}``.
 
     ``me`` is the token's own user, listed like any other; ``users`` exist before
-    any apply (made by hand, say).
+    any apply (made by hand, say). ``options`` (the target options of
+    docs/apis/iaas-v1.md, camelCase) make the sandbox answer as a target
+    configured with them expects; a bad one is a ValueError before the server starts.
     """
+    if "options" in data:
+        keep_options(store, SETTINGS, IaasV1Options, data["options"])
     people = [dict(u) for u in data.get("users", [])]
     if data.get("me"):
         me = {"email": data["me"]["email"], "role": data["me"].get("role", "operator")}

@@ -3,7 +3,8 @@
 Plans with tier defaults, tenants with suspend/resume and per-tenant feature
 flags, and users with roles and a tenant, under ``/api/v1/operator``. The
 module reads in the page's order; where the page is silent the choice made is
-noted beside the code.
+noted beside the code. Listings and error bodies follow the target options
+the sandbox was seeded with (``reference_bodies.seed``), the page's by default.
 
 Length: a little over 400 lines, kept whole so the emulation reads in the
 page's order; request bodies already live in ``reference_bodies.py``.
@@ -11,12 +12,10 @@ page's order; request bodies already live in ``reference_bodies.py``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
 from reconciler.sandbox.common import (
-    Limit,
-    Offset,
     api_router,
     bearer_auth,
     conflict,
@@ -24,12 +23,12 @@ from reconciler.sandbox.common import (
     invalid,
     json_response,
     not_found,
-    page_response,
     raw_json_response,
     splice_list,
 )
 from reconciler.sandbox.dialect import Dialect
 from reconciler.sandbox.dialects.reference_bodies import (
+    SETTINGS,
     FlagCreate,
     FlagUpdate,
     PlanCreate,
@@ -41,7 +40,11 @@ from reconciler.sandbox.dialects.reference_bodies import (
     TierDefaults,
     UserCreate,
     UserUpdate,
+    error_body,
+    listed,
     merge_patch,
+    options,
+    seed,
 )
 from reconciler.sandbox.store import Collection, Conflict, Obj, Store, now
 
@@ -55,6 +58,7 @@ COLLECTIONS = (
     Collection(TENANTS, indexed=("parent_id",)),
     Collection(FLAGS),  # scope = tenant id, key = flag key
     Collection(USERS, indexed=("tenant_id",)),  # key = lower-cased email
+    Collection(SETTINGS),  # the seeded options and quirks
 )
 
 
@@ -295,8 +299,8 @@ def router(store: Store, token: str) -> APIRouter:
 
     # Routes are matched in order, so the hottest go first.
     @r.get("/feature-flags", tags=["feature flags"])
-    async def list_all_flags(limit: Limit = 100, offset: Offset = 0) -> Response:
-        return page_response(store, FLAGS, limit, offset)
+    async def list_all_flags(request: Request) -> Response:
+        return listed(store, request, FLAGS, options(store).lists.feature_flags)
 
     @r.get("/tenants/{tenant_id}/feature-flags", tags=["feature flags"])
     async def list_flags(tenant_id: str) -> Response:
@@ -317,8 +321,8 @@ def router(store: Store, token: str) -> APIRouter:
         return api.delete_flag(tenant_id, flag_key)
 
     @r.get("/plans", tags=["plans"])
-    async def list_plans(limit: Limit = 100, offset: Offset = 0) -> Response:
-        return page_response(store, PLANS, limit, offset)
+    async def list_plans(request: Request) -> Response:
+        return listed(store, request, PLANS, options(store).lists.plans)
 
     @r.post("/plans", status_code=201, tags=["plans"])
     async def create_plan(body: PlanCreate) -> Response:
@@ -341,8 +345,8 @@ def router(store: Store, token: str) -> APIRouter:
         return api.put_tiers(plan_id, body)
 
     @r.get("/tenants", tags=["tenants"])
-    async def list_tenants(limit: Limit = 100, offset: Offset = 0) -> Response:
-        return page_response(store, TENANTS, limit, offset)
+    async def list_tenants(request: Request) -> Response:
+        return listed(store, request, TENANTS, options(store).lists.tenants)
 
     @r.post("/tenants", status_code=201, tags=["tenants"])
     async def create_tenant(body: TenantCreate) -> Response:
@@ -369,8 +373,8 @@ def router(store: Store, token: str) -> APIRouter:
         return api.set_status(tenant_id, suspended=False)
 
     @r.get("/users", tags=["users"])
-    async def list_users(limit: Limit = 100, offset: Offset = 0) -> Response:
-        return page_response(store, USERS, limit, offset)
+    async def list_users(request: Request) -> Response:
+        return listed(store, request, USERS, options(store).lists.users)
 
     @r.post("/users", status_code=201, tags=["users"])
     async def create_user(body: UserCreate) -> Response:
@@ -412,7 +416,7 @@ def router(store: Store, token: str) -> APIRouter:
 
 
 def install(app: FastAPI, store: Store, token: str) -> None:
-    install_error_handlers(app)
+    install_error_handlers(app, error_body(store))
     app.include_router(router(store, token))
 
 
@@ -421,6 +425,7 @@ DIALECT = Dialect(
     title="Reference operator API",
     collections=COLLECTIONS,
     install=install,
+    seed=seed,
 )
 
-__all__ = ["DIALECT", "Reference", "merge_patch", "router"]
+__all__ = ["DIALECT", "Reference", "merge_patch", "router", "seed"]
