@@ -3,7 +3,9 @@
 ``--base`` is a git ref (``origin/main``) or a directory holding the base specs.
 A ref is read with ``git archive``, so the working tree is never touched; a
 spec directory that does not exist at the base (a new repository layout) is
-an empty desired state.
+an empty desired state. What is read from the temporary extract names its
+files as git does, ``<ref>:<path in the repository>``: reports and errors
+point at the base branch's file, never at a directory that is gone.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import io
 import subprocess
 import tarfile
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from reconciler.errors import ConfigError, SpecError
+from reconciler.errors import ConfigError, SourceLocation, SpecError
 from reconciler.model import State
 from reconciler.spec import load_specs
+from reconciler.spec.loader import display_path
 
 
 def _git(args: list[str], cwd: Path) -> bytes:
@@ -47,12 +51,30 @@ def load_base(base: str, spec_path: Path) -> State:
     with tempfile.TemporaryDirectory(prefix="reconciler-base-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
-        return _load(Path(tmp) / relative, f"{base}:{relative}")
+        prefix = display_path(Path(tmp)).rstrip("/") + "/"
+        return _load(Path(tmp) / relative, f"{base}:{relative}", (prefix, f"{base}:"))
 
 
-def _load(path: Path, label: str) -> State:
+def _renamed(
+    location: SourceLocation | None, rename: tuple[str, str] | None
+) -> SourceLocation | None:
+    """``location`` with the extract's directory replaced by ``<ref>:``."""
+    if location is None or rename is None or not location.file.startswith(rename[0]):
+        return location
+    return replace(location, file=rename[1] + location.file[len(rename[0]) :])
+
+
+def _load(path: Path, label: str, rename: tuple[str, str] | None = None) -> State:
     try:
-        return load_specs(path)
+        state = load_specs(path)
     except SpecError as exc:
-        first = "; ".join(str(p) for p in exc.problems[:3])
+        first = "; ".join(
+            str(replace(p, location=_renamed(p.location, rename))) for p in exc.problems[:3]
+        )
         raise ConfigError(f"the base specs ({label}) do not validate: {first}") from None
+    for resource in state:
+        resource.source = _renamed(resource.source, rename)
+        resource.field_sources = {
+            name: _renamed(loc, rename) or loc for name, loc in resource.field_sources.items()
+        }
+    return state

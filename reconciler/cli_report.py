@@ -4,17 +4,26 @@ The renderers live in :mod:`reconciler.report`; this module only puts one
 :class:`reconciler.core.Review` through the one the user chose, with the
 options of :class:`reconciler.cli_options.ReportOptions`, and writes the result
 redacted (and CI-safe on stdout).
+
+The Markdown report says what it is in a footer line: the commit, the run and
+the time. In GitHub Actions they come from the runner's variables
+(``GITHUB_SHA``; ``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY`` and
+``GITHUB_RUN_ID`` make the run's link), and ``RECONCILER_ARTIFACT`` names the
+artifact the workflow uploads the full report in (:mod:`reconciler.report.metadata`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from reconciler import core, redact
 from reconciler.cli_options import ReportOptions
 from reconciler.cli_output import say, use_colour
-from reconciler.report import json_report, markdown, text
+from reconciler.report import json_report, markdown, metadata, text
 from reconciler.report.escape import inline
 
 
@@ -52,13 +61,21 @@ def show_review(review: core.Review, title: str, options: ReportOptions) -> None
         emit(_text(review, options.no_color) + "\n", options.output)
 
 
+def report_metadata(
+    commit: str | None = None,
+    run_url: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> metadata.Metadata:
+    """What a Markdown report says it is: the given commit and run link, else GitHub's."""
+    return metadata.from_environ(
+        os.environ if environ is None else environ, commit=commit, run_url=run_url, now=now
+    )
+
+
 def _markdown(review: core.Review, title: str, options: ReportOptions) -> str:
     run = review.run
-    hint = (
-        f"`{options.json_report_path.name}`"
-        if options.json_report_path
-        else "the JSON report (`--format json`)"
-    )
     built = markdown.build_report(
         title=title,
         target=run.target.describe(),
@@ -69,13 +86,14 @@ def _markdown(review: core.Review, title: str, options: ReportOptions) -> str:
         drift=review.drift if review.pr_changes is not None else None,
         reverted=review.reverted,
         base=review.base_label,
-        full_report_hint=hint,
         template=options.template,
         calls=(
             text.render_calls(run.preview.calls, run.preview.unknown)
             if run.preview is not None
             else None
         ),
+        meta=report_metadata(),
+        report_file=options.json_report_path.name if options.json_report_path else None,
     )
     return built.render(options.max_length)
 

@@ -131,6 +131,9 @@ class Resource:
     """Set by ``protect: true`` in a spec: never suspended nor deleted."""
     ignore_fields: frozenset[str] = frozenset()
     """Fields (``name`` or ``name.key``) set on create, then left to the server or to hand."""
+    managed: bool = True
+    """False for an external reference (``managed: false``): a live object the specs
+    refer to but do not manage; it must exist, and is never created, changed or removed."""
 
     @property
     def server_id(self) -> str | None:
@@ -214,6 +217,18 @@ DESTRUCTIVE: frozenset[Action] = frozenset({Action.DELETE, Action.SUSPEND})
 """Removals: ordered in reverse dependency order, guarded, reported first."""
 
 
+def is_demotion(old: object, new: object, role_order: tuple[str, ...]) -> bool:
+    """Whether a role moving ``old`` → ``new`` goes down ``role_order`` (lowest first).
+
+    A role the order does not know is below every role it knows: giving it in
+    place of a known role takes something away; taking it away is not a demotion.
+    """
+    if old not in role_order or old == new:
+        return False
+    below = role_order.index(new) if new in role_order else -1
+    return below < role_order.index(old)
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One field's move: ``path`` is dotted (``configuration.region``)."""
@@ -237,7 +252,31 @@ class Change:
     """Changes that must succeed before this one runs although this one does not
     refer to them (a guard's order: disable the old admin only once the new one
     exists); a failure among them skips this change."""
+    demotion: bool = False
+    """A role moved down the dialect's order (a promotion is not one). Set by the
+    planner, the one that knows the order (:func:`is_demotion`)."""
 
     @property
     def is_destructive(self) -> bool:
-        return self.action in DESTRUCTIVE
+        """Takes the object out of service: a suspend or delete, or any other change
+        that moves its status to an inactive state (``null → "suspended"`` when the
+        base specs never set a status is a suspension too). Guarded, protected
+        against, ordered as a removal."""
+        return self.action in DESTRUCTIVE or self.deactivates
+
+    @property
+    def deactivates(self) -> bool:
+        """The status moves to an inactive state from any other (created ones aside)."""
+        lifecycle = LIFECYCLE.get(self.id.kind)
+        if lifecycle is None or self.action is Action.CREATE:
+            return False
+        return any(
+            fc.path == lifecycle.field and fc.old != fc.new and lifecycle.is_inactive(fc.new)
+            for fc in self.fields
+        )
+
+    @property
+    def is_risky(self) -> bool:
+        """What a reviewer must see first, wherever it appears: destructive, or a
+        demotion. Every report marks it ⚠️, lists it first and counts it as destructive."""
+        return self.is_destructive or self.demotion

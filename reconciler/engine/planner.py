@@ -12,7 +12,8 @@ it never lists as inactive, which fields are sensitive, its admin role, and why
 a change could not address its object safely. The steps:
 
 diff (rules) → drop what the API cannot address → drop what absence already
-meets → admin handover order → dependency order → mask sensitive values.
+meets → mark demotions → admin handover order → dependency order → mask
+sensitive values.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from reconciler.model import (
     Kind,
     ResourceId,
     State,
+    is_demotion,
 )
 from reconciler.rules import Rules
 
@@ -60,23 +62,35 @@ class PlannerCapabilities:
     ``admin_role``: the highest operator role; removals of it wait for grants.
     ``unaddressable``: why a change cannot address its object safely; such
     changes are dropped and noted, never written.
+    ``role_order``: the operator roles, lowest first; a move down it is a demotion.
     """
 
     absent_is_inactive: frozenset[Kind] = frozenset()
     sensitive: Mapping[Kind, frozenset[str]] = field(default_factory=dict)
     admin_role: str | None = None
     unaddressable: Unaddressable | None = None
+    role_order: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, provider: type[Provider] | Provider) -> PlannerCapabilities:
         """What a provider (class or instance) declares: its ``capabilities`` value,
-        and its ``unaddressable_change`` hook."""
+        and its ``unaddressable_change`` hook.
+
+        The role order is the operator's declared role choices as listed, with
+        the admin role last: every dialect lists them lowest first.
+        """
         declared = provider.capabilities
+        support = declared.supports.get(Kind.OPERATOR)
+        roles = tuple(support.choices.get("role", ())) if support is not None else ()
+        admin = declared.admin_role
+        if admin is not None:
+            roles = (*(r for r in roles if r != admin), admin)
         return cls(
             absent_is_inactive=declared.absent_is_inactive,
             sensitive=declared.sensitive,
-            admin_role=declared.admin_role,
+            admin_role=admin,
             unaddressable=provider.unaddressable_change,
+            role_order=roles,
         )
 
 
@@ -116,6 +130,7 @@ class Planner:
             result = diff(desired, live, rules=self.rules)
             unsafe = self._drop_unaddressable(result, live)
             self._drop_met_by_absence(result)
+            self._mark_demotions(result.changes)
             admin_handover(result.changes, self.capabilities.admin_role)
             changes = order(result.changes)
         self._mask(changes)
@@ -129,6 +144,7 @@ class Planner:
             notes=result.notes,
             protected=result.protected,
             unsafe=unsafe,
+            external=result.external,
         )
 
     def _drop_unaddressable(self, result: DiffResult, live: State) -> dict[ResourceId, str]:
@@ -173,6 +189,16 @@ class Planner:
         if len(kept) != len(result.changes):
             result.unchanged.sort(key=sort_key)
         result.changes = kept
+
+    def _mark_demotions(self, changes: list[Change]) -> None:
+        """A role moved down the API's order is a demotion; a promotion is not."""
+        order = self.capabilities.role_order
+        if not order:
+            return
+        for change in changes:
+            change.demotion = change.id.kind is Kind.OPERATOR and any(
+                fc.path == "role" and is_demotion(fc.old, fc.new, order) for fc in change.fields
+            )
 
     def _mask(self, changes: list[Change]) -> None:
         """Field-level detail of sensitive fields becomes ``(sensitive)`` in every report."""

@@ -2,11 +2,13 @@
 
 A tenant may be named ``<img src=x onerror=alert(1)>``, a display name may hold
 a code fence or ``@org/team``: a report posted to a pull request must show
-them, never run them, ping anyone or link an issue. A name may also hold a
-newline, a NUL, a bidi override or a zero-width space: whatever is printed
-shows them as visible escapes (:func:`inline`), so one line of output is one
-line of the plan, and no line of a CI log can be a workflow command
-(:func:`workflow_safe`).
+them, never run them, ping anyone, link an issue (``#1``, ``GH-1``,
+``owner/repo#1``), turn into an emoji (``:shipit:``) or into math (``$x$``).
+A URL in a value is shown as code, as it is: Markdown escapes inside it would
+make GitHub's autolinker point somewhere else. A name may also hold a newline,
+a NUL, a bidi override or a zero-width space: whatever is printed shows them
+as visible escapes (:func:`inline`), so one line of output is one line of the
+plan, and no line of a CI log can be a workflow command (:func:`workflow_safe`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,20 @@ from reconciler.redact import redact
 ZWSP = "\u200b"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 _MENTION = re.compile(r"([@#])(?=[\w\-/])")
+"""``@team``, ``@org/team``, ``#12``, ``owner/repo#12``: GitHub links the sign and what follows."""
+_GH_REF = re.compile(r"\b(GH)(?=-\d)", re.I)
+"""``GH-12``: GitHub's other spelling of an issue reference."""
+_SHORTCODE = re.compile(r":(?=(?:[\w+\-]*[^\W\d_][\w+\-]*|100|1234|[+\-]1):)")
+"""``:shipit:``, ``:+1:``, ``:100:``: GitHub turns a name between colons into an emoji
+(names have a letter but these three; ``file.yaml:3:1`` and ``12:30:45`` are left alone)."""
+_URL = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>`|\\]+", re.I)
+"""What GitHub's autolinker makes a link of (emails aside: their ``@`` is broken)."""
+_URL_TAIL = ".,:;!?'\"*_~"
+ZWSP_ENTITY = "&#8203;"
+"""The zero-width space as Markdown and HTML write it: the source stays free of invisible
+characters, the rendered text breaks the link as the character does (Dependabot's way)."""
+DOLLAR = "&#36;"
+"""``$`` as an entity: GitHub starts math (``$x$``, ``$$``) only at a written ``$``."""
 
 INVISIBLE = re.compile(
     "["
@@ -86,22 +102,74 @@ def workflow_safe(text: str, *, json: bool = False) -> str:
 
 
 def _break_links(text: str) -> str:
-    """``@team`` and ``#12`` lose their meaning with an invisible space after the sign."""
-    return _MENTION.sub(lambda m: m.group(1) + ZWSP, text)
+    """Mentions, issue references and emoji shortcodes lose their meaning with an
+    invisible space after the sign (what GitHub's own bots do)."""
+    text = _MENTION.sub(lambda m: m.group(1) + ZWSP, text)
+    text = _GH_REF.sub(lambda m: m.group(1) + ZWSP, text)
+    return _SHORTCODE.sub(":" + ZWSP, text)
+
+
+def _entities(escaped: str) -> str:
+    """``$`` and the zero-width spaces :func:`_break_links` put in, as entities (a value's own
+    invisible characters were made visible escapes before)."""
+    return escaped.replace("$", DOLLAR).replace(ZWSP, ZWSP_ENTITY)
+
+
+def _md_words(text: str) -> str:
+    """Text with no URL in it: links broken, Markdown then HTML escaped, ``$`` an entity."""
+    # HTML escaped after Markdown and without quote entities, so no '#' of an
+    # entity is touched; the dollar entity comes last, so its '&' stays.
+    escaped = _MD_SPECIAL.sub(r"\\\1", _break_links(text))
+    return _entities(html.escape(escaped, quote=False))
+
+
+def _url_end(url: str) -> int:
+    """Where a URL found in text ends: trailing punctuation and an unmatched ``)`` are text."""
+    end = len(url)
+    while end and (
+        url[end - 1] in _URL_TAIL
+        or (url[end - 1] == ")" and url[:end].count(")") > url[:end].count("("))
+    ):
+        end -= 1
+    return end
 
 
 def md(text: object) -> str:
-    """For Markdown text and table cells: one line, HTML and Markdown escaped, links broken."""
-    # Order matters: made visible on one line first, links broken and Markdown
-    # escaped on that text, HTML escaped last and without quote entities, so no
-    # '#' of an entity is touched.
-    escaped = _MD_SPECIAL.sub(r"\\\1", _break_links(inline(text)))
-    return html.escape(escaped, quote=False)
+    """For Markdown text: one line, HTML and Markdown escaped, nothing GitHub would link.
+
+    A URL is shown as code, character for character (``http://127.0.0.1:8080``,
+    never ``http://127\\.0\\.0\\.1``): no link at all rather than one that goes
+    elsewhere than it says.
+    """
+    line = inline(text)
+    out: list[str] = []
+    last = 0
+    for match in _URL.finditer(line):
+        end = match.start() + _url_end(match.group(0))
+        if end <= match.start():
+            continue
+        out.append(_md_words(line[last : match.start()]))
+        out.append(code(line[match.start() : end]))
+        last = end
+    out.append(_md_words(line[last:]))
+    return "".join(out)
+
+
+def code(text: object) -> str:
+    """An inline code span showing ``text`` as it is, on one line; inert on GitHub
+    (no link, mention, emoji or math inside code). Empty text is shown as nothing."""
+    line = inline(text)
+    if not line:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if line[0] in "` " or line[-1] in "` " else ""
+    return f"{ticks}{pad}{line}{pad}{ticks}"
 
 
 def html_text(text: object) -> str:
     """For raw HTML blocks (``<summary>``), where Markdown is not parsed."""
-    return html.escape(_break_links(inline(text)), quote=False)
+    return _entities(html.escape(_break_links(inline(text)), quote=False))
 
 
 def fence(body: str, info: str = "") -> str:

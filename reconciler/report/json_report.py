@@ -8,7 +8,7 @@ from typing import Any
 from reconciler.engine.plan import Plan
 from reconciler.engine.results import ApplyResult
 from reconciler.model import Change
-from reconciler.report.values import counts
+from reconciler.report.values import counts, gone_with_owner, left_alone
 from reconciler.runs import Review
 
 FORMAT_VERSION = 1
@@ -20,6 +20,7 @@ def change_dict(change: Change) -> dict[str, Any]:
         "kind": change.id.kind.value,
         "key": change.id.key,
         "action": change.action.value,
+        "destructive": change.is_risky,
         "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in change.fields],
         "reason": change.reason or None,
         "source": str(change.desired.source) if change.desired and change.desired.source else None,
@@ -27,13 +28,23 @@ def change_dict(change: Change) -> dict[str, Any]:
 
 
 def plan_dict(plan: Plan, target: dict[str, Any]) -> dict[str, Any]:
+    """``destructive``: suspensions, deletions, deactivations and demotions, each counted once;
+    ``unmanaged``: what is left alone; ``deleted_with_owner``: what goes with a deleted owner."""
+    alone = left_alone(plan)
     return {
         "format_version": FORMAT_VERSION,
         "target": target,
         "summary": {a.value: n for a, n in counts(plan.changes).items()}
-        | {"unchanged": len(plan.unchanged), "unmanaged": len(plan.unmanaged)},
+        | {
+            "destructive": sum(1 for c in plan.changes if c.is_risky),
+            "unchanged": len(plan.unchanged),
+            "unmanaged": len(alone),
+        },
         "changes": [change_dict(c) for c in plan.changes],
-        "unmanaged": [str(r) for r in plan.unmanaged],
+        "unmanaged": [str(r) for r in alone],
+        "deleted_with_owner": {
+            str(owner): [str(r) for r in ids] for owner, ids in gone_with_owner(plan).items()
+        },
         "ignored": {str(r): paths for r, paths in sorted(plan.ignored.items())},
         "notes": {str(r): note for r, note in sorted(plan.notes.items())},
         "unsafe": {str(r): why for r, why in sorted(plan.unsafe.items())},

@@ -17,7 +17,14 @@ from reconciler.engine.plan import Plan
 from reconciler.engine.results import ApplyResult, ChangeEvent
 from reconciler.model import Action, Change, ResourceId
 from reconciler.report.escape import inline
-from reconciler.report.values import MARKS, VERBS, show, summary_line
+from reconciler.report.values import (
+    MARKS,
+    VERBS,
+    gone_with_owner,
+    left_alone,
+    show,
+    summary_line,
+)
 
 COLOURS: dict[Action, str] = {
     Action.CREATE: "green",
@@ -63,14 +70,20 @@ def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
             lines.extend(render_change(change, colour))
         lines.append("")
         lines.append("Marks: + create  ~ update  ! suspend  ^ resume  - delete")
-    if plan.unmanaged:
+    alone = left_alone(plan)
+    if alone:
         lines.append("")
-        shown = ", ".join(inline(r) for r in plan.unmanaged[:UNMANAGED_SHOWN])
-        more = len(plan.unmanaged) - UNMANAGED_SHOWN
-        suffix = f" and {more} more" if more > 0 else ""
         lines.append(
-            f"Unmanaged (live, in no spec; left alone by the prune policy): {shown}{suffix}"
+            "Unmanaged (live, in no spec; left alone by the prune policy): "
+            + _some(alone, UNMANAGED_SHOWN)
         )
+    owned = gone_with_owner(plan)
+    if owned:
+        lines.append("")
+        lines.append("Deleted with their owner (they belong to an object this plan deletes):")
+        lines += [
+            f"  {inline(owner)}: {_some(ids, UNMANAGED_SHOWN)}" for owner, ids in owned.items()
+        ]
     if plan.ignored:
         lines.append("")
         lines.append("Ignored (they differ, but ignoreFields leaves them alone):")
@@ -83,8 +96,15 @@ def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
         lines.append("Notes:")
         lines += [f"  {inline(rid)}: {inline(note)}" for rid, note in sorted(plan.notes.items())]
     lines.append("")
-    lines.append(summary_line(plan.changes, len(plan.unchanged), len(plan.unmanaged)))
+    going = sum(len(ids) for ids in owned.values())
+    lines.append(summary_line(plan.changes, len(plan.unchanged), len(alone), going))
     return "\n".join(lines)
+
+
+def _some(ids: list[ResourceId], most: int) -> str:
+    """The first ``most`` ids, and how many more."""
+    more = len(ids) - most
+    return ", ".join(inline(r) for r in ids[:most]) + (f" and {more} more" if more > 0 else "")
 
 
 def render_guards(mass_changes: list[str], lockout: list[str]) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.model import Action, Change
+from reconciler.model import Action, Change, Kind, ResourceId
 from reconciler.report.escape import inline
+
+if TYPE_CHECKING:
+    from reconciler.engine.plan import Plan
 
 MARKS: dict[Action, str] = {
     Action.CREATE: "+",
@@ -60,11 +63,43 @@ def counts(changes: list[Change]) -> dict[Action, int]:
     return result
 
 
-def summary_line(changes: list[Change], unchanged: int, unmanaged: int) -> str:
+def summary_line(changes: list[Change], unchanged: int, unmanaged: int, with_owner: int = 0) -> str:
     """``Plan: 2 to create, 1 to update, ...`` in a fixed order, for diffs between runs."""
     c = counts(changes)
     parts = [f"{c[a]} {SUMMARY_WORDS[a]}" for a in SUMMARY_ORDER]
     tail = f"{unchanged} unchanged"
     if unmanaged:
         tail += f", {unmanaged} unmanaged left alone"
+    if with_owner:
+        tail += f", {with_owner} deleted with their owner"
     return f"Plan: {', '.join(parts)}; {tail}."
+
+
+def owner_of(rid: ResourceId) -> ResourceId | None:
+    """The object ``rid`` belongs to and goes with: a flag's tenant, tier defaults' plan."""
+    if rid.kind is Kind.FEATURE_FLAG:
+        return ResourceId(Kind.TENANT, rid.key.partition("/")[0])
+    if rid.kind is Kind.TIER_DEFAULTS:
+        return ResourceId(Kind.SUBSCRIPTION_PLAN, rid.key)
+    return None
+
+
+def gone_with_owner(plan: Plan) -> dict[ResourceId, list[ResourceId]]:
+    """Per object this plan deletes, the unmanaged objects that belong to it.
+
+    The diff leaves what belongs to an object no spec names alone; when the
+    owner itself is deleted they go with it, so no report calls them left alone.
+    """
+    deleted = {c.id for c in plan.changes if c.action is Action.DELETE}
+    owned: dict[ResourceId, list[ResourceId]] = {}
+    for rid in plan.unmanaged:
+        owner = owner_of(rid)
+        if owner is not None and owner in deleted:
+            owned.setdefault(owner, []).append(rid)
+    return owned
+
+
+def left_alone(plan: Plan) -> list[ResourceId]:
+    """Unmanaged objects this plan really leaves alone (not those deleted with their owner)."""
+    going = {rid for owned in gone_with_owner(plan).values() for rid in owned}
+    return [rid for rid in plan.unmanaged if rid not in going]

@@ -92,6 +92,45 @@ def test_base_ref_splits_this_branchs_changes_from_drift(
     assert base_dir.exit_code == 1 and "git" in base_dir.stderr
 
 
+def test_base_split_flags_a_new_suspension_and_names_the_base_files_in_the_repository(
+    sandbox: Any, applied: Path, tmp_path: Path
+) -> None:
+    """The issue's reproduction: the branch adds ``status: suspended`` to globex, whose base
+    spec sets no status; acme was renamed by hand (drift, from the base branch's file)."""
+    repo = applied.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    globex = applied / "tenants" / "globex.yaml"
+    globex.write_text(globex.read_text() + "status: suspended\n")
+    hand_rename(sandbox, "acme", "Changed by hand")
+    github = {
+        "GITHUB_SHA": "4f1c0ffee4f1c0ffee4f1c0ffee4f1c0ffee4f1c",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "octo/app",
+        "GITHUB_RUN_ID": "99",
+    }
+    args = ["plan", str(applied), *target_args(sandbox), "--base", "main", "--format", "markdown"]
+    result = run_cli(args, sandbox.token, **github)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    pr_part, rest = text.split("### Drift already on the live platform")
+    assert (
+        '⚠️ <code>~ Tenant/globex will be updated in place (deactivation: status null → "suspended")'
+        in pr_part
+    )
+    assert "**Apply on merge would make 1 destructive change(s)**" in text
+    drift_part = rest.split("### Apply on merge")[0]
+    assert "<code>~ Tenant/acme will be updated in place</code>" in drift_part
+    assert "spec: `main:specs/tenants/acme.yaml:" in drift_part
+    assert "reconciler-base-" not in text  # never the temporary extract of the base
+    assert (
+        "<sub>Made from commit `4f1c0ffee4f1` by "
+        "[run 99](https://github.com/octo/app/actions/runs/99) at "
+    ) in text
+
+
 def test_graph_draws_changes_in_dependency_order(sandbox: Any, tmp_path: Path) -> None:
     specs = copy_specs(tmp_path)
     mermaid = run_cli(["graph", str(specs), *target_args(sandbox)], sandbox.token)

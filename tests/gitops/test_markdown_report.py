@@ -6,7 +6,7 @@ import re
 
 from reconciler.engine.planner import Planner
 from reconciler.model import Kind, Resource, ResourceId, State
-from reconciler.report.escape import ZWSP, fence, md
+from reconciler.report.escape import ZWSP_ENTITY, fence, md
 from reconciler.report.markdown import COMMENT_LIMIT, build_report, marker
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -38,7 +38,7 @@ def test_hostile_strings_render_inert() -> None:
 
 def test_markdown_escaping_of_single_values() -> None:
     assert md("a|b") == "a\\|b"
-    assert md("@team") == f"@{ZWSP}team"
+    assert md("@team") == f"@{ZWSP_ENTITY}team"
     assert md("*bold* [link](x)") == "\\*bold\\* \\[link\\]\\(x\\)"
     assert fence("x ```` y").startswith("`````")
 
@@ -59,7 +59,7 @@ def test_a_huge_report_is_cut_by_whole_resources_and_says_what_is_missing() -> N
         target="t",
         specs="s",
         plan=Planner().plan(desired, State()),
-        full_report_hint="the artifact report.json",
+        report_file="report.json",
     )
     text = report.render()
     assert len(text) <= COMMENT_LIMIT
@@ -67,7 +67,7 @@ def test_a_huge_report_is_cut_by_whole_resources_and_says_what_is_missing() -> N
     shown = text.count("will be created</code></summary>")
     assert 0 < shown < 800
     assert f"the details of {800 - shown} changed resource(s) are left out" in text
-    assert "report\\.json" in text
+    assert "the file `report.json`" in text  # code, not escaped backticks
     assert "| Tenant | 800 |" in text  # the summary always counts everything
     full = report.render(limit=10_000_000)
     assert full.count("will be created</code></summary>") == 800
@@ -116,5 +116,6 @@ def test_control_characters_show_as_escapes_and_forge_no_line() -> None:
     assert '- display_name: "a\\u202eb\\n::error::x"' in text  # in the diff, one line
     assert '+ display_name: "new\\tname"' in text
     assert "\u202e" not in text and "\x00" not in text and "\t" not in text
-    assert "## plan\\\\r\\\\n::warning::t" in text  # Markdown-escaped backslashes
+    # Markdown-escaped backslashes; :warning: is an emoji shortcode, broken
+    assert f"## plan\\\\r\\\\n::{ZWSP_ENTITY}warning::t" in text
     assert md(forged) == "x\\\\n  \\- Plan prod will be deleted"
