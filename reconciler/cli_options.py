@@ -131,6 +131,11 @@ class ReportOptions:
     max_length: int = markdown.COMMENT_LIMIT
     json_report_path: Path | None = None
     no_color: bool = False
+    commit: str | None = None
+    """The commit the report was made from (default: ``$GITHUB_SHA``)."""
+    run_url: str | None = None
+    """The run that made it (default: built from ``$GITHUB_SERVER_URL``, ``$GITHUB_REPOSITORY``
+    and ``$GITHUB_RUN_ID``)."""
 
 
 def report_options(func: F) -> F:
@@ -146,6 +151,8 @@ def report_options(func: F) -> F:
             max_length=kwargs.pop("max_length"),
             json_report_path=kwargs.pop("json_report_path"),
             no_color=kwargs.pop("no_color"),
+            commit=kwargs.pop("commit"),
+            run_url=kwargs.pop("run_url"),
         )
         return func(*args, **kwargs)
 
@@ -189,5 +196,14 @@ def report_options(func: F) -> F:
                 help="Also write the full JSON report here (the Markdown says where it is).",
             ),
             click.option("--no-color", is_flag=True, help="Never colour the output."),
+            click.option(
+                "--commit",
+                help="The commit the Markdown report's footer names (default: $GITHUB_SHA).",
+            ),
+            click.option(
+                "--run-url",
+                help="The run the Markdown report's footer links to (default: built from "
+                "$GITHUB_SERVER_URL, $GITHUB_REPOSITORY and $GITHUB_RUN_ID).",
+            ),
         ],
     )

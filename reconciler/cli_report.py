@@ -92,7 +92,7 @@ def _markdown(review: core.Review, title: str, options: ReportOptions) -> str:
             if run.preview is not None
             else None
         ),
-        meta=report_metadata(),
+        meta=report_metadata(options.commit, options.run_url),
         report_file=options.json_report_path.name if options.json_report_path else None,
     )
     return built.render(options.max_length)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from reconciler.cli_report import report_metadata
 from reconciler.engine.planner import Planner
@@ -101,3 +103,14 @@ def test_with_no_plan_shown_the_notice_says_none_could_be_made() -> None:
     assert "**No plan could be made for commit `9a9a9a9a9a9a`:** the run failed: boom" in text
     again = stale_report(text, failed=Metadata(commit=LATER), reason="boom again")
     assert again.count("No plan could be made") == 1 and "boom again" in again
+
+
+def test_commit_and_run_url_options_reach_the_footer(sandbox: Any, tmp_path: Path) -> None:
+    from tests.integration.helpers import copy_specs, run_cli, target_args
+
+    specs = copy_specs(tmp_path)
+    args = ["plan", str(specs), *target_args(sandbox), "--format", "markdown"]
+    args += ["--commit", "0123456789abcdef", "--run-url", "https://ci.example/runs/7"]
+    shown = run_cli(args, sandbox.token, GITHUB_SHA="", GITHUB_RUN_ID="")
+    assert shown.exit_code == 0, shown.output
+    assert "0123456" in shown.stdout and "https://ci.example/runs/7" in shown.stdout
