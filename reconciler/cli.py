@@ -427,10 +427,13 @@ def schema(output: Path | None) -> None:
     show_default=True,
 )
 def apis(dialect: str | None, fmt: str) -> None:
-    """List the API dialects and what each can manage (kinds x operations).
+    """List the API dialects, where each comes from and what it can manage (kinds x operations).
 
-    With a DIALECT, show its settable fields, accepted values and notes. The
-    Markdown of all of them is docs/apis/README.md, exactly.
+    Built-in dialects first, then those installed from other distributions
+    (entry-point group reconciler.dialects), each with its source. An installed
+    one that cannot be loaded is left out with a warning. With a DIALECT, show
+    its source, settable fields, accepted values, notes and options. The
+    Markdown is docs/apis/README.md exactly: the built-in dialects only.
 
     Example:
 
@@ -439,24 +442,46 @@ def apis(dialect: str | None, fmt: str) -> None:
         reconciler apis --format markdown > docs/apis/README.md
     """
     from reconciler import dialects as registry
-    from reconciler.providers import describe
     from reconciler.report import support
 
     if dialect is not None:
-        info = describe(dialect)  # a ConfigError naming the known dialects
+        info = _described(dialect)
         if fmt == "json":
             say(json_report.dumps(info), json=True)
         else:
             say(support.render_details_text(info))
         return
-    infos = [describe(name) for name in registry.names()]
+    if fmt == "markdown":  # the docs page: the same on every machine
+        say(support.render_readme([_described(line.name) for line in registry.REGISTRY]))
+        return
+    infos = []
+    for line in registry.entries():
+        try:
+            infos.append(_described(line.name))
+        except Exception as exc:  # an installed dialect's bug must not hide the others
+            if line.built_in:
+                raise
+            reason = f"its provider could not be loaded ({type(exc).__name__}: {exc})"
+            problem = registry.PluginProblem(line.source, line.name, reason)
+            say(f"warning: {inline(str(problem))}", err=True)
     if fmt == "json":
-        say(json_report.dumps(support.matrix(infos)), json=True)
-    elif fmt == "markdown":
-        pages = {entry.name: entry.page for entry in registry.REGISTRY}
-        say(support.render_readme(infos, pages))
+        say(json_report.dumps(support.matrix_json(infos)), json=True)
     else:
         say(support.render_text(infos))
+
+
+def _described(name: str) -> dict[str, Any]:
+    """What dialect ``name`` declares, with its source and documentation (``reconciler apis``).
+
+    A name no dialect has is the providers' ConfigError naming the known ones.
+    """
+    from reconciler import dialects as registry
+    from reconciler.providers import describe
+
+    info = describe(name)
+    line = registry.entry(name)
+    assert line is not None  # describe found it
+    return {**info, "source": line.source, "page": line.page}
 
 
 main.add_command(comment)

@@ -2,9 +2,12 @@
 
 Rendered from plain data, each dialect as its declaration describes it
 (``Capabilities.describe()``: dialect, title, and per kind its operations,
-fields, choices and notes), for ``reconciler apis`` and for docs/apis/README.md,
-which is exactly ``reconciler apis --format markdown`` (:func:`render_readme`;
-a test keeps the file equal to it). Nothing here imports a provider.
+fields, choices and notes) plus where it comes from (``source``: ``built-in``
+or the installed distribution, and ``page``: its documentation), for
+``reconciler apis`` and for docs/apis/README.md, which is exactly
+``reconciler apis --format markdown`` (:func:`render_readme`; a test keeps the
+file equal to it). That page lists the built-in dialects only, so it reads the
+same on every machine. Nothing here imports a provider.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Any
 from reconciler.model import Kind
 
 Described = Mapping[str, Any]
-"""One dialect as ``Capabilities.describe()`` gives it."""
+"""One dialect as ``Capabilities.describe()`` gives it, with its ``source`` and ``page``."""
+BUILT_IN = "built-in"
+"""The ``source`` of a dialect that ships with reconciler (``reconciler.dialects.BUILT_IN``)."""
 
 LETTERS: dict[str, str] = {
     "create": "C",
@@ -47,6 +52,35 @@ def matrix(infos: Sequence[Described]) -> dict[str, dict[str, str]]:
     return {info["dialect"]: {k.value: cell(info, k) for k in Kind} for info in infos}
 
 
+def source(info: Described) -> str:
+    """Where the dialect comes from: ``built-in`` or its distribution's name and version."""
+    return str(info.get("source", BUILT_IN))
+
+
+def matrix_json(infos: Sequence[Described]) -> dict[str, dict[str, str]]:
+    """:func:`matrix` with each dialect's ``source`` beside its cells (``--format json``)."""
+    table = matrix(infos)
+    return {info["dialect"]: {"source": source(info), **table[info["dialect"]]} for info in infos}
+
+
+def docs_location(info: Described) -> str:
+    """Where to read about the dialect: a built-in's page under docs/apis/, else its own."""
+    page = str(info.get("page", ""))
+    return f"docs/apis/{page}" if source(info) == BUILT_IN and page else page
+
+
+def _sources(infos: Sequence[Described]) -> list[str]:
+    """Each dialect with its source and title, one line each."""
+    name_width = max(len("dialect"), *(len(info["dialect"]) for info in infos))
+    source_width = max(len("source"), *(len(source(info)) for info in infos))
+    rows = [("dialect", "source", "what it is")]
+    rows += [(info["dialect"], source(info), info["title"]) for info in infos]
+    return [
+        f"{name.ljust(name_width)}  {where.ljust(source_width)}  {title}".rstrip()
+        for name, where, title in rows
+    ]
+
+
 def render_text(infos: Sequence[Described]) -> str:
     table = matrix(infos)
     names = list(table)
@@ -56,12 +90,15 @@ def render_text(infos: Sequence[Described]) -> str:
     for kind in Kind:
         row = [table[n][kind.value].ljust(w) for n, w in zip(names, cols, strict=True)]
         lines.append("  ".join([kind.value.ljust(width), *row]).rstrip())
-    lines += ["", LEGEND, "Details of one API: reconciler apis DIALECT"]
+    lines += ["", LEGEND, "", *_sources(infos), "", "Details of one API: reconciler apis DIALECT"]
     return "\n".join(lines)
 
 
 def render_details_text(info: Described) -> str:
-    lines = [f"{info['dialect']}: {info['title']}", ""]
+    lines = [f"{info['dialect']}: {info['title']}", f"source: {source(info)}"]
+    if docs_location(info):
+        lines.append(f"docs: {docs_location(info)}")
+    lines.append("")
     for kind, spec in info["kinds"].items():
         lines.append(f"{kind}: {', '.join(spec['operations']) or 'read only'}")
         lines.append(f"  fields: {', '.join(spec['fields']) or '(none)'}")
@@ -106,6 +143,12 @@ Each platform API is a *dialect*: one provider module in `reconciler/providers/`
 and one emulation in `reconciler/sandbox/dialects/`, named together on one line
 of the registry, `reconciler/dialects.py`. Choose it with `--api` (or `api:` of
 a target in `reconciler.yaml`).
+
+This page lists the built-in dialects. Others can be installed from their own
+distributions ([writing-a-dialect.md](../writing-a-dialect.md);
+[examples/custom-dialect](../../examples/custom-dialect/) is one):
+`reconciler apis` lists every dialect of the machine it runs on, each with its
+source (`built-in`, or the distribution's name and version).
 """
 
 README_MATRIX = """\
@@ -127,11 +170,14 @@ this file matches).
 """
 
 
-def render_readme(infos: Sequence[Described], pages: Mapping[str, str]) -> str:
-    """All of docs/apis/README.md: the dialects with their pages, then the matrix."""
+def render_readme(infos: Sequence[Described]) -> str:
+    """All of docs/apis/README.md: the dialects with their pages, then the matrix.
+
+    ``infos`` are the built-in dialects: the page must not depend on what is installed.
+    """
     rows = ["| dialect | what it is | page |", "|---|---|---|"]
     for info in infos:
-        page = pages[info["dialect"]]
+        page = info["page"]
         rows.append(f"| `{info['dialect']}` | {info['title']} | [{page}]({page}) |")
     parts = [
         README_HEAD,
