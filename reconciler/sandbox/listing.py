@@ -80,7 +80,7 @@ def asked(
     return Window(limit, _number(query, listing.offset_param, 0, 0))
 
 
-def _put(body: dict[str, Any], key: str, value: Any) -> None:
+def put_at(body: dict[str, Any], key: str, value: Any) -> None:
     """``value`` at dotted ``key`` in ``body``."""
     *parents, last = key.split(".")
     for part in parents:
@@ -108,18 +108,18 @@ def answer(
     more = window.offset + len(rows) < total
     marker = f"items-{uuid.uuid4().hex}"
     body: dict[str, Any] = dict(extra or {})
-    _put(body, listing.items, marker)
+    put_at(body, listing.items, marker)
     if listing.total is not None:
-        _put(body, listing.total, total)
+        put_at(body, listing.total, total)
     if listing.paging == "cursor":
-        _put(body, listing.next, _cursor(window.offset + len(rows)) if more else None)
+        put_at(body, listing.next, _cursor(window.offset + len(rows)) if more else None)
     elif listing.paging == "link":
         onward = {
             listing.limit_param: window.limit,
             listing.offset_param: window.offset + len(rows),
         }
-        _put(body, listing.next, f"{path}?{urlencode(onward)}" if more else None)
+        put_at(body, listing.next, f"{path}?{urlencode(onward)}" if more else None)
     return json.dumps(body, separators=(",", ":")).replace(json.dumps(marker), listed, 1)
 
 
-__all__ = ["Window", "answer", "asked"]
+__all__ = ["Window", "answer", "asked", "put_at"]

@@ -48,16 +48,6 @@ def positive(value: str | None, name: str, default: int) -> int:
     return int(value)
 
 
-def _put(body: dict[str, Any], key: str, value: Any) -> None:
-    """``value`` at dotted ``key`` in ``body``."""
-    *parents, last = key.split(".")
-    for part in parents:
-        if not isinstance(body.get(part), dict):
-            body[part] = {}
-        body = body[part]
-    body[last] = value
-
-
 class Tenants:
     """The Rust platform service behind the gateway, over one store."""
 
@@ -179,7 +169,7 @@ class Shapes:
         the options say an error holds them at another key."""
         key = self.options.errors.message or "message"
         body: dict[str, Any] = {"error": code}
-        _put(body, key, message)
+        served.put_at(body, key, message)
         return body
 
 
