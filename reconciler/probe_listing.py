@@ -38,6 +38,8 @@ ENVELOPES = ("message", "error", "detail", "errors")
 """Where the client finds an error's words when ``errors.message`` is left at null."""
 MESSAGE_KEYS = (*ENVELOPES, "error.message", "title", "description", "msg", "error_description")
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_OWN_ID_KEYS = frozenset({"id", "uuid", "_id", "guid", "identifier"})
+"""Keys that name an object's own id, before ``parent_id`` and other references to others."""
 _ID_KEY = re.compile(r"(^|_)id$|Id$|^uuid$|^_id$|^key$")
 """Keys that usually hold a server id."""
 
@@ -249,13 +251,18 @@ class ListingProbe:
     def _ids(self, items: list[Any]) -> None:
         """Where the ids are (``idField``) and whether they are text or numbers (``idType``)."""
         settings, objects = self.settings, [i for i in items if isinstance(i, dict)]
-        if not objects or (settings.id_field is None and settings.id_type is None):
+        if not objects or not self.use.keyed:
+            return
+        if settings.id_field is None and settings.id_type is None:
             return
         self.checked |= {setting[0] for setting in (settings.id_field, settings.id_type) if setting}
         option, key = settings.id_field or ("", "id")
         if not all(key in o for o in objects):
             common = set.intersection(*(set(o) for o in objects))
-            near = sorted(k for k in common if isinstance(k, str) and _ID_KEY.search(k))
+            near = sorted(
+                (k for k in common if isinstance(k, str) and _ID_KEY.search(k)),
+                key=lambda k: (k.lower() not in _OWN_ID_KEYS, k),
+            )
             missing = f"the items hold no `{inline(key)}`"
             if settings.id_field is not None and near:
                 self.add_fix(

@@ -182,6 +182,9 @@ class ListingUse:
     listing: Listing
     decode: Decode | None = None
     """The provider's reading of one listed item (raises on another shape)."""
+    keyed: bool = True
+    """Whether the listed items carry a server id (at the dialect's ``idField``); a
+    tenant's flags listed by key do not."""
 
 
 class Provider:

@@ -123,17 +123,16 @@ class TenantsV1Provider(Provider):
         return TenantsV1Reader(self.client, self.settings, self.shapes)
 
     def listings(self) -> list[ListingUse]:
-        """``GET /v1/tenants``, then the roles and assignments under a tenant (their
-        paths hold ``{}`` where the tenant's id goes, filled by ``reconciler probe``).
+        """``GET /v1/tenants``, then the flags, roles and assignments under a tenant
+        (their paths hold ``{}`` where the tenant's id goes, filled by ``reconciler probe``).
 
-        A tenant's flags are left out: they carry no server id (a flag is known by
-        its key), and the probe asks every listed item for one at ``idField``.
+        A tenant's flags carry no server id (a flag is known by its key): not keyed.
         """
         tenants = self.settings.lists.tenants
         found = [ListingUse("tenants", BASE, "lists.tenants", tenants, self.shapes.tenant)]
         for name, (template, listing, decode) in self.reader.per_tenant().items():
-            if name != "flags":
-                found.append(ListingUse(name, template, f"lists.{name}", listing, decode))
+            use = ListingUse(name, template, f"lists.{name}", listing, decode, name != "flags")
+            found.append(use)
         return found
 
     def handlers(self) -> Mapping[Kind, KindHandlers]:

@@ -490,3 +490,21 @@ def test_with_no_target_the_embedded_sandbox_of_the_spec_directory_is_probed(
     missing = run_cli(["probe", str(tmp_path / "nowhere")])
     assert missing.exit_code == 1 and "no such spec directory" in missing.output
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_tenants_v1_at_its_defaults_fits_with_its_flags_listed_by_key(
+    fresh_sandbox: Any, tmp_path: Path
+) -> None:
+    """A tenant's flags have no server id: the probe does not ask them for one."""
+    import shutil
+
+    from tests.integration.helpers import REPO
+
+    box = fresh_sandbox("tenants-v1")
+    root = Path(shutil.copytree(REPO / "examples" / "tenants-v1", tmp_path / "specs"))
+    target = ["--api", "tenants-v1", "--url", box.url]
+    applied = run_cli(["apply", str(root), *target, "--auto-approve"], box.token)
+    assert applied.exit_code == 0, applied.output
+    probed = run_cli(["probe", str(root), *target], box.token)
+    assert probed.exit_code == 0, probed.output
+    assert "flags" in probed.output and "idField" not in probed.output

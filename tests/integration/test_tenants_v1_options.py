@@ -235,7 +235,8 @@ def test_the_listings_it_declares_are_the_configured_ones() -> None:
     options = TenantsV1Options.model_validate(SERVER)
     provider = TenantsV1Provider(ApiClient("https://gateway.example", "t"), options)
     uses = {use.option: use for use in provider.listings()}
-    assert sorted(uses) == ["lists.roleAssignments", "lists.roles", "lists.tenants"]
+    assert sorted(uses) == ["lists.flags", "lists.roleAssignments", "lists.roles", "lists.tenants"]
+    assert not uses["lists.flags"].keyed and uses["lists.roles"].keyed  # flags have no server id
     assert uses["lists.tenants"].listing.items == "tenants" and uses["lists.tenants"].path == BASE
     assert uses["lists.roles"].listing == options.lists.roles
     assert uses["lists.roles"].path == BASE + "/{}/roles"  # the probe fills in a tenant's id
