@@ -22,11 +22,12 @@ from typing import Any
 import click
 
 from reconciler import __version__, core, planfile, redact
-from reconciler.cli_github import comment, drift_issue
+from reconciler.cli_github import comment, drift_issue, github
 from reconciler.cli_init import init
 from reconciler.cli_options import (
     ReportOptions,
     no_parallelism,
+    only_option,
     report_options,
     spec_argument,
     target_options,
@@ -38,13 +39,16 @@ from reconciler.cli_probe import probe
 from reconciler.cli_report import show_review
 from reconciler.cli_sandbox import sandbox
 from reconciler.errors import ReconcilerError
-from reconciler.progress import ApplyProgress
+from reconciler.interrupt import Caught, StopRequest, signal_name, signals_stop
+from reconciler.model import ResourceId
+from reconciler.progress import ApplyProgress, render_stopped, stopping_notice
 from reconciler.report import json_report, text
 from reconciler.report.escape import inline
 
 __all__ = ["ClickHandler", "main", "say", "stdin_is_terminal", "use_colour"]
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_SIGINT = 130  # 128 + SIGINT, as a shell reports a run ended by Ctrl-C
 
 
 class ReconcilerGroup(click.Group):
@@ -67,7 +71,10 @@ class ReconcilerGroup(click.Group):
         except click.ClickException as exc:  # usage errors: printed the safe way, exit 1
             exc.show(file=SafeStream(err=True))  # type: ignore[arg-type]
             sys.exit(EXIT_ERROR)
-        except click.Abort:
+        except click.Abort as exc:
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                say("Interrupted (SIGINT).", err=True)  # plan, drift, export: nothing written
+                sys.exit(EXIT_SIGINT)
             say("Aborted; nothing more was started.", err=True)
             sys.exit(EXIT_ERROR)
 
@@ -166,6 +173,7 @@ def validate(path: Path, choice: core.TargetChoice) -> None:
 @spec_argument
 @target_options
 @report_options
+@only_option
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
 )
@@ -183,6 +191,7 @@ def plan(
     path: Path,
     choice: core.TargetChoice,
     report: ReportOptions,
+    only: tuple[ResourceId, ...],
     detailed_exitcode: bool,
     out: Path | None,
     show_calls: bool,
@@ -197,7 +206,7 @@ def plan(
 
         reconciler plan specs --out plan.json --format markdown --base origin/main
     """
-    review = core.review(path, choice, base=report.base, show_calls=show_calls)
+    review = core.review(path, choice, base=report.base, show_calls=show_calls, only=only)
     show_review(review, "reconciler plan", report)
     if out is not None:
         core.save_plan(review.run, out, path)
@@ -258,6 +267,7 @@ def graph(path: Path, choice: core.TargetChoice, fmt: str) -> None:
 @tls_options
 @spec_argument
 @target_options
+@only_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option(
     "--allow-mass-changes",
@@ -268,6 +278,7 @@ def graph(path: Path, choice: core.TargetChoice, fmt: str) -> None:
 def apply(
     path: Path,
     choice: core.TargetChoice,
+    only: tuple[ResourceId, ...],
     auto_approve: bool,
     allow_mass_changes: bool,
     no_color: bool,
@@ -279,6 +290,11 @@ def apply(
     PATH may be a plan saved by `plan --out`: exactly that plan is applied, and
     nothing at all if the live state changed since it was made.
 
+    Ctrl-C or SIGTERM stops it without losing anything: no new change starts,
+    those in flight get 10 s to finish, then a summary (applied, failed, not
+    started, unknown) and exit 130 (143 for SIGTERM); a second one stops at once.
+    Every write is journaled before it is sent; the next run re-reads.
+
     Example:
 
         reconciler apply specs --auto-approve
@@ -287,6 +303,8 @@ def apply(
     colour = use_colour(no_color)
     interactive = stdin_is_terminal()
     progress = ApplyProgress(live=None if not no_color else False)
+    stop = StopRequest()
+    stop.listen(lambda s: progress.note(stopping_notice(s.reason, s.at_once, s.grace)))
 
     def approve(run: core.PlanRun) -> bool:
         say(text.render_plan(run.plan, run.target.describe(), colour))
@@ -300,32 +318,40 @@ def apply(
         progress.start(len(run.plan.changes))
         return True
 
-    try:
-        if planfile.is_plan_file(path):
-            if choice.names_a_target:
-                raise click.UsageError(
-                    "a saved plan names its own target; drop --target/--api/--url"
+    with signals_stop(stop) as caught:
+        try:
+            if planfile.is_plan_file(path):
+                if choice.names_a_target:
+                    raise click.UsageError(
+                        "a saved plan names its own target; drop --target/--api/--url"
+                    )
+                run = core.apply_saved(
+                    path,
+                    approve=approve,
+                    on_event=progress,
+                    allow_mass_changes=allow_mass_changes,
+                    tls=choice,
+                    stop=stop,
+                    only=only,
                 )
-            run = core.apply_saved(
-                path,
-                approve=approve,
-                on_event=progress,
-                allow_mass_changes=allow_mass_changes,
-                tls=choice,
-            )
-        else:
-            run = core.apply(
-                path,
-                choice,
-                approve=approve,
-                on_event=progress,
-                allow_mass_changes=allow_mass_changes,
-            )
-    except click.UsageError as exc:
-        say(f"error: {inline(exc.message)}", err=True)
-        sys.exit(EXIT_ERROR)
-    finally:
-        progress.stop()
+            else:
+                run = core.apply(
+                    path,
+                    choice,
+                    approve=approve,
+                    on_event=progress,
+                    allow_mass_changes=allow_mass_changes,
+                    stop=stop,
+                    only=only,
+                )
+        except click.UsageError as exc:
+            say(f"error: {inline(exc.message)}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (KeyboardInterrupt, click.Abort):  # Ctrl-C at the prompt is an Abort
+            _interrupted_before_applying(caught)
+            raise
+        finally:
+            progress.stop()
     if run.result is None:
         if not run.approved:  # declined at the prompt: not done, so not success (as Terraform)
             say("Apply cancelled; nothing was changed.")
@@ -334,9 +360,28 @@ def apply(
             say(text.render_plan(run.planned.plan, run.planned.target.describe(), colour))
             say("Nothing to apply.")
         return
-    say(text.render_apply(run.result, run.converged, run.remaining))
+    if run.result.stopped:
+        say(render_stopped(run.result))
+    else:
+        say(text.render_apply(run.result, run.converged, run.remaining))
+    if run.result.verify_error:  # what the writes did is above; the re-read failed
+        say(
+            f"error: the re-read to verify the apply failed: {inline(run.result.verify_error)}",
+            err=True,
+        )
+    if caught.exit_status is not None:
+        sys.exit(caught.exit_status)  # 130 after SIGINT, 143 after SIGTERM
     if not run.ok:
         sys.exit(EXIT_ERROR)
+
+
+def _interrupted_before_applying(caught: Caught) -> None:
+    """A signal before any change began: say nothing was changed and exit as signalled."""
+    if caught.exit_status is None:
+        return  # not a signal (end of input at the prompt): the caller re-raises
+    name = signal_name(caught.signals[0])
+    say(f"Interrupted ({name}) before any change was made; nothing was changed.", err=True)
+    sys.exit(caught.exit_status)
 
 
 @main.command()
@@ -486,6 +531,7 @@ def _described(name: str) -> dict[str, Any]:
 
 main.add_command(comment)
 main.add_command(drift_issue)
+main.add_command(github)
 main.add_command(sandbox)
 main.add_command(init)
 main.add_command(probe)

@@ -4,7 +4,8 @@ As sqlite-utils does it: a decorator adds a group of options to a command and
 hands the command one object instead of a parameter per option.
 :func:`target_options` (with :func:`tls_options` when the command connects)
 gives ``choice: core.TargetChoice``; :func:`report_options` gives
-``report: ReportOptions`` to ``plan`` and ``drift``.
+``report: ReportOptions`` to ``plan`` and ``drift``; :func:`only_option` gives
+``only``, the objects ``--only`` names, to ``plan`` and ``apply``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from reconciler import core
+from reconciler.model import ResourceId
 from reconciler.report import markdown
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,6 +86,39 @@ def _checked_url(ctx: click.Context, param: click.Parameter, value: str | None) 
         hint = f" (did you mean 'https://{value}'?)" if "://" not in value else ""
         raise click.BadParameter(f"'{value}' is not an http(s) URL{hint}")
     return value
+
+
+def only_option(func: F) -> F:
+    """``--only KIND/NAME`` (repeatable) as ``only: tuple[ResourceId, ...]``, in the order given."""
+    return click.option(
+        "--only",
+        "only",
+        multiple=True,
+        metavar="KIND/NAME",
+        callback=_parsed_only,
+        help="Plan or apply only this object (a Tenant with its flags and roles, a Plan "
+        "with its tier defaults) and the pending changes it needs, e.g. Tenant/acme; "
+        "repeatable. Warns about what is left out.",
+    )(func)
+
+
+def _parsed_only(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[ResourceId, ...]:
+    """Each ``--only`` as the object it names: a kind as the specs write it, then its key
+    (in Unicode NFC, as names are compared); a kind that does not exist is refused here."""
+    from reconciler.rules import RuleError, rule_id
+    from reconciler.spec.names import nfc
+
+    names: list[ResourceId] = []
+    for value in values:
+        try:
+            rid = rule_id(nfc(value))
+        except RuleError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from None
+        if rid not in names:
+            names.append(rid)
+    return tuple(names)
 
 
 def no_parallelism(func: F) -> F:

@@ -25,31 +25,42 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from reconciler import planfile
 from reconciler.basespecs import load_base
 from reconciler.engine.executor import execute
+from reconciler.engine.external import require_external
 from reconciler.engine.guards import lockout_problems, mass_change_problems
-from reconciler.engine.plan import Plan, change_support_problems
+from reconciler.engine.plan import Plan, Selection, change_support_problems
 from reconciler.engine.planner import PlannerCapabilities, paused_gc
 from reconciler.engine.results import ChangeEvent
+from reconciler.engine.select import narrow, selected, warn
 from reconciler.errors import (
     GuardError,
     MalformedResponse,
     PlanError,
+    ReconcilerError,
     StalePlanError,
     UnsupportedError,
 )
-from reconciler.model import State
+from reconciler.interrupt import StopRequest
+from reconciler.model import ResourceId, State
 from reconciler.origin import describe_origin
 from reconciler.providers import provider_class
 from reconciler.providers.base import ApplyContext
 from reconciler.providers.preview import previewing
 from reconciler.runs import ApplyRun, PlanRun, Preview, Review
-from reconciler.session import Session, journal_path, journaled, open_session, read_live
+from reconciler.session import (
+    Session,
+    journal_path,
+    journaled,
+    open_session,
+    read_live,
+    warn_unfinished,
+)
 from reconciler.spec import load_specs
 from reconciler.spec.config import Config, load_config
 from reconciler.targets import Target, TargetChoice, read_token, resolve_target
@@ -65,6 +76,7 @@ __all__ = [  # the library API; the names from other modules stay importable fro
     "Review",
     "Session",
     "StalePlanError",
+    "StopRequest",
     "TargetChoice",
     "apply",
     "apply_planned",
@@ -157,6 +169,7 @@ def _connected(target: Target, workdir: Path | None, work: Callable[[Session], A
 
     async def run() -> T:
         async with open_session(target, workdir) as session:
+            warn_unfinished(session)  # the last apply's writes without an outcome
             return await work(session)
 
     return asyncio.run(run())
@@ -165,10 +178,25 @@ def _connected(target: Target, workdir: Path | None, work: Callable[[Session], A
 # ---- plan -------------------------------------------------------------------------------
 
 
-async def read_plan(session: Session, desired: State) -> PlanRun:
-    """Read live state, plan against ``desired``, and find what guards would refuse."""
+async def read_plan(
+    session: Session,
+    desired: State,
+    only: Sequence[ResourceId] | Selection | None = (),
+    *,
+    partial: bool = False,
+) -> PlanRun:
+    """Read live state, plan against ``desired``, and find what guards would refuse.
+
+    Every external object must exist live. ``only`` (``--only``) narrows the plan to
+    those objects and what they need (:mod:`reconciler.engine.select`). ``partial``:
+    ``desired`` is a part of the specs (a library caller's few objects), so a
+    reference to a live object outside it resolves; a spec tree's references must
+    name an object in the specs or declared external for this target.
+    """
     live = await read_live(session)
     plan = session.planner().plan(desired, live)
+    require_external(plan.external, desired, live if partial else None)
+    plan = narrow(plan, only, desired, live)
     return await _guarded(session, desired, live, plan)
 
 
@@ -205,9 +233,7 @@ async def preview_calls(session: Session, run: PlanRun) -> Preview:
             calls.current = str(event.change.id)
 
     async with client:
-        result = await execute(
-            run.plan, provider, _context(run), parallelism=1, on_event=follow
-        )
+        result = await execute(run.plan, provider, _context(run), parallelism=1, on_event=follow)
     unknown = {str(rid): why for rid, why in {**result.failed, **result.skipped}.items()}
     return Preview(calls=calls.calls, unknown=unknown)
 
@@ -218,19 +244,24 @@ def plan(
     *,
     workdir: Path | None = None,
     show_calls: bool = False,
+    only: Sequence[ResourceId] = (),
 ) -> PlanRun:
     """Load specs, read the target and return what would change.
 
-    With ``show_calls``, also the exact writes an apply would send (``run.preview``).
+    With ``show_calls``, also the exact writes an apply would send (``run.preview``);
+    with ``only``, just those objects' changes and what they need.
     """
     desired, target = _prepared(spec_path, choice)
     return _connected(
-        target, workdir or spec_root(spec_path), lambda s: _plan_in(s, desired, show_calls)
+        target, workdir or spec_root(spec_path), lambda s: _plan_in(s, desired, show_calls, only)
     )
 
 
-async def _plan_in(session: Session, desired: State, show_calls: bool) -> PlanRun:
-    planned = await read_plan(session, desired)
+async def _plan_in(
+    session: Session, desired: State, show_calls: bool, only: Sequence[ResourceId] = ()
+) -> PlanRun:
+    planned = await read_plan(session, desired, only)
+    warn(planned.plan.selection)
     if show_calls:
         planned.preview = await preview_calls(session, planned)
     return planned
@@ -243,6 +274,7 @@ def review(
     base: str | None = None,
     workdir: Path | None = None,
     show_calls: bool = False,
+    only: Sequence[ResourceId] = (),
 ) -> Review:
     """Plan, and with ``base`` (a git ref or directory) split the PR's changes from drift.
 
@@ -253,7 +285,7 @@ def review(
     base_state = load_base(base, Path(spec_path)) if base is not None else None
 
     async def work(session: Session) -> Review:
-        run = await _plan_in(session, desired, show_calls)
+        run = await _plan_in(session, desired, show_calls, only)
         if base_state is None:
             return Review(run=run, spec_path=str(spec_path), drift=run.plan)
         planner = session.planner()
@@ -311,10 +343,16 @@ async def apply_planned(
     run: PlanRun,
     *,
     on_event: Callable[[ChangeEvent], None] | None = None,
+    stop: StopRequest | None = None,
 ) -> ApplyRun:
-    """Execute a plan, journaling every write, then re-read to verify the target converged."""
+    """Execute a plan, journaling every write, then re-read to verify the target converged.
+
+    A requested ``stop`` ends the run early (``result.stopped``; the re-read is left to
+    the next plan). A re-read that fails keeps what the writes did: ``result.verify_error``
+    holds its error and ``remaining`` stays None (not verified).
+    """
     ctx = _context(run)
-    with journaled(session, ctx.origin):
+    with journaled(session, ctx.origin) as journal:
         result = await execute(
             run.plan,
             session.provider,
@@ -322,8 +360,28 @@ async def apply_planned(
             parallelism=session.target.parallelism,
             on_event=on_event,
             protected=session.target.rules.protect,
+            stop=stop,
         )
-    after = await read_plan(session, run.desired)
+        if result.unknown and not (stop is not None and stop.at_once):
+            journal.unanswered("cancelled in flight when the apply stopped: outcome unknown")
+    if result.stopped:
+        return ApplyRun(planned=run, result=result)
+    try:
+        if stop is None:
+            after: PlanRun | None = await read_plan(
+                session, run.desired, selected(run.plan), partial=True
+            )
+        else:
+            with stop.attached():
+                after = await stop.unless_stopped(
+                    read_plan(session, run.desired, selected(run.plan), partial=True)
+                )
+    except ReconcilerError as exc:
+        result.verify_error = str(exc)
+        return ApplyRun(planned=run, result=result)
+    if after is None:
+        result.stopped = stop.reason if stop is not None else "stop requested"
+        return ApplyRun(planned=run, result=result)
     return ApplyRun(planned=run, result=result, remaining=after.plan)
 
 
@@ -333,14 +391,16 @@ async def _guard_approve_apply(
     approve: Callable[[PlanRun], bool],
     on_event: Callable[[ChangeEvent], None] | None,
     allow_mass_changes: bool,
+    stop: StopRequest | None = None,
 ) -> ApplyRun:
     """The steps every apply shares once it has a plan: guards, approval, apply, verify."""
+    warn(planned.plan.selection)
     if not planned.plan.has_changes:
         return ApplyRun(planned=planned, remaining=planned.plan)
     check_guards(planned, allow_mass_changes)
     if not approve(planned):
         return ApplyRun(planned=planned, approved=False)
-    return await apply_planned(session, planned, on_event=on_event)
+    return await apply_planned(session, planned, on_event=on_event, stop=stop)
 
 
 def apply(
@@ -351,13 +411,21 @@ def apply(
     on_event: Callable[[ChangeEvent], None] | None = None,
     workdir: Path | None = None,
     allow_mass_changes: bool = False,
+    stop: StopRequest | None = None,
+    only: Sequence[ResourceId] = (),
 ) -> ApplyRun:
-    """Plan, check the guards, ask ``approve`` (the CLI shows the plan), apply, verify."""
+    """Plan, check the guards, ask ``approve`` (the CLI shows the plan), apply, verify.
+
+    ``stop``: request it (from any thread) to stop the apply early, losing nothing
+    (:mod:`reconciler.interrupt`); ``run.result.stopped`` then says so.
+    """
     desired, target = _prepared(spec_path, choice)
 
     async def work(session: Session) -> ApplyRun:
-        planned = await read_plan(session, desired)
-        return await _guard_approve_apply(session, planned, approve, on_event, allow_mass_changes)
+        planned = await read_plan(session, desired, only)
+        return await _guard_approve_apply(
+            session, planned, approve, on_event, allow_mass_changes, stop
+        )
 
     return _connected(target, workdir or spec_root(spec_path), work)
 
@@ -371,6 +439,8 @@ def apply_saved(
     env: dict[str, str] | None = None,
     allow_mass_changes: bool = False,
     tls: TargetChoice | None = None,
+    stop: StopRequest | None = None,
+    only: Sequence[ResourceId] = (),
 ) -> ApplyRun:
     """Apply exactly a saved plan; refuse if the specs or the live state moved.
 
@@ -380,10 +450,16 @@ def apply_saved(
 
     The plan was made by the planner when it was saved and is executed as it
     was reviewed; the re-read that verifies it plans with the rules saved with
-    it. ``tls`` carries this run's TLS choices (the file names its own target).
+    it. ``tls`` carries this run's TLS choices (the file names its own target);
+    ``stop`` is as for :func:`apply`. ``only``, if given, must be the selection the
+    plan was made with (``plan --only``): a saved plan is never narrowed again.
     """
     path = Path(plan_path)
     saved = planfile.load(path)
+    made_with = saved.plan.selection.only if saved.plan.selection is not None else ()
+    if only and tuple(only) != made_with:
+        made = " ".join(f"--only {r}" for r in made_with) or "no --only"
+        raise PlanError(f"{path} is applied exactly as it was planned ({made}); drop --only")
     target = saved.target
     if PlannerCapabilities.of(provider_class(target.dialect)).sensitive:
         problems = planfile.restore_secrets(saved, load_specs(saved.specs))
@@ -405,7 +481,9 @@ def apply_saved(
         if moved:
             raise StalePlanError(path, moved)
         planned = await _guarded(session, saved.desired, live, saved.plan)
-        return await _guard_approve_apply(session, planned, approve, on_event, allow_mass_changes)
+        return await _guard_approve_apply(
+            session, planned, approve, on_event, allow_mass_changes, stop
+        )
 
     specs = Path(saved.specs)  # the spec root it was planned from, else where the file is
     return _connected(target, workdir or spec_root(specs if specs.exists() else path), work)

@@ -6,7 +6,10 @@ variable that holds it) and a fingerprint of every live object the plan read.
 Before applying, the live state is read again; if any fingerprint moved, an
 object appeared or one vanished, the apply is refused with the list: the
 reviewed plan no longer describes what would happen, and a silent re-plan
-would apply something nobody reviewed.
+would apply something nobody reviewed. It also records a digest of the spec
+tree it was made from (every file the loader reads, ``reconciler.yaml`` too):
+``apply`` refuses the plan when the specs on disk are no longer those, so a
+plan reviewed on a pull request is applied only from the very specs merged.
 """
 
 from __future__ import annotations
@@ -20,16 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__, redact
-from reconciler.engine.plan import Plan
+from reconciler.engine.external import ExternalRef, Referrer
+from reconciler.engine.plan import Plan, Selection
 from reconciler.errors import ConfigError, PlanError, SourceLocation
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
 from reconciler.options import parse
 from reconciler.rules import GuardPolicy, Rules
+from reconciler.spec.loader import CONFIG_NAMES, discover
 from reconciler.targets import Target
 
 FORMAT = "reconciler-plan"
-FORMAT_VERSION = 2
-"""2: every field of resources, changes and the plan (rules, protection, notes)."""
+FORMAT_VERSION = 3
+"""2: every field of resources, changes and the plan (rules, protection, notes);
+3: the digest of the spec tree the plan was made from (``spec_tree``)."""
 
 
 def fingerprint(resource: Resource) -> str:
@@ -60,6 +66,55 @@ class SavedPlan:
     created_at: str = ""
     origin: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    spec_tree: str = ""
+    """:func:`spec_tree` of the specs when the plan was made."""
+
+
+class SpecsChangedError(PlanError):
+    """The specs at a saved plan's spec path are not those it was made from (or are gone)."""
+
+    def __init__(self, path: Path, specs: str, planned: str, found: str | None) -> None:
+        self.path, self.specs, self.planned, self.found = path, specs, planned, found
+        if found is None:
+            why = f"the specs it was made from are not at '{specs}' any more"
+        else:
+            why = (
+                f"the specs at '{specs}' are not those it was made from "
+                f"(spec tree {planned[:19]}… in the plan, {found[:19]}… on disk)"
+            )
+        super().__init__(
+            f"{path}: {why}; nothing was applied. Apply it from the commit it was planned "
+            "on, or make and review a new plan from these specs."
+        )
+
+
+def spec_tree(spec_path: Path | str) -> str | None:
+    """A digest of every file the loader reads for ``spec_path`` (None: it does not exist).
+
+    The spec files ``discover`` finds and the ``reconciler.yaml`` next to them,
+    each by its path under the spec root and its bytes; hidden files and other
+    suffixes are not read by the loader, so they do not count.
+    """
+    root = Path(spec_path)
+    if not root.exists():
+        return None
+    base = root if root.is_dir() else root.parent
+    files = discover(root, [])
+    config = next((base / n for n in CONFIG_NAMES if (base / n).is_file()), None)
+    if config is not None:
+        files.append(config)
+    digest = hashlib.sha256()
+    for name, file in sorted((f.relative_to(base).as_posix(), f) for f in files):
+        content = hashlib.sha256(file.read_bytes()).hexdigest()
+        digest.update(f"{name}\0{content}\n".encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def check_spec_tree(saved: SavedPlan, path: Path) -> None:
+    """Raise :class:`SpecsChangedError` unless the specs on disk are ``saved``'s own."""
+    found = spec_tree(saved.specs)
+    if found != saved.spec_tree:
+        raise SpecsChangedError(path, saved.specs, saved.spec_tree, found)
 
 
 def moved(saved: dict[str, str], live: State) -> list[str]:
@@ -131,6 +186,7 @@ def _resource(resource: Resource | None, sensitive: Sensitive = {}) -> dict[str,
         },
         "protect": resource.protect,
         "ignore_fields": sorted(resource.ignore_fields),
+        **({} if resource.managed else {"managed": False}),
     }
 
 
@@ -170,7 +226,55 @@ def dump_plan(plan: Plan, sensitive: Sensitive | None = None) -> dict[str, Any]:
         "notes": _by_id(plan.notes),
         "protected": list(plan.protected),
         "unsafe": _by_id(plan.unsafe),
+        "external": [_external(ref) for ref in plan.external.values()],
+        "selection": _selection(plan.selection),
     }
+
+
+def _external(ref: ExternalRef) -> dict[str, Any]:
+    return {
+        "id": str(ref.id),
+        "declared": _location(ref.declared),
+        "exists": ref.exists,
+        "referrers": [
+            {"id": str(r.id), "field": r.field, "location": _location(r.location)}
+            for r in ref.referrers
+        ],
+    }
+
+
+def _selection(selection: Selection | None) -> dict[str, list[str]] | None:
+    """``plan --only``: the names given, and what the plan brought in and left out."""
+    if selection is None:
+        return None
+    return {
+        "only": _ids(list(selection.only)),
+        "needed": _ids(list(selection.needed)),
+        "left_out": _ids(list(selection.left_out)),
+        "dependents": _ids(list(selection.dependents)),
+    }
+
+
+def _load_external(data: Mapping[str, Any]) -> ExternalRef:
+    return ExternalRef(
+        ResourceId.parse(data["id"]),
+        _load_location(data["declared"]),
+        bool(data["exists"]),
+        tuple(
+            Referrer(ResourceId.parse(r["id"]), str(r["field"]), _load_location(r["location"]))
+            for r in data["referrers"]
+        ),
+    )
+
+
+def _load_selection(data: Mapping[str, Any] | None) -> Selection | None:
+    if data is None:
+        return None
+
+    def ids(name: str) -> tuple[ResourceId, ...]:
+        return tuple(ResourceId.parse(r) for r in data[name])
+
+    return Selection(ids("only"), ids("needed"), ids("left_out"), ids("dependents"))
 
 
 def load_plan(data: Mapping[str, Any]) -> Plan:
@@ -204,6 +308,8 @@ def load_plan(data: Mapping[str, Any]) -> Plan:
         notes={rid: str(note) for rid, note in by_id("notes").items()},
         protected=[str(p) for p in data["protected"]],
         unsafe={rid: str(why) for rid, why in by_id("unsafe").items()},
+        external={ref.id: ref for ref in map(_load_external, data.get("external", []))},
+        selection=_load_selection(data.get("selection")),
     )
 
 
@@ -220,6 +326,9 @@ def _target(target: Target) -> dict[str, Any]:
         "grace_seconds": {k.value: g.total_seconds() for k, g in target.rules.grace.items()},
         "ignore_fields": {k.value: sorted(v) for k, v in target.rules.ignore_fields.items()},
         "protect": sorted(str(r) for r in target.rules.protect),
+        "external": {
+            str(r): _location(where) for r, where in sorted(target.rules.external.items())
+        },
         "guards": {
             "max_removals": target.guards.max_removals,
             "max_removal_percent": target.guards.max_removal_percent,
@@ -249,6 +358,7 @@ def dump(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "origin": origin,
         "specs": specs,
+        "spec_tree": spec_tree(specs),
         "target": _target(target),
         "plan": dump_plan(plan, sensitive),
         "desired": [_resource(r, sensitive) for r in desired],
@@ -294,6 +404,7 @@ def _load_resource(data: dict[str, Any] | None) -> Resource | None:
         },
         protect=bool(data["protect"]),
         ignore_fields=frozenset(data["ignore_fields"]),
+        managed=bool(data.get("managed", True)),
     )
 
 
@@ -318,6 +429,10 @@ def load(path: Path) -> SavedPlan:
             grace={Kind(k): timedelta(seconds=v) for k, v in t["grace_seconds"].items()},
             ignore_fields={Kind(k): frozenset(v) for k, v in t["ignore_fields"].items()},
             protect=frozenset(ResourceId.parse(r) for r in t["protect"]),
+            external={
+                ResourceId.parse(r): _load_location(where)
+                for r, where in t.get("external", {}).items()
+            },
         )
         target = Target(
             name=t["name"],
@@ -341,6 +456,7 @@ def load(path: Path) -> SavedPlan:
             fingerprints=dict(data["fingerprints"]),
             created_at=data.get("created_at", ""),
             origin=data.get("origin", ""),
+            spec_tree=str(data["spec_tree"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path} is a damaged saved plan ({exc!r})") from None

@@ -4,11 +4,16 @@ A CI log must read well after the fact (no carriage returns, one line per
 finished change, names with their control characters escaped, no line a
 runner would take as a command); a person at a terminal wants to see the run
 move. Both come from the same executor events.
+
+An apply that is stopped (Ctrl-C, a cancelled CI job) says so as it stops
+(:meth:`ApplyProgress.note`) and ends with :func:`render_stopped`: what was
+applied, failed, not started, and what is unknown because it was in flight.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from types import TracebackType
 from typing import TextIO
 
@@ -23,10 +28,13 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from reconciler.engine.results import ChangeEvent
+from reconciler.engine.results import ApplyResult, ChangeEvent
+from reconciler.model import ResourceId
 from reconciler.redact import redact
 from reconciler.report.escape import inline, workflow_safe
 from reconciler.report.text import render_event
+
+NOT_STARTED_SHOWN = 20
 
 
 class ApplyProgress:
@@ -73,6 +81,14 @@ class ApplyProgress:
         else:
             print(line, file=self.stream, flush=True)
 
+    def note(self, text: str) -> None:
+        """A line of its own, above the bar on a terminal (escaped, redacted, CI-safe)."""
+        line = workflow_safe(redact(inline(text)))
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=self.stream, flush=True)
+
     def stop(self) -> None:
         if self._bar is not None:
             self._bar.stop()
@@ -88,3 +104,43 @@ class ApplyProgress:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def stopping_notice(reason: str | None, at_once: bool, grace: float) -> str:
+    """What is said the moment a stop request reaches the apply."""
+    if at_once:
+        return (
+            f"Stopping at once ({reason}): changes in flight are cancelled; their outcome is "
+            "unknown and the journal holds their calls."
+        )
+    return (
+        f"Stopping ({reason}): no new change starts; changes in flight get up to {grace:g} s "
+        "to finish. Interrupt again to stop at once."
+    )
+
+
+def render_stopped(result: ApplyResult) -> str:
+    """A stopped apply's summary: applied / failed / not started / unknown, then each
+    failure, each unknown (in flight when stopped) and what was not started."""
+    counts = (
+        f"{len(result.applied)} applied, {len(result.failed)} failed, "
+        f"{len(result.not_started)} not started, {len(result.unknown)} unknown "
+        "(in flight when stopped)"
+    )
+    if result.skipped:
+        counts += f", {len(result.skipped)} skipped"
+    lines = [f"Stopped ({inline(result.stopped or 'stop requested')}): {counts}."]
+    lines += _listing("Failed:", sorted(result.failed.items()))
+    lines += _listing("Unknown outcome (the next plan re-reads them):", result.unknown.items())
+    lines += _listing("Skipped:", sorted(result.skipped.items()))
+    if result.not_started:
+        shown = ", ".join(inline(rid) for rid in result.not_started[:NOT_STARTED_SHOWN])
+        more = len(result.not_started) - NOT_STARTED_SHOWN
+        lines.append(f"Not started: {shown}" + (f" and {more} more" if more > 0 else ""))
+    lines.append("Not verified. Run apply again to finish: it re-reads the live state first.")
+    return "\n".join(lines)
+
+
+def _listing(title: str, items: Iterable[tuple[ResourceId, str]]) -> list[str]:
+    rows = [f"  {inline(rid)}: {inline(why)}" for rid, why in items]
+    return [title, *rows] if rows else []

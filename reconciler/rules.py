@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final, Literal, get_args
 
+from reconciler.errors import SourceLocation
 from reconciler.model import Kind, ResourceId
 
 PrunePolicy = Literal["ignore", "suspend", "delete", "suspend-then-delete"]
@@ -62,6 +63,9 @@ class Rules:
     grace: Mapping[Kind, timedelta] = field(default_factory=dict)
     ignore_fields: Mapping[Kind, frozenset[str]] = field(default_factory=dict)
     protect: frozenset[ResourceId] = frozenset()
+    external: Mapping[ResourceId, SourceLocation | None] = field(default_factory=dict)
+    """Objects ``external:`` in ``reconciler.yaml`` declares (with where): referred to,
+    required to exist live, never changed nor pruned."""
     now: datetime | None = None
 
     def grace_for(self, kind: Kind) -> timedelta:

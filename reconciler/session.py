@@ -2,8 +2,10 @@
 
 :func:`open_session` connects (starting the embedded sandbox when the target is
 it); :func:`read_live` reads every kind the provider supports; :func:`journaled`
-records every write of an apply. :meth:`Session.planner` is the planner for this
-target's rules and this API's capabilities: the only way a plan is made.
+records every write of an apply before it is sent, and :func:`warn_unfinished` names
+the writes whose outcome the last apply never learned. :meth:`Session.planner` is
+the planner for this target's rules and this API's capabilities: the only way a
+plan is made.
 
 Who is to blame when a read fails: an answer in a shape the API does not
 document is refused by the provider's decoder for *that* call
@@ -26,10 +28,11 @@ from pathlib import Path
 
 from reconciler.engine.planner import Planner, PlannerCapabilities, paused_gc
 from reconciler.errors import PlanError, ProviderBug, ReconcilerError
-from reconciler.journal import DEFAULT_JOURNAL, Journal
+from reconciler.journal import DEFAULT_JOURNAL, Journal, unfinished
 from reconciler.model import Resource, State
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.http import ApiClient
+from reconciler.reading_progress import ReadProgress, reading
 from reconciler.targets import Target
 from reconciler.transport import tls_verify
 from reconciler.workdir import STATE_DIR, state_dir
@@ -83,16 +86,18 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
         )
 
 
-async def read_live(session: Session) -> State:
+async def read_live(session: Session, progress: ReadProgress | None = None) -> State:
     """The live state; a clear error naming the call when an answer has the wrong shape.
 
     A failure in the provider's own code is reported as the bug it is
-    (:class:`~reconciler.errors.ProviderBug`), never as a bad answer.
+    (:class:`~reconciler.errors.ProviderBug`), never as a bad answer. ``progress`` is
+    told how many objects have been read; by default a status line on stderr shows
+    it while stderr is a terminal (:mod:`reconciler.reading_progress`).
     """
     provider, dialect = session.provider, session.target.dialect
     kinds = list(provider.capabilities.supports)
     try:
-        with paused_gc():
+        with paused_gc(), reading(session, progress):
             live = await provider.read(kinds)
     except ReconcilerError:
         raise
@@ -142,23 +147,27 @@ def _where(exc: BaseException) -> str:
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"
 
 
-def journal_path(env: dict[str, str] | None = None, workdir: Path | None = None) -> Path:
+def journal_path(
+    env: dict[str, str] | None = None, workdir: Path | None = None, *, create: bool = True
+) -> Path:
     """Where writes are journaled: ``$RECONCILER_JOURNAL``, else ``.reconciler/journal.jsonl``
-    in ``workdir`` (the spec root)."""
+    in ``workdir`` (the spec root). ``create=False`` for readers: no directory is made."""
     environ = os.environ if env is None else env
     if environ.get("RECONCILER_JOURNAL"):
         return Path(environ["RECONCILER_JOURNAL"])
     if workdir is None:
         return DEFAULT_JOURNAL
-    return state_dir(workdir) / DEFAULT_JOURNAL.name
+    folder = state_dir(workdir) if create else workdir / STATE_DIR
+    return folder / DEFAULT_JOURNAL.name
 
 
 @contextmanager
 def journaled(session: Session, origin: str) -> Iterator[Journal]:
     """Every write the session's client makes in the block goes to the journal.
 
-    The client calls its ``on_write`` hook after each write attempt; the hook is
-    set for the block only, so a later read (the verifying plan) is never journaled.
+    The client tells the journal of each write attempt before sending it (an
+    intent line) and when it ends (its outcome); the hook is set for the block
+    only, so a later read (the verifying plan) is never journaled.
     """
     journal = Journal(
         path=journal_path(workdir=session.workdir),
@@ -166,8 +175,31 @@ def journaled(session: Session, origin: str) -> Iterator[Journal]:
         dialect=session.target.dialect,
         origin=origin,
     )
-    session.client.on_write = journal.record
+    session.client.on_write = journal.intent
     try:
         yield journal
     finally:
         session.client.on_write = None
+
+
+def warn_unfinished(session: Session) -> list[dict[str, object]]:
+    """Warn, one line each, of the writes the last apply on this target sent without
+    learning their outcome (it died, or was stopped at once); returns them.
+
+    Reads the journal only: nothing is written, and a plan re-reads the live state anyway.
+    """
+    target = session.target
+    path = journal_path(workdir=session.workdir, create=False)
+    found = unfinished(path, target.name, target.dialect)
+    for entry in found:
+        log.warning(
+            "unknown outcome, re-read: %s (%s): %s %s was sent by the previous apply "
+            "(run %s, %s), which stopped before its answer; this run re-reads the live state",
+            entry.get("change") or "no change",
+            entry.get("action") or "?",
+            entry.get("method"),
+            entry.get("path"),
+            entry.get("run"),
+            entry.get("time"),
+        )
+    return found

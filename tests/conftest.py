@@ -214,7 +214,7 @@ class Pool(Generic[Box]):
     is always the same one (made on first use), made fresh for that test."""
 
     def __init__(self, make: Callable[[str, Path], Box], root: Path) -> None:
-        self._make = make
+        self._make: Callable[[str, Path], Box] = make
         self._root = root
         self._boxes: dict[tuple[str, int], Box] = {}
 

@@ -2,7 +2,9 @@
 
 Only what a spec sets is compared, so fields the server adds or manages never
 produce a permanent diff. Live objects no spec mentions are "unmanaged" and are
-left alone unless a prune policy for their kind says otherwise.
+left alone unless a prune policy for their kind says otherwise. External
+references (:mod:`reconciler.engine.external`) are only checked: they never
+change and are never pruned.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import notpresent
 
+from reconciler.engine.external import ExternalRef, check_external
 from reconciler.model import (
     KIND_ORDER,
     LIFECYCLE,
@@ -58,7 +61,8 @@ class DiffResult:
     ``ignored``: per resource, fields that differ but are ignored by rule.
     ``notes``: per resource, what a rule decided that a reader should know
     (a deletion that becomes due later). ``protected``: removals refused
-    because the object is protected, one message each.
+    because the object is protected, one message each. ``external``: the
+    declared external objects, each found live or not (never a change).
     """
 
     changes: list[Change] = field(default_factory=list)
@@ -67,6 +71,7 @@ class DiffResult:
     ignored: dict[ResourceId, list[str]] = field(default_factory=dict)
     notes: dict[ResourceId, str] = field(default_factory=dict)
     protected: list[str] = field(default_factory=list)
+    external: dict[ResourceId, ExternalRef] = field(default_factory=dict)
 
 
 def diff(
@@ -87,8 +92,10 @@ def diff(
     rules = rules or Rules()
     policies = prune if prune is not None else rules.prune
     now = rules.now or datetime.now(UTC)
-    result = DiffResult()
+    result = DiffResult(external=check_external(desired, live, rules.external))
     for want in desired:
+        if not want.managed:
+            continue  # checked above; never created nor changed
         have = live.get(want.id)
         change: Change | None
         if have is None:
@@ -112,8 +119,8 @@ def diff(
             continue
         result.changes.append(change)
     for have in live:
-        if have.id in desired:
-            continue
+        if have.id in desired or have.id in result.external or not have.managed:
+            continue  # specified, external (never pruned), or a declaration in base specs
         policy = policies.get(have.id.kind, DEFAULT_PRUNE)
         change = _prune(have, desired, policy, rules.grace_for(have.id.kind), now, result.notes)
         if change is None:
@@ -287,8 +294,9 @@ def _prune(
     if policy == "ignore" or kind is Kind.TIER_DEFAULTS:
         return None  # tier defaults are a property of their subscription plan, never pruned
     owner = _owner(have)
-    if owner is not None and owner not in desired:
-        return None  # never touch what belongs to an object nobody manages
+    managed_owner = desired.get(owner) if owner is not None else None
+    if owner is not None and (managed_owner is None or not managed_owner.managed):
+        return None  # never touch what belongs to an object nobody (here) manages
     reason = f"not in specs; prune policy for {kind.value} is '{policy}'"
     if policy == "delete":
         return Change(Action.DELETE, have.id, live=have, reason=reason)

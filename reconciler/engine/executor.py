@@ -5,7 +5,10 @@ or by an earlier run that lost its answer) is never repeated: the object is
 re-read by natural key, adopted, and brought to the spec with an update.
 
 A failure never stops the run: what depends on the failed change (directly or
-not) is skipped with a reason, everything else still goes through.
+not) is skipped with a reason, everything else still goes through. A stop
+request does (:class:`~reconciler.interrupt.StopRequest`): no new change starts,
+those in flight get a grace period to finish, and the result says what was
+applied, failed, not started, or cut off in flight with its outcome unknown.
 
 Guards hold here too, not only in the plan: a removal of an admin waits for the
 grants that replace it (and is skipped if one failed), and no suspension or
@@ -19,6 +22,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Collection
+from contextlib import nullcontext
+from typing import Any
 
 from reconciler.engine.diff import compare
 from reconciler.engine.graph import predecessors, sorter
@@ -26,6 +31,7 @@ from reconciler.engine.guards import admin_handover
 from reconciler.engine.plan import Plan
 from reconciler.engine.results import ApplyResult, ChangeEvent
 from reconciler.errors import ApiError, ConflictError, PlanError, ReconcilerError, TransportError
+from reconciler.interrupt import StopRequest
 from reconciler.journal import current_change
 from reconciler.model import Action, Change, Resource, ResourceId
 from reconciler.providers.base import ApplyContext, Provider
@@ -39,6 +45,7 @@ async def execute(
     parallelism: int = 8,
     on_event: Callable[[ChangeEvent], None] | None = None,
     protected: Collection[ResourceId] = (),
+    stop: StopRequest | None = None,
 ) -> ApplyResult:
     """Run ``plan.changes`` through ``provider`` with at most ``parallelism`` in flight.
 
@@ -46,6 +53,10 @@ async def execute(
     returns a server id adds it, so dependents created later can refer to it.
     ``protected`` names objects (besides those whose spec says ``protect``)
     that are never suspended or deleted.
+
+    Once ``stop`` is requested no new change starts; those in flight get
+    ``stop.grace`` seconds to finish (none after a second request), then are
+    cancelled and reported as ``unknown``; the rest are ``not_started``.
     """
     if parallelism < 1:
         raise ValueError(f"parallelism must be at least 1, not {parallelism}")
@@ -60,6 +71,7 @@ async def execute(
     failure_of: dict[int, int] = {}  # failed or skipped position → the failure behind it
     queue: deque[int] = deque()
     running: dict[asyncio.Task[Resource | None], int] = {}
+    cut: dict[int, str] = {}  # position → why it was cancelled in flight
 
     def take_ready() -> None:
         """Queue what became ready; skip at once what a failure blocks (that may free more)."""
@@ -85,46 +97,94 @@ async def execute(
                 emit(ChangeEvent("skipped", changes[i], reason))
                 graph.done(i)
 
+    def finish(task: asyncio.Task[Resource | None]) -> None:
+        i = running.pop(task)
+        try:
+            resource = task.result()
+        except ReconcilerError as exc:
+            outcome[i], failure_of[i] = str(exc), i
+            emit(ChangeEvent("failed", changes[i], str(exc)))
+        else:
+            _record_id(ctx, changes[i], resource)
+            outcome[i] = None
+            emit(ChangeEvent("succeeded", changes[i]))
+        graph.done(i)
+
+    loop = asyncio.get_running_loop()
+    seen = 0  # stop requests acted on
+    deadline: float | None = None  # when the changes in flight are cancelled
     try:
-        take_ready()
-        while queue or running:
-            while queue and len(running) < parallelism:
-                i = queue.popleft()
-                emit(ChangeEvent("started", changes[i]))
-                running[asyncio.create_task(_guarded(provider, changes[i], ctx, shielded))] = i
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in sorted(done, key=running.__getitem__):
-                i = running.pop(task)
-                try:
-                    resource = task.result()
-                except ReconcilerError as exc:
-                    outcome[i], failure_of[i] = str(exc), i
-                    emit(ChangeEvent("failed", changes[i], str(exc)))
-                else:
-                    _record_id(ctx, changes[i], resource)
-                    outcome[i] = None
-                    emit(ChangeEvent("succeeded", changes[i]))
-                graph.done(i)
+        with stop.attached() if stop is not None else nullcontext():
             take_ready()
-        if graph.is_active():
-            raise RuntimeError("executor stalled: changes left that never became ready")
+            while queue or running:
+                if stop is not None and len(stop.reasons) > seen:
+                    seen = len(stop.reasons)
+                    if deadline is None:  # the first request: the grace period starts
+                        deadline = loop.time() + stop.grace
+                if stop is not None and deadline is not None:
+                    for task in [t for t in running if t.done()]:
+                        finish(task)
+                    if not running:
+                        break
+                    if stop.at_once or loop.time() >= deadline:
+                        why = "a second stop request" if stop.at_once else "the grace period"
+                        cut = {i: why for i in running.values()}
+                        break
+                while deadline is None and queue and len(running) < parallelism:
+                    i = queue.popleft()
+                    emit(ChangeEvent("started", changes[i]))
+                    task = asyncio.create_task(_guarded(provider, changes[i], ctx, shielded))
+                    running[task] = i
+                for task in sorted(
+                    await _finished(running, stop, seen, deadline, loop), key=running.__getitem__
+                ):
+                    finish(task)
+                take_ready()
+            if deadline is None and graph.is_active():
+                raise RuntimeError("executor stalled: changes left that never became ready")
     finally:
-        # A bug (or a cancelled run) must not leave calls running behind our back.
+        # A bug, a stop or a cancelled run must not leave calls running behind our back.
         for task in running:
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
 
-    result = ApplyResult()
+    result = ApplyResult(stopped=stop.reason if deadline is not None and stop else None)
     for i, change in enumerate(changes):
-        message = outcome[i]
-        if message is None:
+        if i in cut:
+            result.unknown[change.id] = (
+                f"in flight when the apply stopped, cancelled after {cut[i]}: "
+                "its calls may or may not have landed"
+            )
+        elif i not in outcome:
+            result.not_started.append(change.id)
+        elif (message := outcome[i]) is None:
             result.applied.append(change.id)
         elif i in failure_of and failure_of[i] == i:
             result.failed[change.id] = message
         else:
             result.skipped[change.id] = message
     return result
+
+
+async def _finished(
+    running: dict[asyncio.Task[Resource | None], int],
+    stop: StopRequest | None,
+    seen: int,
+    deadline: float | None,
+    loop: asyncio.AbstractEventLoop,
+) -> set[asyncio.Task[Resource | None]]:
+    """The changes that finished, once one has, or a new stop request came, or the
+    grace period ran out (then maybe none)."""
+    woken = asyncio.ensure_future(stop.beyond(seen)) if stop is not None else None
+    waits: set[asyncio.Future[Any]] = {*running, *([woken] if woken else [])}
+    timeout = None if deadline is None else max(0.0, deadline - loop.time())
+    try:
+        done, _ = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if woken is not None:
+            woken.cancel()
+    return {task for task in running if task in done}
 
 
 class ProtectedError(PlanError):

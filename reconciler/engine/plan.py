@@ -11,10 +11,29 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from reconciler.engine.external import ExternalRef
 from reconciler.model import LIFECYCLE, Action, Change, Kind, ResourceId
 
 if TYPE_CHECKING:  # change_support_problems reads what a provider declares; no HTTP
     from reconciler.providers.base import Provider
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What ``--only`` chose, what it brought in, and what it left out of a plan.
+
+    Kept with the plan (and in a saved plan) so the re-read that verifies an
+    apply judges the same selection, and reports can say what was not shown.
+    """
+
+    only: tuple[ResourceId, ...]
+    """The objects asked for, as given (``Tenant/acme``)."""
+    needed: tuple[ResourceId, ...] = ()
+    """Pending changes of other objects the selection needs first (a plan being created)."""
+    left_out: tuple[ResourceId, ...] = ()
+    """Every other pending change, not in this plan."""
+    dependents: tuple[ResourceId, ...] = ()
+    """Of ``left_out``, those that wait for a change of the selection."""
 
 
 @dataclass
@@ -35,6 +54,11 @@ class Plan:
     unsafe: dict[ResourceId, str] = field(default_factory=dict)
     """Live objects that cannot be addressed safely (an id or key no URL path can
     carry): never written, whatever the specs say; the reason is also a note."""
+    external: dict[ResourceId, ExternalRef] = field(default_factory=dict)
+    """Objects the specs refer to but do not manage, each checked against the live
+    state (one missing is an error before anything is applied)."""
+    selection: Selection | None = None
+    """``--only``: the plan holds only these objects' changes and what they need."""
 
     @property
     def has_changes(self) -> bool:

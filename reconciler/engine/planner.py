@@ -144,6 +144,7 @@ class Planner:
             notes=result.notes,
             protected=result.protected,
             unsafe=unsafe,
+            external=result.external,
         )
 
     def _drop_unaddressable(self, result: DiffResult, live: State) -> dict[ResourceId, str]:

@@ -23,16 +23,24 @@ COMMENT_LIMIT = markdown.COMMENT_LIMIT
 STEP_SUMMARY_LIMIT = markdown.STEP_SUMMARY_LIMIT
 """Bytes in one step's summary file."""
 DEFAULT_MARKER = "<!-- reconciler-report -->"
-_MARKER = re.compile(r'^<!-- reconciler-report((?: [a-z]+="[^"\n]*")*) -->[ \t]*$', re.M)
+_MARKER = re.compile(r'^<!-- reconciler-(report|apply)((?: [a-z]+="[^"\n]*")*) -->[ \t]*$', re.M)
+_REPORT_MARKER_LINE = re.compile(
+    r'^<!-- reconciler-report(?: [a-z]+="[^"\n]*")* -->[ \t]*\n?', re.M
+)
 _ATTR = re.compile(r'([a-z]+)="([^"]*)"')
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
 class Marker:
-    """A report's identity: its marker line's attributes (``target``, ``specs``)."""
+    """A post's identity: its marker line's attributes (``target``, ``specs``) and kind.
+
+    ``report``: a plan or drift report (``<!-- reconciler-report … -->``);
+    ``apply``: what the apply after a merge did (``<!-- reconciler-apply … -->``).
+    """
 
     attrs: tuple[tuple[str, str], ...]
+    kind: str = "report"
 
     def get(self, name: str) -> str | None:
         return dict(self.attrs).get(name)
@@ -43,7 +51,12 @@ def find_marker(body: str) -> Marker | None:
     match = _MARKER.search(body)
     if match is None:
         return None
-    return Marker(tuple(_ATTR.findall(match.group(1))))
+    return Marker(tuple(_ATTR.findall(match.group(2))), match.group(1))
+
+
+def without_report_markers(text: str) -> str:
+    """``text`` with its report marker lines removed (a report quoted inside another post)."""
+    return _REPORT_MARKER_LINE.sub("", text)
 
 
 def with_marker(report: str, target: str | None, specs: str | None) -> tuple[str, Marker]:
@@ -136,3 +149,14 @@ def append_step_summary(report: str, environ: Mapping[str, str]) -> Summary:
     with path.open("a", encoding="utf-8", newline="") as summary:
         summary.write(text)
     return Summary.CUT if cut else Summary.WRITTEN
+
+
+def failure_reason(log: Path | None) -> str:
+    """Why a step failed, in one line: its log's ``error:`` lines, else its last line."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace") if log else ""
+    except OSError:
+        text = ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    return " ".join(errors or lines[-1:]) or "the step failed; see the job log"

@@ -3,12 +3,19 @@
 A failed call becomes a :class:`GitHubError` whose message tells the user the
 fix (a 403 names the ``permissions:`` the workflow needs), never a traceback.
 The token is set once as a header; it is scrubbed from any server text we
-repeat and never leaves for a host other than the API's own.
+repeat and never leaves for a host other than the API's own (a download's
+redirect to signed storage is followed without it).
+
+GitHub's rate limits (the secondary one comes with ``Retry-After``; the primary
+one with ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``) are waited out
+a few times, for at most a minute each, as GitHub asks; a limited request was
+not processed, so even a POST is sent again. Longer waits are errors that say so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -17,12 +24,16 @@ import httpx
 
 from reconciler import __version__
 from reconciler.errors import ApiError, TransportError
-from reconciler.github.context import GitHubContext
+from reconciler.github.context import LOOPBACK, GitHubContext
 
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
 MAX_PAGES = 500
 """50,000 items at 100 a page: past that a ``Link`` header is looping, not paging."""
+RATE_LIMIT_RETRIES = 3
+RATE_LIMIT_MAX_WAIT = 60.0
+"""Seconds; a limit that lifts later than this fails the call (saying when to retry)."""
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class GitHubError(ApiError):
@@ -69,6 +80,25 @@ def _rate_limited(response: httpx.Response, message: str) -> bool:
     )
 
 
+def rate_limit_wait(response: httpx.Response, now: float) -> float | None:
+    """Seconds GitHub asks us to wait before sending ``response``'s request again.
+
+    None when it is not a rate-limit answer (403 or 429 with ``Retry-After``, or
+    with ``x-ratelimit-remaining: 0``), or when the header cannot be read.
+    """
+    if response.status_code not in (403, 429):
+        return None
+    headers = response.headers
+    retry_after = headers.get("retry-after", "").strip()
+    if retry_after.isdigit():
+        return float(retry_after)
+    if headers.get("x-ratelimit-remaining") == "0":
+        reset = headers.get("x-ratelimit-reset", "").strip()
+        if reset.isdigit():
+            return max(float(reset) - now, 0.0) + 1.0  # its clock and ours: a second to spare
+    return None
+
+
 class GitHubClient:
     """Synchronous calls to one repository's API; use as a context manager."""
 
@@ -78,8 +108,12 @@ class GitHubClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.context = context
+        self._sleep, self._clock = sleep, clock
+        self._transport, self._timeout = transport, timeout
         self._base = httpx.URL(context.api_url + "/")
         self._http = httpx.Client(
             base_url=self._base,
@@ -118,13 +152,19 @@ class GitHubClient:
         *,
         subject: str = "",
         params: Mapping[str, str | int] | None = None,
+        key: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a listing, following ``Link: <…>; rel="next"`` to the end."""
+        """Every item of a listing, following ``Link: <…>; rel="next"`` to the end.
+
+        ``key``: the items are under this key of each page's object (the Actions
+        API answers ``{"total_count": n, "artifacts": [...]}``), not the page itself.
+        """
         url: str = path
         query: Mapping[str, str | int] | None = {"per_page": PER_PAGE, **(params or {})}
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            response, items = self._send("GET", url, access, subject, params=query)
+            response, body = self._send("GET", url, access, subject, params=query)
+            items = body.get(key) if key is not None and isinstance(body, dict) else body
             if not isinstance(items, list):
                 raise self._error(response, "GET", path, access, subject, "not a list")
             yield from (item for item in items if isinstance(item, dict))
@@ -160,19 +200,100 @@ class GitHubClient:
         params: Mapping[str, str | int] | None = None,
     ) -> tuple[httpx.Response, Any]:
         """The response and its decoded JSON; anything else is an error for the user."""
-        shown = self._shown(url)
-        try:
-            response = self._http.request(method, url, json=json, params=params)
-        except httpx.HTTPError as exc:
-            raise TransportError(
-                method, shown, self._scrub(str(exc) or type(exc).__name__)
-            ) from None
+        response = self._request(method, url, json=json, params=params)
         if not response.is_success:
             raise self._error(response, method, url, access, subject)
         try:
             return response, response.json()
         except ValueError:
             raise self._error(response, method, url, access, subject, "not JSON") from None
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> httpx.Response:
+        """One request, sent again while GitHub's rate limit asks for a short wait."""
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                response = self._http.request(method, url, json=json, params=params)
+            except httpx.HTTPError as exc:
+                reason = self._scrub(str(exc) or type(exc).__name__)
+                raise TransportError(method, self._shown(url), reason) from None
+            wait = rate_limit_wait(response, self._clock())
+            if wait is None or wait > RATE_LIMIT_MAX_WAIT or attempt == RATE_LIMIT_RETRIES:
+                return response
+            self._sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns")
+
+    def download(self, path: str, access: Access, *, subject: str, limit: int) -> bytes:
+        """The bytes behind ``path`` (an artifact's zip), at most ``limit`` of them.
+
+        GitHub answers with a redirect to a short-lived signed URL on its storage
+        host; that URL is fetched without the token (its signature is the
+        credential), and only over https (http on this machine, for tests).
+        """
+        response = self._request("GET", path)
+        if response.is_success:
+            content = response.content
+        elif response.status_code in REDIRECTS and response.headers.get("location"):
+            content = self._fetch_signed(response.headers["location"], path, access, subject, limit)
+        else:
+            raise self._error(response, "GET", path, access, subject)
+        if len(content) > limit:
+            raise self._error(response, "GET", path, access, subject, f"over {limit} bytes")
+        return content
+
+    def _fetch_signed(
+        self, location: str, path: str, access: Access, subject: str, limit: int
+    ) -> bytes:
+        try:
+            url = httpx.URL(location)
+        except httpx.InvalidURL:
+            url = httpx.URL("invalid:")
+        if not (url.scheme == "https" or (url.scheme == "http" and url.host in LOOPBACK)):
+            raise GitHubError(
+                "GET",
+                self._shown(path),
+                302,
+                "redirect",
+                f"{subject}: GitHub's download link is not an https URL; refusing to follow it",
+            )
+        shown = f"{subject} (signed download)"
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with (
+                httpx.Client(transport=self._transport, timeout=self._timeout) as plain,
+                plain.stream("GET", url, headers={"User-Agent": f"reconciler/{__version__}"}) as r,
+            ):
+                if not r.is_success:
+                    raise GitHubError(
+                        "GET",
+                        shown,
+                        r.status_code,
+                        r.reason_phrase,
+                        f"{subject}: its download link answered {r.status_code}; re-run the job",
+                    )
+                for chunk in r.iter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise GitHubError(
+                            "GET",
+                            shown,
+                            r.status_code,
+                            "too large",
+                            f"{subject} is over {limit} bytes; not a reconciler plan",
+                        )
+                    chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                "GET", shown, self._scrub(str(exc) or type(exc).__name__)
+            ) from None
+        return b"".join(chunks)
 
     def _shown(self, url: str) -> str:
         """A call as the user sees it: the path under the API, without the query."""
@@ -204,9 +325,9 @@ class GitHubClient:
                 "it may have expired or belong to another GitHub host"
             )
         elif status in (403, 429) and _rate_limited(response, message):
-            hint = (
-                f"GitHub's rate limit stopped {method} {shown} ({status}: {message}); retry later"
-            )
+            wait = rate_limit_wait(response, self._clock())
+            when = f"retry in {wait:.0f} s" if wait is not None else "retry later"
+            hint = f"GitHub's rate limit stopped {method} {shown} ({status}: {message}); {when}"
         elif status == 403:
             hint = (
                 f"GITHUB_TOKEN cannot {access.doing} on {repo} (403: {message}); "

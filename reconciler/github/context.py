@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -93,3 +94,37 @@ def run_url(environ: Mapping[str, str]) -> str | None:
     if server and repository and run_id.isdigit():
         return f"{server}/{repository}/actions/runs/{run_id}"
     return None
+
+
+def run_number(environ: Mapping[str, str], name: str) -> int | None:
+    """A positive whole number from ``$name`` (``GITHUB_RUN_ID``, ``GITHUB_RUN_ATTEMPT``)."""
+    raw = environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+
+def write_outputs(environ: Mapping[str, str], values: Mapping[str, str]) -> None:
+    """Append ``name=value`` step outputs to ``$GITHUB_OUTPUT`` (nothing outside a run).
+
+    Values are ours (paths, numbers, names) and one line each; a line break
+    would let a value set another output, so it is refused.
+    """
+    name = environ.get("GITHUB_OUTPUT")
+    if not name:
+        return
+    lines = []
+    for key, value in values.items():
+        if "\n" in value or "\r" in value or "\n" in key or "=" in key:
+            raise ConfigError(f"step output {key!r} must be one line")
+        lines.append(f"{key}={value}\n")
+    with Path(name).open("a", encoding="utf-8") as output:
+        output.writelines(lines)
+
+
+def event(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The event of this run (``$GITHUB_EVENT_PATH``); empty when there is none to read."""
+    path = environ.get("GITHUB_EVENT_PATH", "")
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -59,6 +59,9 @@ repeated only when its caller says it is safe (``idempotent=True``, e.g. a
 suspend action); a create is never repeated here: the engine re-reads first."""
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+WriteHook = Callable[[str, str], Callable[[int | None, str | None], None]]
+"""``ApiClient.on_write``: told (method, path) before a write is sent, it returns what
+is told the attempt's (status or None, error): a write-ahead journal's intent and outcome."""
 
 
 def server_message(response: httpx.Response, key: str | None = None) -> str:
@@ -160,8 +163,9 @@ class ApiClient(Paging):
         self._answered = 0
         self.error_key: str | None = None
         """Where this API's error bodies hold the message (the ``errors.message`` option)."""
-        self.on_write: Callable[[str, str, int | None, str | None], None] | None = None
-        """Called after every write attempt: (method, path, status or None, error)."""
+        self.on_write: WriteHook | None = None
+        """Called with (method, path) before every write attempt is sent; what it returns
+        is called with the attempt's (status or None, error) when it ends (a journal)."""
         self.transport = transport or httpx.AsyncHTTPTransport(verify=verify, limits=limits)
         """Where requests go: this client's connection pool (or a test's mock)."""
         self._policy: dict[str, Any] = {
@@ -223,9 +227,11 @@ class ApiClient(Paging):
             return f"cannot connect to {self._where()} ({reason})"
         return f"{self._where()}: {reason}"
 
-    def _journal(self, method: str, path: str, status: int | None, error: str | None) -> None:
+    def _journal(self, method: str, path: str) -> Callable[[int | None, str | None], None]:
+        """Tell the hook a write is about to be sent; returns what to tell its outcome."""
         if self.on_write is not None and method not in READS:
-            self.on_write(method, path, status, error)
+            return self.on_write(method, path)
+        return lambda status, error: None
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
@@ -272,6 +278,7 @@ class ApiClient(Paging):
 
         while True:
             response: httpx.Response | None = None
+            settle = self._journal(method, path)  # before the request leaves
             try:
                 self.request_count += 1
                 response = await self._client.request(
@@ -281,7 +288,7 @@ class ApiClient(Paging):
                     params=dict(params) if params else None,
                 )
             except httpx.TimeoutException as exc:
-                self._journal(method, path, None, f"timed out ({type(exc).__name__})")
+                settle(None, f"timed out ({type(exc).__name__})")
                 delay = again(None) if safe else None
                 if delay is not None:
                     await asyncio.sleep(delay)
@@ -294,7 +301,7 @@ class ApiClient(Paging):
                     resource,
                 ) from exc
             except httpx.TransportError as exc:
-                self._journal(method, path, None, str(exc) or type(exc).__name__)
+                settle(None, str(exc) or type(exc).__name__)
                 delay = again(None) if safe else None
                 if delay is not None:
                     await asyncio.sleep(delay)
@@ -303,7 +310,7 @@ class ApiClient(Paging):
                 raise TransportError(method, path, self._unreachable(exc), resource) from exc
             status = response.status_code
             message = None if status < 400 else server_message(response, self.error_key)
-            self._journal(method, path, status, message)
+            settle(status, message)
             # 429 means "not done, come back later": safe to repeat for any method.
             # A read changes nothing, so any 5xx on one is worth another try.
             reading = method in READS and status >= 500

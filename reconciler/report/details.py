@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from reconciler.model import Action, Change, ResourceId
 from reconciler.report import escape
-from reconciler.report.values import MARKS, VERBS, show
+from reconciler.report.values import MARKS, VERBS, field_name, reason_of, show
 
 OWNED_LISTED = 10
 """Objects named under a deleted owner; more are counted."""
@@ -35,7 +35,7 @@ def risk(change: Change) -> str:
     """What makes an update destructive, for its title: the field move that does it."""
     if change.action is Action.UPDATE and (change.deactivates or change.demotion):
         moves = [
-            f"{fc.path} {show(fc.old)} → {show(fc.new)}"
+            f"{field_name(fc.path)} {show(fc.old)} → {show(fc.new)}"
             for fc in change.fields
             if fc.path in ("status", "role")
         ]
@@ -55,7 +55,7 @@ def detail(change: Change, owned: list[ResourceId] | None = None) -> str:
     )
     lines: list[str] = []
     for fc in change.fields:  # inside the fence: one line per field, whatever it holds
-        path = escape.inline(fc.path)
+        path = escape.inline(field_name(fc.path))
         if change.action is not Action.CREATE:
             lines.append(f"- {path}: {show(fc.old)}")
         if fc.new is not None or change.action is Action.CREATE:
@@ -66,7 +66,7 @@ def detail(change: Change, owned: list[ResourceId] | None = None) -> str:
     source = change.desired.source if change.desired else None
     where = f"\n\nspec: {escape.code(source)}" if source else ""
     # After a blank line, so it is Markdown, not part of the <details> HTML block.
-    reason = f"\n\n{escape.md(change.reason)}" if change.reason else ""
+    reason = f"\n\n{escape.md(reason_of(change))}" if change.reason else ""
     with_it = ""
     if owned:
         names = ", ".join(escape.md(rid) for rid in owned[:OWNED_LISTED])

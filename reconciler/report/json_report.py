@@ -8,10 +8,12 @@ from typing import Any
 from reconciler.engine.plan import Plan
 from reconciler.engine.results import ApplyResult
 from reconciler.model import Change
-from reconciler.report.values import counts, gone_with_owner, left_alone
+from reconciler.report.values import counts, field_name, gone_with_owner, left_alone, reason_of
 from reconciler.runs import Review
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The JSON report's ``format_version`` (docs/json-report.md): additions keep it, anything
+else bumps it. 2: field paths as the specs write them (``displayName``)."""
 
 
 def change_dict(change: Change) -> dict[str, Any]:
@@ -21,8 +23,8 @@ def change_dict(change: Change) -> dict[str, Any]:
         "key": change.id.key,
         "action": change.action.value,
         "destructive": change.is_risky,
-        "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in change.fields],
-        "reason": change.reason or None,
+        "fields": [{"path": field_name(f.path), "old": f.old, "new": f.new} for f in change.fields],
+        "reason": reason_of(change) or None,
         "source": str(change.desired.source) if change.desired and change.desired.source else None,
     }
 
@@ -45,9 +47,20 @@ def plan_dict(plan: Plan, target: dict[str, Any]) -> dict[str, Any]:
         "deleted_with_owner": {
             str(owner): [str(r) for r in ids] for owner, ids in gone_with_owner(plan).items()
         },
-        "ignored": {str(r): paths for r, paths in sorted(plan.ignored.items())},
+        "ignored": {
+            str(r): [field_name(p) for p in paths] for r, paths in sorted(plan.ignored.items())
+        },
         "notes": {str(r): note for r, note in sorted(plan.notes.items())},
         "unsafe": {str(r): why for r, why in sorted(plan.unsafe.items())},
+        "external": [
+            {
+                "id": str(rid),
+                "status": ref.status,
+                "declared": str(ref.declared) if ref.declared is not None else None,
+                "referred_by": [str(r.id) for r in ref.referrers],
+            }
+            for rid, ref in sorted(plan.external.items(), key=lambda item: str(item[0]))
+        ],
     }
 
 

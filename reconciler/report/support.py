@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.model import Kind
+from reconciler.rules import spec_name
 
 Described = Mapping[str, Any]
 """One dialect as ``Capabilities.describe()`` gives it, with its ``source`` and ``page``."""
@@ -101,9 +102,10 @@ def render_details_text(info: Described) -> str:
     lines.append("")
     for kind, spec in info["kinds"].items():
         lines.append(f"{kind}: {', '.join(spec['operations']) or 'read only'}")
-        lines.append(f"  fields: {', '.join(spec['fields']) or '(none)'}")
+        fields = ", ".join(spec_name(f) for f in spec["fields"])  # as specs write them
+        lines.append(f"  fields: {fields or '(none)'}")
         for name, values in spec["choices"].items():
-            lines.append(f"  {name}: one of {', '.join(values)}")
+            lines.append(f"  {spec_name(name)}: one of {', '.join(values)}")
         if spec["notes"]:
             lines.append(f"  note: {spec['notes']}")
     options = info.get("options") or []

@@ -20,8 +20,10 @@ from reconciler.report.escape import inline
 from reconciler.report.values import (
     MARKS,
     VERBS,
+    field_name,
     gone_with_owner,
     left_alone,
+    reason_of,
     show,
     summary_line,
 )
@@ -36,6 +38,8 @@ COLOURS: dict[Action, str] = {
 }
 
 UNMANAGED_SHOWN = 20
+PENDING_SHOWN = 20
+"""Changes a re-read still shows that are listed under "Not converged"; more are counted."""
 
 
 def _style(text: str, colour: bool, **kwargs: object) -> str:
@@ -48,13 +52,14 @@ def render_change(change: Change, colour: bool = False) -> list[str]:
     rid = inline(change.id)
     head = f"  {_style(mark, colour, fg=fg, bold=True)} {rid} {VERBS[change.action]}"
     if change.reason:
-        head += f" ({inline(change.reason)})"
+        head += f" ({inline(reason_of(change))})"
     lines = [head]
     for fc in change.fields:
+        name = inline(field_name(fc.path))
         if change.action is Action.CREATE:
-            lines.append(f"      {inline(fc.path)} = {show(fc.new)}")
+            lines.append(f"      {name} = {show(fc.new)}")
         else:
-            lines.append(f"      {inline(fc.path)}: {show(fc.old)} -> {show(fc.new)}")
+            lines.append(f"      {name}: {show(fc.old)} -> {show(fc.new)}")
     return lines
 
 
@@ -88,13 +93,19 @@ def render_plan(plan: Plan, target: str, colour: bool = False) -> str:
         lines.append("")
         lines.append("Ignored (they differ, but ignoreFields leaves them alone):")
         lines += [
-            f"  {inline(rid)}: {', '.join(inline(p) for p in paths)}"
+            f"  {inline(rid)}: {', '.join(inline(field_name(p)) for p in paths)}"
             for rid, paths in sorted(plan.ignored.items())
         ]
     if plan.notes:
         lines.append("")
         lines.append("Notes:")
         lines += [f"  {inline(rid)}: {inline(note)}" for rid, note in sorted(plan.notes.items())]
+    if plan.external:
+        lines.append("")
+        lines += [
+            f"external: {inline(rid)} ({ref.status}; never changed)"
+            for rid, ref in sorted(plan.external.items(), key=lambda item: str(item[0]))
+        ]
     lines.append("")
     going = sum(len(ids) for ids in owned.values())
     lines.append(summary_line(plan.changes, len(plan.unchanged), len(alone), going))
@@ -149,10 +160,23 @@ def render_apply(result: ApplyResult, converged: bool, remaining: Plan | None) -
     if converged:
         lines.append("Verified: a re-read of the target matches the specs.")
     elif remaining is not None:
-        lines.append(
-            f"Not converged: a re-read still shows {len(remaining.changes)} pending change(s)."
-        )
+        lines += _pending(remaining.changes)
     return "\n".join(lines)
+
+
+def _pending(changes: list[Change]) -> list[str]:
+    """What a verifying re-read still finds to do, each change as a plan shows it.
+
+    Named, because "N pending change(s)" alone sends the user to run a plan to
+    learn which, and the fields left say what the server did not take.
+    """
+    lines = [f"Not converged: a re-read still shows {len(changes)} pending change(s):"]
+    for change in changes[:PENDING_SHOWN]:
+        lines += render_change(change)
+    more = len(changes) - PENDING_SHOWN
+    if more > 0:
+        lines.append(f"  and {more} more (run a plan to see them all)")
+    return lines
 
 
 def render_review(pr_changes: Plan, drift: Plan | None, reverted: list[Change]) -> str:

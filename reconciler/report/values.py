@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.model import Action, Change, Kind, ResourceId
 from reconciler.report.escape import inline
+from reconciler.rules import spec_name
 
 if TYPE_CHECKING:
     from reconciler.engine.plan import Plan
@@ -46,6 +47,38 @@ SUMMARY_WORDS: dict[Action, str] = {
 }
 
 SENSITIVE = "(sensitive)"
+
+
+def field_name(path: str) -> str:
+    """A field path as the specs write it: ``display_name`` → ``displayName``.
+
+    The engine keeps model names (snake_case); every report shows the name a
+    person wrote, and can paste into ``ignoreFields``. Only the field itself is
+    renamed: what follows its first dot is a key of a mapping field, kept as
+    written (``configuration.data_retention_days``, ``planOverride.max_users``).
+    """
+    name, dot, key = path.partition(".")
+    return spec_name(name) + dot + key
+
+
+_LISTS_FIELDS = ("fields differ: ", "; also ")
+"""Where the engine's reasons list field paths (``fields differ: display_name, plan``)."""
+
+
+def reason_of(change: Change) -> str:
+    """The change's reason, with the field paths it lists named as specs write them.
+
+    A list is renamed only when every item in it is a path of the change's own
+    fields, so a reason worded otherwise is shown exactly as the engine gave it.
+    """
+    reason = change.reason
+    paths = {fc.path for fc in change.fields}
+    for lead in _LISTS_FIELDS:
+        head, found, listed = reason.partition(lead)
+        items = listed.split(", ")
+        if found and listed and all(item in paths for item in items):
+            reason = head + lead + ", ".join(field_name(item) for item in items)
+    return reason
 
 
 def show(value: Any) -> str:

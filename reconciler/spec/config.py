@@ -37,6 +37,7 @@ from reconciler.rules import (
     rule_field,
     rule_id,
 )
+from reconciler.spec.external import External, external_entries
 from reconciler.spec.loader import CONFIG_NAMES, display_path, shown
 from reconciler.spec.models import ENV_PATTERN, URL_PATTERN, Key, Name, Ref
 from reconciler.spec.names import nfc, visible
@@ -82,6 +83,8 @@ class RulesSpec(_Model):
     grace: dict[KindName, Duration] = Field(default_factory=dict)
     ignore_fields: dict[KindName, list[Ref]] = Field(default_factory=dict)
     protect: list[RefText] = Field(default_factory=list)
+    external: list[RefText] = Field(default_factory=list)
+    """Live objects the specs refer to but do not manage (``Plan/enterprise``)."""
     guards: GuardsSpec | None = None
 
 
@@ -187,6 +190,12 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
 
     problems += _suspend_problems(spec.prune, doc.locate, ("prune",))
     problems += _rule_problems(spec, doc.locate)
+    external: dict[str | None, External] = {}
+    external[None], found = external_entries((), spec.external, doc.locate)
+    problems += found
+    for name, target in spec.targets.items():
+        external[name], found = external_entries(("targets", name), target.external, doc.locate)
+        problems += found
     options: dict[str, DialectOptions | None] = {}
     for name, target in spec.targets.items():
         problems += _suspend_problems(target.prune, doc.locate, ("targets", name, "prune"))
@@ -204,7 +213,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
         raise SpecError(shown(problems))
 
     defaults = {Kind(k): v for k, v in spec.prune.items()}
-    top_rules = _rules(spec, None)
+    top_rules = _rules(spec, None, external[None])
     targets = TargetsByName(
         (
             name,
@@ -216,7 +225,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
                 token_env=t.token_env,
                 parallelism=t.parallelism or DEFAULT_PARALLELISM,
                 prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
-                rules=_rules(spec, t),
+                rules=_rules(spec, t, external[None] | external[name]),
                 guards=_guards(t.guards or spec.guards),
                 ca_bundle=_beside(directory, t.ca_bundle),
                 insecure=t.insecure,
@@ -327,8 +336,9 @@ def _guards(spec: GuardsSpec | None) -> GuardPolicy:
     return GuardPolicy(spec.max_removals, spec.max_removal_percent)
 
 
-def _rules(top: RulesSpec, target: RulesSpec | None) -> Rules:
-    """The top-level rules, with a target's overriding them kind by kind."""
+def _rules(top: RulesSpec, target: RulesSpec | None, external: External) -> Rules:
+    """The top-level rules, with a target's overriding them kind by kind (``external``:
+    the objects declared external for it, both levels together)."""
     layers = [top] if target is None else [top, target]
     prune: dict[Kind, PrunePolicy] = {}
     grace: dict[Kind, timedelta] = {}
@@ -343,7 +353,11 @@ def _rules(top: RulesSpec, target: RulesSpec | None) -> Rules:
         }
         protect |= {rule_id(r) for r in layer.protect}
     return Rules(
-        prune=_complete(prune), grace=grace, ignore_fields=ignore, protect=frozenset(protect)
+        prune=_complete(prune),
+        grace=grace,
+        ignore_fields=ignore,
+        protect=frozenset(protect),
+        external=external,
     )
 
 

@@ -3,6 +3,10 @@
 Files → documents (``yamlload``) → checked header → pydantic model (``models``)
 → checks across documents (``references``) → flat resources (``resources``). Nothing stops at
 the first problem: a run reports all it can find, each with file:line:column.
+
+References resolve to documents and to declared external objects: documents
+with ``managed: false`` and the ``external:`` lists of ``reconciler.yaml``
+(:mod:`reconciler.spec.external`), which become resources marked not managed.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.errors import SourceLocation, SpecError, SpecProblem
-from reconciler.model import State
+from reconciler.errors import ReconcilerError, SourceLocation, SpecError, SpecProblem
+from reconciler.model import Kind, State
+from reconciler.spec.external import External, external_document, external_resource
 from reconciler.spec.models import (
     API_VERSION,
+    EXTERNAL_KINDS,
     SPEC_MODELS,
     AnySpec,
+    ExternalSpec,
     OperatorSpec,
     RoleSpec,
     SpecModel,
@@ -32,6 +39,7 @@ from reconciler.spec.references import (
     cycle_problems,
     dangling_problems,
     duplicate_problems,
+    external_conflicts,
 )
 from reconciler.spec.resources import ignore_field_problems, to_resources
 from reconciler.spec.yamlload import Document, YamlPath, read_file
@@ -76,22 +84,49 @@ def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
 
     declared: list[Declared] = []
     specs: list[tuple[AnySpec, Document]] = []
+    externals: list[tuple[ExternalSpec, Document]] = []
     reported = {p.location for p in problems}
     for doc in documents:
         spec = _validate(doc, problems, declared, reported)
-        if spec is not None:
+        if isinstance(spec, ExternalSpec):
+            externals.append((spec, doc))
+        elif spec is not None:
             specs.append((spec, doc))
 
     problems += duplicate_problems(declared)
+    configured, config_read = _external_in_config(root, env)
+    problems += external_conflicts(declared, configured)
     subscription_plans = {d.key for d in declared if d.kind == "Plan"}
+    subscription_plans |= {r.key for r in configured if r.kind is Kind.SUBSCRIPTION_PLAN}
     tenants = {d.key for d in declared if d.kind == "Tenant"}
-    problems += dangling_problems(specs, subscription_plans, tenants, complete)
+    tenants |= {r.key for r in configured if r.kind is Kind.TENANT}
+    problems += dangling_problems(specs, subscription_plans, tenants, complete and config_read)
     problems += cycle_problems((s, d) for s, d in specs if isinstance(s, TenantSpec))
     for spec, doc in specs:
         problems += ignore_field_problems(spec, doc)
     if problems:
         raise SpecError(shown(problems))
-    return State(r for spec, doc in specs for r in to_resources(spec, doc))
+    managed = (r for spec, doc in specs for r in to_resources(spec, doc))
+    return State([*managed, *(external_resource(spec, doc) for spec, doc in externals)])
+
+
+def _external_in_config(root: Path, env: Mapping[str, str]) -> tuple[External, bool]:
+    """Every object ``reconciler.yaml`` declares external, at the top level or for any
+    target (which one a run uses is not known yet), and whether the file could be read.
+
+    A file with problems declares nothing here: ``load_config`` reports them.
+    """
+    from reconciler.spec.config import load_config  # it reads this module: imported late
+
+    try:
+        config = load_config(root, env)
+    except ReconcilerError:
+        return {}, False
+    found = dict(config.rules.external)
+    for target in config.targets.values():
+        for rid, where in target.rules.external.items():
+            found.setdefault(rid, where)
+    return found, True
 
 
 def shown(problems: list[SpecProblem]) -> list[SpecProblem]:
@@ -161,17 +196,33 @@ def _validate(
     problems: list[SpecProblem],
     declared: list[Declared],
     reported: set[SourceLocation | None],
-) -> AnySpec | None:
-    """The document's model, or ``None`` with its problems recorded."""
+) -> AnySpec | ExternalSpec | None:
+    """The document's model, or ``None`` with its problems recorded.
+
+    ``managed: false`` makes it an :class:`ExternalSpec`; ``managed: true`` is the default.
+    """
     data = doc.data
     if not isinstance(data, dict):
         problems.append(
             SpecProblem(doc.start, "a spec document must be a mapping with apiVersion and kind")
         )
         return None
-    model = _header(doc, data, problems)
+    managed = data.get("managed", True)
+    if not isinstance(managed, bool):
+        message = f"'managed' must be true or false, not {describe(managed)}"
+        problems.append(SpecProblem(doc.locate(("managed",)), message))
+    body = {k: v for k, v in data.items() if k != "managed"}
+    model = _header(doc, body, problems)
     if model is None:
         return None
+    if managed is False:
+        external, found = external_document(doc, data)
+        problems += found
+        name = data.get("name")
+        if data["kind"] in EXTERNAL_KINDS and isinstance(name, str):
+            declared.append(Declared(data["kind"], nfc(name), doc.start, name, external=True))
+        return external
+    data = body
     written = data.get(model.KEY_FIELD)
     if isinstance(written, str):
         key = nfc(written)  # names are compared in Unicode NFC

@@ -232,6 +232,29 @@ class OperatorSpec(_Spec):
     wireguard_pubkey: OptPubkey = None
 
 
+class ExternalSpec(BaseModel):
+    """A live object the specs refer to but do not manage: ``managed: false``, the key only.
+
+    Not one of the document kinds of :data:`SPEC_MODELS`: the loader reads a
+    document with ``managed: false`` as this, whatever its kind.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, alias_generator=to_camel, populate_by_name=False
+    )
+
+    api_version: Literal["reconciler.dev/v1"]
+    kind: Literal["DeviceTier", "Plan", "Tenant"]
+    name: Name
+    managed: Literal[False]
+
+
+EXTERNAL_KINDS: tuple[str, ...] = ("DeviceTier", "Plan", "Tenant")
+"""The kinds other objects refer to, so the only ones that can be declared external."""
+EXTERNAL_FIELDS: tuple[str, ...] = ("apiVersion", "kind", "name", "managed")
+"""All a ``managed: false`` document may hold."""
+
+
 AnySpec = DeviceTierSpec | SubscriptionPlanSpec | TenantSpec | OperatorSpec
 SpecModel = (
     type[DeviceTierSpec] | type[SubscriptionPlanSpec] | type[TenantSpec] | type[OperatorSpec]

@@ -6,10 +6,11 @@ on its own; the engine can then rely on every reference pointing somewhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.errors import SourceLocation, SpecProblem
+from reconciler.model import ResourceId
 from reconciler.spec.models import AnySpec, OperatorSpec, TenantSpec
 from reconciler.spec.names import spelled
 from reconciler.spec.problems import did_you_mean
@@ -26,6 +27,8 @@ class Declared:
     location: SourceLocation
     written: str = ""
     """The key as the document wrote it."""
+    external: bool = False
+    """Declared with ``managed: false``: referred to, not managed."""
 
 
 def duplicate_problems(declared: Iterable[Declared]) -> list[SpecProblem]:
@@ -41,6 +44,8 @@ def duplicate_problems(declared: Iterable[Declared]) -> list[SpecProblem]:
                     f": '{spelled(item.written)}' here and '{spelled(seen.written)}' there "
                     "are the same name in Unicode NFC, the form names are compared in"
                 )
+            if item.external != seen.external:
+                message += "; one of them declares it external ('managed: false'): keep one"
             problems.append(SpecProblem(item.location, message))
     return problems
 
@@ -74,8 +79,34 @@ def dangling_problems(
                 continue
             own = {spec.name} if field == "parent" else set()  # not its own parent
             hint = did_you_mean(target, sorted(known - own))
+            if not hint and not unread:
+                hint = (
+                    "; if it exists live and is managed elsewhere, declare it "
+                    "(a document with 'managed: false', or 'external:' in reconciler.yaml)"
+                )
             message = f"{owner} references unknown {what} '{target}' in '{field}'{hint}{unread}"
             problems.append(SpecProblem(doc.locate((field,)), message))
+    return problems
+
+
+def external_conflicts(
+    declared: Iterable[Declared], external: Mapping[ResourceId, SourceLocation | None]
+) -> list[SpecProblem]:
+    """Documents that manage an object ``reconciler.yaml`` declares external: one or the other."""
+    by_name = {(str(rid.kind.value), rid.key): where for rid, where in external.items()}
+    problems = []
+    for item in declared:
+        if item.external or (item.kind, item.key) not in by_name:
+            continue
+        where = by_name[(item.kind, item.key)]
+        at = f" at {where}" if where is not None else ""
+        problems.append(
+            SpecProblem(
+                item.location,
+                f"{item.kind} '{item.key}' is declared external in reconciler.yaml{at}: "
+                "a spec cannot also define it; remove one of the two",
+            )
+        )
     return problems
 
 

@@ -201,7 +201,7 @@ class Workbench:
         target = replace(target, prune=leave_alone, rules=replace(target.rules, prune=leave_alone))
 
         async def make(session: core.Session) -> ApplyRun | None:
-            run = await core.read_plan(session, objects)
+            run = await core.read_plan(session, objects, partial=True)
             if not run.plan.has_changes:
                 return None
             return await core.apply_planned(session, run)

@@ -45,9 +45,9 @@ def test_plan_marks_every_action_with_field_level_detail(
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "  + Tenant/newco will be created" in out
-    assert '      display_name = "NewCo"' in out
+    assert '      displayName = "NewCo"' in out
     assert "  ~ Tenant/acme will be updated in place" in out
-    assert '      display_name: "Acme Corporation" -> "Acme"' in out
+    assert '      displayName: "Acme Corporation" -> "Acme"' in out
     assert "  ! Tenant/globex will be suspended" in out
     assert "  ^ Tenant/initech will be resumed" in out
     assert "Plan: 1 to create, 1 to update, 1 to suspend, 1 to resume, 0 to delete" in out

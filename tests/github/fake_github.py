@@ -1,13 +1,19 @@
 """A fake of the few GitHub REST endpoints reconciler uses, served over real HTTP.
 
-It keeps issues and comments in memory, pages listings with ``Link`` headers
-like GitHub (``max_page`` forces small pages), rejects what GitHub rejects
-(a bad token, a body over 65,536 characters, writes when ``deny_writes`` is
-set) and records every request, so a test can assert exactly what was sent.
+It keeps issues, comments, pull requests and workflow artifacts in memory,
+pages listings with ``Link`` headers like GitHub (``max_page`` forces small
+pages), answers an artifact download with a redirect to a signed URL of its
+own "storage" path (which wants no token, and records whether one came),
+rejects what GitHub rejects (a bad token, a body over 65,536 characters, writes
+when ``deny_writes`` is set), answers with the secondary rate limit when
+``rate_limited`` says so, and records every request, so a test can assert
+exactly what was sent.
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -16,7 +22,7 @@ from typing import Any
 from click.testing import Result
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from reconciler.sandbox.server import BackgroundServer
@@ -37,6 +43,7 @@ class Recorded:
     query: dict[str, str]
     body: Any
     status: int
+    authorization: str | None = None
 
 
 @dataclass
@@ -50,8 +57,12 @@ class FakeGitHub:
     deny_writes: str | None = None
     next_link: str | None = None
     """Replace every ``rel="next"`` link with this URL (to test where links may lead)."""
+    rate_limited: int = 0
+    """Answer this many next requests with GitHub's secondary rate limit (403, Retry-After)."""
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     _ids: int = 1000
     url: str = ""
@@ -82,6 +93,46 @@ class FakeGitHub:
         }
         return self._ids
 
+    def add_pull(self, number: int, head_sha: str, *, merge_commit_sha: str | None = None) -> None:
+        """Pull request ``number`` (an issue too, for comments); merged when given its commit."""
+        self.add_issue(number, pull_request=True, title=f"PR {number}")
+        self.pulls[number] = {
+            "number": number,
+            "state": "closed" if merge_commit_sha else "open",
+            "merged_at": "2026-12-01T10:00:00Z" if merge_commit_sha else None,
+            "merge_commit_sha": merge_commit_sha,
+            "head": {"sha": head_sha, "ref": f"branch-{number}"},
+            "base": {"ref": "main"},
+            "html_url": f"https://github.test/{self.repository}/pull/{number}",
+        }
+
+    def add_artifact(
+        self,
+        name: str,
+        files: dict[str, bytes],
+        *,
+        run_id: int,
+        head_sha: str,
+        expired: bool = False,
+    ) -> int:
+        """An artifact as upload-artifact leaves it: ``files`` at the top of a zip."""
+        self._ids += 1
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, "w") as archive:
+            for member, content in files.items():
+                archive.writestr(member, content)
+        self.artifacts.append(
+            {
+                "id": self._ids,
+                "name": name,
+                "expired": expired,
+                "created_at": f"2026-12-01T10:{len(self.artifacts):02d}:00Z",
+                "workflow_run": {"id": run_id, "head_sha": head_sha},
+                "zip": data.getvalue(),
+            }
+        )
+        return self._ids
+
     def comments_on(self, issue: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["issue"] == issue]
 
@@ -96,17 +147,28 @@ class FakeGitHub:
             Route(repo + "/issues/comments/{cid:int}", self._edit_comment, methods=["PATCH"]),
             Route(repo + "/issues", self._issues, methods=["GET", "POST"]),
             Route(repo + "/issues/{number:int}", self._edit_issue, methods=["PATCH"]),
+            Route(repo + "/commits/{sha}/pulls", self._commit_pulls, methods=["GET"]),
+            Route(repo + "/actions/artifacts", self._artifacts, methods=["GET"]),
+            Route(repo + "/actions/runs/{run:int}/artifacts", self._artifacts, methods=["GET"]),
+            Route(repo + "/actions/artifacts/{aid:int}/zip", self._download, methods=["GET"]),
         ]
-        return Starlette(routes=[Mount(self.prefix, routes=routes)] if self.prefix else routes)
+        storage = Route("/_storage/{aid:int}", self._storage, methods=["GET"])
+        api = [Mount(self.prefix, routes=routes)] if self.prefix else routes
+        return Starlette(routes=[storage, *api])
 
     async def _check(self, request: Request) -> tuple[Any, Response | None]:
         """Record the request; answer as GitHub would to a bad token, repo or body."""
         body = await request.json() if await request.body() else None
+        auth = request.headers.get("authorization")
         self.requests.append(
-            Recorded(request.method, request.url.path, dict(request.query_params), body, 0)
+            Recorded(request.method, request.url.path, dict(request.query_params), body, 0, auth)
         )
         owner, name = request.path_params["owner"], request.path_params["name"]
-        if request.headers.get("authorization") != f"Bearer {self.token}":
+        if self.rate_limited > 0:
+            self.rate_limited -= 1
+            limited = {"message": "You have exceeded a secondary rate limit."}
+            return body, self._answer(403, limited, {"Retry-After": "1"})
+        if auth != f"Bearer {self.token}":
             return body, self._answer(401, {"message": "Bad credentials"})
         if f"{owner}/{name}" != self.repository:
             return body, self._answer(404, {"message": "Not Found"})
@@ -121,7 +183,9 @@ class FakeGitHub:
         self.requests[-1].status = status
         return JSONResponse(payload, status, headers=headers)
 
-    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
+    def _page(
+        self, request: Request, items: list[dict[str, Any]], key: str | None = None
+    ) -> Response:
         size = min(int(request.query_params.get("per_page", 30)), self.max_page)
         page = int(request.query_params.get("page", 1))
         headers = {}
@@ -129,7 +193,57 @@ class FakeGitHub:
             params = {**request.query_params, "page": str(page + 1)}
             nxt = self.next_link or str(request.url.include_query_params(**params))
             headers["Link"] = f'<{nxt}>; rel="next"'
-        return self._answer(200, items[(page - 1) * size : page * size], headers)
+        chunk = items[(page - 1) * size : page * size]
+        payload: Any = chunk if key is None else {"total_count": len(items), key: chunk}
+        return self._answer(200, payload, headers)
+
+    async def _commit_pulls(self, request: Request) -> Response:
+        """Like GitHub: the pull request that merged the commit, and open ones holding it."""
+        _, error = await self._check(request)
+        if error is not None:
+            return error
+        sha = request.path_params["sha"]
+        found = [p for p in self.pulls.values() if sha in (p["merge_commit_sha"], p["head"]["sha"])]
+        return self._page(request, found)
+
+    async def _artifacts(self, request: Request) -> Response:
+        _, error = await self._check(request)
+        if error is not None:
+            return error
+        name = request.query_params.get("name")
+        run = request.path_params.get("run")
+        found = [
+            {k: v for k, v in a.items() if k != "zip"}
+            for a in reversed(self.artifacts)
+            if (name is None or a["name"] == name)
+            and (run is None or a["workflow_run"]["id"] == run)
+        ]
+        return self._page(request, found, key="artifacts")
+
+    async def _download(self, request: Request) -> Response:
+        """A 302 to a signed URL on the storage path, as GitHub answers."""
+        _, error = await self._check(request)
+        if error is not None:
+            return error
+        aid = request.path_params["aid"]
+        if not any(a["id"] == aid for a in self.artifacts):
+            return self._answer(404, {"message": "Not Found"})
+        self.requests[-1].status = 302
+        location = f"{self.url.removesuffix(self.prefix)}/_storage/{aid}?sig=signed-{aid}"
+        return RedirectResponse(location, status_code=302)
+
+    async def _storage(self, request: Request) -> Response:
+        """The signed URL: the signature is the credential; no token is wanted here."""
+        auth = request.headers.get("authorization")
+        self.requests.append(
+            Recorded("GET", request.url.path, dict(request.query_params), None, 200, auth)
+        )
+        aid = request.path_params["aid"]
+        found = [a for a in self.artifacts if a["id"] == aid]
+        if not found or request.query_params.get("sig") != f"signed-{aid}":
+            self.requests[-1].status = 403
+            return Response("AuthenticationFailed", 403)
+        return Response(found[0]["zip"], 200, media_type="application/zip")
 
     async def _comments(self, request: Request) -> Response:
         body, error = await self._check(request)

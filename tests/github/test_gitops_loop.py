@@ -82,7 +82,7 @@ def test_pull_request_merge_and_drift(
     assert drift.exit_code == 2
     changes = json.loads(drift.stdout)["changes"]
     assert [(c["id"], c["fields"]) for c in changes] == [
-        ("Tenant/globex", [{"path": "display_name", "old": "By hand", "new": "Globex"}])
+        ("Tenant/globex", [{"path": "displayName", "old": "By hand", "new": "Globex"}])
     ]
 
     # A plan made before another hand change is refused when applied after it.

@@ -122,9 +122,13 @@ def test_the_reusable_workflow_plans_applies_one_at_a_time_and_tracks_drift() ->
     assert "workflow_call" in data[True]  # YAML 1.1 reads the key `on` as true
     jobs = data["jobs"]
     assert jobs["apply"]["concurrency"]["cancel-in-progress"] is False
-    assert jobs["apply"]["permissions"] == {"contents": "read"}
     assert jobs["plan"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert jobs["drift"]["permissions"] == {"contents": "read", "issues": "write"}
+    assert jobs["apply"]["permissions"] == {
+        "contents": "read",
+        "actions": "read",  # the merged pull request's plan artifact
+        "pull-requests": "write",  # the notice when nothing was applied
+    }
     commands = [
         s["with"]["command"]
         for j in jobs.values()
@@ -134,18 +138,97 @@ def test_the_reusable_workflow_plans_applies_one_at_a_time_and_tracks_drift() ->
     assert commands == ["validate", "plan", "apply", "drift"]
 
 
+def test_apply_and_drift_of_one_target_never_overlap_nor_collide_with_another() -> None:
+    jobs = load(ROOT / ".github/workflows/reconcile.yml")["jobs"]
+    live = jobs["apply"]["concurrency"]
+    assert jobs["drift"]["concurrency"] == live  # one group: a drift never reads a half apply
+    assert live["cancel-in-progress"] is False  # and neither cancels the other half-way
+    for job in ("plan", "apply", "drift"):
+        group = jobs[job]["concurrency"]["group"]
+        assert "${{ inputs.target }}" in group and "${{ inputs.specs }}" in group, job
+    assert "${{ github.event.pull_request.number }}" in jobs["plan"]["concurrency"]["group"]
+
+
+def test_least_privilege_tokens_apply_in_a_protected_environment() -> None:
+    data = load(ROOT / ".github/workflows/reconcile.yml")
+    assert set(data[True]["workflow_call"]["secrets"]) == {
+        "RECONCILER_READ_TOKEN",
+        "RECONCILER_WRITE_TOKEN",
+    }
+    jobs = data["jobs"]
+    assert jobs["apply"]["environment"] == "${{ inputs.environment }}"
+    assert data[True]["workflow_call"]["inputs"]["environment"]["default"] == "reconciler-apply"
+    given = {
+        (job, step["with"]["command"]): step["with"].get("platform-token")
+        for job, spec in jobs.items()
+        for step in spec["steps"]
+        if step.get("uses") == "./.reconciler-action"
+    }
+    assert given == {
+        ("plan", "validate"): None,  # no token for what makes no call
+        ("plan", "plan"): "${{ secrets.RECONCILER_READ_TOKEN }}",
+        ("apply", "apply"): "${{ secrets.RECONCILER_WRITE_TOKEN }}",
+        ("drift", "drift"): "${{ secrets.RECONCILER_READ_TOKEN }}",
+    }
+    text = (ROOT / ".github/workflows/reconcile.yml").read_text()
+    assert text.count("secrets.RECONCILER_WRITE_TOKEN") == 1
+    for job in jobs.values():  # tokens reach the action as inputs, never as a job's or step's env
+        assert "env" not in job and all("env" not in s for s in job["steps"])
+
+
+def test_the_plan_is_saved_under_the_name_apply_looks_for_and_applies_leave_their_journal() -> None:
+    jobs = load(ROOT / ".github/workflows/reconcile.yml")["jobs"]
+    [save] = [s for s in jobs["plan"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert save["if"] == "steps.plan.outcome == 'success'"  # only a plan that was made
+    assert save["with"]["name"] == "${{ steps.plan.outputs.artifact-name }}"
+    uploads = {
+        s["with"]["name"]: s["with"]["path"]
+        for s in jobs["apply"]["steps"]
+        if "upload-artifact" in s.get("uses", "")
+    }
+    assert uploads == {
+        "${{ steps.apply.outputs.artifact-name }}": "${{ steps.apply.outputs.report-dir }}",
+        "${{ steps.apply.outputs.replan-artifact }}": "${{ steps.apply.outputs.replan-dir }}",
+    }
+
+
+def test_every_output_of_the_action_is_documented_and_written() -> None:
+    action = load(ACTION)
+    script = next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "run")
+    python = (ROOT / "reconciler" / "cli_github.py").read_text()
+    for name, output in action["outputs"].items():
+        assert len(output["description"]) > 20, name
+        written = re.fullmatch(r"\$\{\{ steps\.run\.outputs\.([a-z-]+) \}\}", output["value"])
+        assert written, name
+        key = written.group(1)
+        assert f'echo "{key}=' in script or f'"{key}"' in python, f"{name}: {key} is never set"
+
+
+def test_the_action_installs_the_pinned_versions() -> None:
+    install = next(
+        s["run"] for s in load(ACTION)["runs"]["steps"] if s.get("name") == "Install reconciler"
+    )
+    assert '--constraint "$ACTION_PATH/.github/constraints.txt"' in install
+
+
 def test_the_action_runs_the_cli_flags_that_exist() -> None:
     """Every ``reconciler`` option the action passes is one the CLI accepts."""
+    from reconciler.cli_github import github
+
     script = "\n".join(s.get("run", "") for s in steps(ACTION))
     runner = CliRunner()
-    for command, options in {
-        "plan": ["--out", "--format", "--output", "--json-report", "--base", "--target"],
-        "drift": ["--format", "--output", "--json-report", "--base", "--target"],
-        "apply": ["--auto-approve"],
-        "comment": ["--author"],
-        "drift-issue": ["--state", "--author"],
-    }.items():
-        help_text = runner.invoke(main, [command, "--help"]).output
+    for group, command, options in [
+        (main, "plan", ["--out", "--format", "--output", "--json-report", "--base"]),
+        (main, "plan", ["--detailed-exitcode"]),
+        (main, "drift", ["--format", "--output", "--json-report", "--base"]),
+        (main, "comment", ["--author"]),
+        (main, "drift-issue", ["--state", "--author"]),
+        (github, "run", ["--specs", "--target", "--trusted-ref", "--artifact"]),
+        (github, "apply-merged", ["--base-sha", "--out", "--environment", "--apply-args"]),
+        (github, "apply-merged", ["--plan-args", "--author"]),
+        (github, "plan-failed", ["--specs", "--target", "--reason-file", "--author"]),
+    ]:
+        help_text = runner.invoke(group, [command, "--help"]).output
         for option in options:
             assert option in script and option in help_text, f"{command} {option}"
 

@@ -35,7 +35,7 @@ def test_drift_exit_codes_and_formats(sandbox: Any, applied: Path) -> None:
     document = json.loads(found.stdout)
     assert [c["id"] for c in document["changes"]] == ["Tenant/globex"]
     assert document["changes"][0]["fields"] == [
-        {"path": "display_name", "old": "Changed by hand", "new": "Globex"}
+        {"path": "displayName", "old": "Changed by hand", "new": "Globex"}
     ]
     as_md = run_cli([*args, "--format", "markdown"], sandbox.token)
     assert as_md.exit_code == 2

@@ -113,8 +113,8 @@ def test_control_characters_show_as_escapes_and_forge_no_line() -> None:
     assert (
         "<code>~ Tenant/x\\n  - Plan prod will be deleted will be updated in place</code>" in text
     )
-    assert '- display_name: "a\\u202eb\\n::error::x"' in text  # in the diff, one line
-    assert '+ display_name: "new\\tname"' in text
+    assert '- displayName: "a\\u202eb\\n::error::x"' in text  # in the diff, one line
+    assert '+ displayName: "new\\tname"' in text
     assert "\u202e" not in text and "\x00" not in text and "\t" not in text
     # Markdown-escaped backslashes; :warning: is an emoji shortcode, broken
     assert f"## plan\\\\r\\\\n::{ZWSP_ENTITY}warning::t" in text

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from reconciler.engine.plan import Plan
 from reconciler.errors import SourceLocation
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId
-from reconciler.planfile import dump_plan, load_plan
+from reconciler.planfile import dump_plan, load_plan, spec_tree
 
 NAMES = ["acme", "globex", "a b", "é", "x#y", "ünïcode", "%73so", "q?x=1"]
 VALUES: list[Any] = [None, True, False, 0, 7, -1, 2.5, "", "text", "line\nbreak", [1, "a"], {}]
@@ -92,3 +95,32 @@ def test_the_generator_covers_what_a_file_must_keep() -> None:
     assert any(r.field_sources for r in resources)
     assert any(c.waits_for for p in plans for c in p.changes)
     assert any(p.unsafe for p in plans) and any(p.protected for p in plans)
+
+
+def test_the_spec_tree_digest_covers_exactly_what_the_loader_reads(tmp_path: Path) -> None:
+    """Same files, same digest wherever they are; any file the loader reads changes it."""
+    repo = Path(__file__).resolve().parents[2]
+    first, second = tmp_path / "a" / "specs", tmp_path / "b" / "specs"
+    shutil.copytree(repo / "specs", first)
+    shutil.copytree(repo / "specs", second)
+    digest = spec_tree(first)
+    assert digest is not None and digest == spec_tree(second)
+    # not read by the loader: hidden files and directories, other suffixes
+    (second / ".draft.yaml").write_text("kind: Tenant\n")
+    (second / ".reconciler").mkdir(exist_ok=True)
+    (second / ".reconciler" / "state.yaml").write_text("x: 1\n")
+    (second / "NOTES.md").write_text("notes\n")
+    assert spec_tree(second) == digest
+    changes: list[Callable[[Path], object]] = [
+        lambda d: (d / "reconciler.yaml").write_text((d / "reconciler.yaml").read_text() + "\n"),
+        lambda d: (d / "plans.yaml").rename(d / "plans2.yaml"),
+        lambda d: (d / "tenants" / "extra.yml").write_text("apiVersion: reconciler.dev/v1\n"),
+    ]
+    for number, change in enumerate(changes):
+        changed = tmp_path / f"changed-{number}" / "specs"
+        shutil.copytree(first, changed)
+        change(changed)
+        assert spec_tree(changed) not in (digest, None)
+    assert spec_tree(tmp_path / "missing") is None
+    single = spec_tree(first / "plans.yaml")  # one spec file: it and the reconciler.yaml beside it
+    assert single is not None and single != digest

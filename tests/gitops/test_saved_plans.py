@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reconciler.planfile import spec_tree
 from tests.integration.helpers import api, copy_specs, run_cli, target_args, writes
 
 
@@ -23,15 +25,57 @@ def test_a_saved_plan_applies_exactly_and_holds_no_secret(sandbox: Any, tmp_path
     saved = json.loads(text)
     assert saved["format"] == "reconciler-plan"
     assert saved["target"]["token_env"] == "RECONCILER_TOKEN"
+    assert saved["spec_tree"] == spec_tree(specs) and saved["spec_tree"].startswith("sha256:")
     assert len(saved["plan"]["changes"]) == 21
 
-    # the specs change after the plan was made: the saved plan still applies as reviewed
-    (specs / "tenants" / "globex.yaml").unlink()
+    # files the loader never reads may change: the plan was still made from these specs
+    (specs / "README.md").write_text("notes\n")
+    (specs / ".draft.yaml").write_text("kind: Tenant\n")
     applied = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
     assert applied.exit_code == 0, applied.output
     assert "21 applied" in applied.stdout
     with api(sandbox) as client:
         assert "globex" in by_name(client, "/tenants")
+
+
+def test_a_saved_plan_is_refused_once_the_specs_differ(sandbox: Any, tmp_path: Path) -> None:
+    """Applied only from the very specs it was made from: a spec or reconciler.yaml edit refuses."""
+    specs = copy_specs(tmp_path)
+    out = tmp_path / "plan.json"
+    made = run_cli(["plan", str(specs), *target_args(sandbox), "--out", str(out)], sandbox.token)
+    assert made.exit_code == 0, made.output
+    globex = specs / "tenants" / "globex.yaml"
+    kept = globex.read_text()
+    config = specs / "reconciler.yaml"
+
+    def refused_while(edit: Callable[[], object]) -> None:
+        edit()
+        refused = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
+        assert refused.exit_code == 1
+        assert f"the specs at '{specs}' are not those it was made from" in refused.stderr
+        assert "nothing was applied" in refused.stderr
+        assert writes(sandbox.db_path) == [], "refused before any call"
+
+    refused_while(globex.unlink)  # a spec file gone
+    globex.write_text(kept)
+    refused_while(lambda: config.write_text(config.read_text() + "# a comment\n"))
+    moved = tmp_path / "elsewhere"
+    specs.rename(moved)
+    gone = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
+    assert gone.exit_code == 1 and f"the specs it was made from are not at '{specs}'" in gone.stderr
+
+
+def test_a_plan_file_of_the_previous_format_is_refused(sandbox: Any, tmp_path: Path) -> None:
+    specs = copy_specs(tmp_path)
+    out = tmp_path / "plan.json"
+    run_cli(["plan", str(specs), *target_args(sandbox), "--out", str(out)], sandbox.token)
+    document = json.loads(out.read_text())
+    document["format_version"] = 2
+    del document["spec_tree"]
+    out.write_text(json.dumps(document))
+    refused = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
+    assert refused.exit_code == 1 and "make the plan again" in refused.stderr
+    assert writes(sandbox.db_path) == []
 
 
 def test_a_hand_change_after_the_plan_makes_apply_refuse(sandbox: Any, tmp_path: Path) -> None:

@@ -335,7 +335,7 @@ def test_faults_and_extra_fields_still_converge(sandbox_factory: SandboxFactory)
 def test_wireguard_keys_are_sensitive_in_plans_and_plan_files(box: Any, tmp_path: Path) -> None:
     specs = copy_example(tmp_path)
     shown = run_cli(["plan", str(specs), *target(box)], SANDBOX_TOKEN)
-    assert 'wireguard_pubkey = "(sensitive)"' in shown.stdout
+    assert 'wireguardPubkey = "(sensitive)"' in shown.stdout
     assert KEY not in shown.output
     as_json = run_cli(["plan", str(specs), *target(box), "--format", "json"], SANDBOX_TOKEN)
     assert KEY not in as_json.stdout and "(sensitive)" in as_json.stdout

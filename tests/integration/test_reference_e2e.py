@@ -65,7 +65,7 @@ def test_one_edit_is_exactly_one_update(sandbox: Any, tmp_path: Path) -> None:
     doc = json.loads(planned.stdout)
     assert [(c["action"], c["id"]) for c in doc["changes"]] == [("update", "Tenant/globex")]
     assert doc["changes"][0]["fields"] == [
-        {"path": "display_name", "old": "Globex", "new": "Globex Inc"}
+        {"path": "displayName", "old": "Globex", "new": "Globex Inc"}
     ]
 
     before = len(requests(sandbox.db_path))

@@ -161,7 +161,7 @@ def test_ignored_fields_are_left_alone_and_shown(sandbox: Any, applied: Path) ->
     )
     assert result.exit_code == 0, result.output
     assert "Ignored (they differ, but ignoreFields leaves them alone):" in result.stdout
-    assert "  Tenant/globex: display_name" in result.stdout
+    assert "  Tenant/globex: displayName" in result.stdout
 
 
 def test_suspend_then_delete_waits_for_the_grace_period(sandbox: Any, applied: Path) -> None:

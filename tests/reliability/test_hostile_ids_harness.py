@@ -452,9 +452,10 @@ def run_scenario(scenario: Scenario, root: Path) -> Iterator[ScenarioRun]:
             writes = [r for r in request_log(db_path)[logged:] if r.method != "GET"]
             replan = cli(run, ["plan", str(specs), *target, "--detailed-exitcode"], **env)
             records = []
-            if journal.exists():
+            if journal.exists():  # one outcome line per write (intents are written before)
                 text = journal.read_text(encoding="utf-8")
-                records = [json.loads(line) for line in text.split("\n") if line.strip()]
+                lines = [json.loads(line) for line in text.split("\n") if line.strip()]
+                records = [r for r in lines if r.get("type", "outcome") == "outcome"]
             run.results.append(
                 StepResult(step, plan, applied, replan, before, after, records, writes)
             )

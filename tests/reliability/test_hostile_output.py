@@ -150,7 +150,7 @@ def test_a_live_workflow_command_never_starts_a_line(sandbox: Any, tmp_path: Pat
     changes = {c["id"]: c for c in json.loads(as_json.stdout)["changes"]}
     assert f"Tenant/{COMMAND}" in changes
     updated = changes["Tenant/acme"]
-    assert {f["path"]: f["old"] for f in updated["fields"]}["display_name"] == shown
+    assert {f["path"]: f["old"] for f in updated["fields"]}["displayName"] == shown
     runs = [
         ["plan", str(specs), *target],
         ["plan", str(specs), *target, "--format", "markdown"],

@@ -351,8 +351,8 @@ def test_a_server_echoing_the_token_in_live_data_is_redacted_in_every_report(
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     starter = next(c for c in report["changes"] if c["id"] == "Plan/starter")
     old = {f["path"]: f["old"] for f in starter["fields"]}
-    assert old["display_name"] == "Starter for [redacted]"
+    assert old["displayName"] == "Starter for [redacted]"
     assert json.loads(old["description"])["authorization"] == "[redacted]"
-    assert '- display_name: "Starter for [redacted]"' in (out / "report.md").read_text(
+    assert '- displayName: "Starter for [redacted]"' in (out / "report.md").read_text(
         encoding="utf-8"
     )
