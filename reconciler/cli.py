@@ -14,6 +14,7 @@ Shared options are gathered into one value each (:mod:`reconciler.cli_options`);
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ from reconciler.cli_options import (
 from reconciler.cli_output import ClickHandler, SafeStream, say, say_error, setup_logging
 from reconciler.cli_output import use_colour as use_colour
 from reconciler.cli_probe import probe
-from reconciler.cli_report import show_review
+from reconciler.cli_report import show_review, target_dict
 from reconciler.cli_sandbox import sandbox
 from reconciler.errors import ReconcilerError
 from reconciler.interrupt import Caught, StopRequest, signal_name, signals_stop
@@ -275,6 +276,15 @@ def graph(path: Path, choice: core.TargetChoice, fmt: str) -> None:
     help="Apply even when removals exceed the guard's limits (see reconciler.yaml 'guards').",
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the plan, what was applied and what is left, on stdout (docs/json-report.md); "
+    "the human-readable lines go to stderr.",
+)
 def apply(
     path: Path,
     choice: core.TargetChoice,
@@ -282,6 +292,7 @@ def apply(
     auto_approve: bool,
     allow_mass_changes: bool,
     no_color: bool,
+    fmt: str,
 ) -> None:
     """Apply the specs (or a saved plan) to the target: show, confirm, apply, verify.
 
@@ -300,14 +311,16 @@ def apply(
         reconciler apply specs --auto-approve
         reconciler apply plan.json --auto-approve
     """
-    colour = use_colour(no_color)
+    as_json = fmt == "json"
+    colour = use_colour(no_color) and not as_json
+    human = functools.partial(say, err=as_json)  # with --format json, stdout is the document
     interactive = stdin_is_terminal()
     progress = ApplyProgress(live=None if not no_color else False)
     stop = StopRequest()
     stop.listen(lambda s: progress.note(stopping_notice(s.reason, s.at_once, s.grace)))
 
     def approve(run: core.PlanRun) -> bool:
-        say(text.render_plan(run.plan, run.target.describe(), colour))
+        human(text.render_plan(run.plan, run.target.describe(), colour))
         if not auto_approve:
             if not interactive:
                 raise click.UsageError(
@@ -352,18 +365,21 @@ def apply(
             raise
         finally:
             progress.stop()
+    if as_json:
+        document = json_report.apply_document(run, target_dict(run.planned))
+        say(json_report.dumps(redact.scrub(document)), json=True)
     if run.result is None:
         if not run.approved:  # declined at the prompt: not done, so not success (as Terraform)
-            say("Apply cancelled; nothing was changed.")
+            human("Apply cancelled; nothing was changed.")
             sys.exit(EXIT_ERROR)
         else:
-            say(text.render_plan(run.planned.plan, run.planned.target.describe(), colour))
-            say("Nothing to apply.")
+            human(text.render_plan(run.planned.plan, run.planned.target.describe(), colour))
+            human("Nothing to apply.")
         return
     if run.result.stopped:
-        say(render_stopped(run.result))
+        human(render_stopped(run.result))
     else:
-        say(text.render_apply(run.result, run.converged, run.remaining))
+        human(text.render_apply(run.result, run.converged, run.remaining))
     if run.result.verify_error:  # what the writes did is above; the re-read failed
         say(
             f"error: the re-read to verify the apply failed: {inline(run.result.verify_error)}",

@@ -9,7 +9,7 @@ from reconciler.engine.plan import Plan
 from reconciler.engine.results import ApplyResult
 from reconciler.model import Change
 from reconciler.report.values import counts, field_name, gone_with_owner, left_alone, reason_of
-from reconciler.runs import Review
+from reconciler.runs import ApplyRun, Review
 
 FORMAT_VERSION = 2
 """The JSON report's ``format_version`` (docs/json-report.md): additions keep it, anything
@@ -65,12 +65,30 @@ def plan_dict(plan: Plan, target: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_dict(result: ApplyResult, converged: bool) -> dict[str, Any]:
+    """What an apply did: every change of its plan is in exactly one of ``applied``,
+    ``failed``, ``skipped``, ``not_started`` and ``unknown``."""
     return {
         "applied": [str(r) for r in result.applied],
         "failed": {str(r): why for r, why in sorted(result.failed.items())},
         "skipped": {str(r): why for r, why in sorted(result.skipped.items())},
+        "not_started": [str(r) for r in result.not_started],
+        "unknown": {str(r): why for r, why in sorted(result.unknown.items())},
+        "stopped": result.stopped,
+        "verify_error": result.verify_error,
         "converged": converged,
     }
+
+
+def apply_document(run: ApplyRun, target: dict[str, Any]) -> dict[str, Any]:
+    """``apply --format json``: the plan that was applied, what happened, what is left."""
+    document = plan_dict(run.planned.plan, target)
+    document["approved"] = run.approved
+    document["result"] = apply_dict(run.result, run.converged) if run.result is not None else None
+    document["remaining"] = (
+        [change_dict(c) for c in run.remaining.changes] if run.remaining is not None else None
+    )
+    document["ok"] = run.ok
+    return document
 
 
 def dumps(document: dict[str, Any]) -> str:
