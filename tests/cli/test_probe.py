@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from reconciler.sandbox import listing as served
 from reconciler.sandbox.common import ErrorAnswer
 from reconciler.sandbox.server import BackgroundServer
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory
-from tests.integration.helpers import REPO, copy_specs, requests, run_cli
+from tests.integration.helpers import REPO, copy_specs, copy_tree, requests, run_cli
 
 ROWS = [{"id": str(n), "name": f"thing-{n}"} for n in range(7)]
 
@@ -431,7 +430,7 @@ naming the device tier's id, FastAPI's ``{"detail": ...}`` errors."""
 
 
 def operator_specs(tmp_path: Path, url: str, options: dict[str, Any] | None) -> Path:
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "operator-v1"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "operator-v1"))
     api: Any = {"dialect": "operator-v1", "options": options} if options else "operator-v1"
     document = yaml.safe_load((root / "reconciler.yaml").read_text(encoding="utf-8"))
     document["targets"] = {"t": {"api": api, "url": url}}
@@ -496,12 +495,11 @@ def test_tenants_v1_at_its_defaults_fits_with_its_flags_listed_by_key(
     fresh_sandbox: Any, tmp_path: Path
 ) -> None:
     """A tenant's flags have no server id: the probe does not ask them for one."""
-    import shutil
 
     from tests.integration.helpers import REPO
 
     box = fresh_sandbox("tenants-v1")
-    root = Path(shutil.copytree(REPO / "examples" / "tenants-v1", tmp_path / "specs"))
+    root = Path(copy_tree(REPO / "examples" / "tenants-v1", tmp_path / "specs"))
     target = ["--api", "tenants-v1", "--url", box.url]
     applied = run_cli(["apply", str(root), *target, "--auto-approve"], box.token)
     assert applied.exit_code == 0, applied.output

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.spec import load_config
-from tests.integration.helpers import copy_specs, run_cli, target_args
+from tests.integration.helpers import copy_specs, copy_tree, run_cli, target_args
 
 
 def test_state_follows_the_specs_not_the_current_directory(
@@ -60,11 +60,10 @@ def test_ca_bundle_is_relative_to_reconciler_yaml(
 
 def test_a_target_without_a_url_is_the_embedded_sandbox_of_its_dialect(tmp_path: Path) -> None:
     """So an example names its dialect in reconciler.yaml and plans without flags."""
-    import shutil
 
     from tests.integration.helpers import REPO
 
-    root = Path(shutil.copytree(REPO / "examples" / "operator-v1", tmp_path / "specs"))
+    root = Path(copy_tree(REPO / "examples" / "operator-v1", tmp_path / "specs"))
     config = root / "reconciler.yaml"
     config.write_text(
         config.read_text() + "defaultTarget: local\ntargets:\n  local:\n    api: operator-v1\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from reconciler import dialects
 from reconciler.model import Kind
 from reconciler.providers import provider_class
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli
 
 WITHOUT_OPERATORS = next(
     line.name
@@ -20,7 +19,7 @@ WITHOUT_OPERATORS = next(
 
 
 def specs_with(tmp_path: Path, config: str) -> Path:
-    root = Path(shutil.copytree(REPO / "specs", tmp_path / "specs"))
+    root = Path(copy_tree(REPO / "specs", tmp_path / "specs"))
     (root / "reconciler.yaml").write_text("apiVersion: reconciler.dev/v1\n" + config)
     return root
 

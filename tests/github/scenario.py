@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from reconciler.sandbox.server import BackgroundServer
 from tests.conftest import request_log
 from tests.github.fake_github import BOT, GH_TOKEN, FakeGitHub
 from tests.github.runner import ROOT, Runner, Step, run_inputs
-from tests.integration.helpers import run_cli
+from tests.integration.helpers import copy_tree, run_cli
 
 READ_TOKEN = "platform-READ-only-7321"
 PR = 7
@@ -129,7 +128,7 @@ class SpecsRepo:
         self.origin = tmp / "origin.git"
         git(tmp, "init", "-q", "--bare", "-b", "main", str(self.origin))
         seed = self.clone("seed")
-        shutil.copytree(ROOT / "specs", seed / "specs", dirs_exist_ok=True)
+        copy_tree(ROOT / "specs", seed / "specs", dirs_exist_ok=True)
         (seed / "specs" / "reconciler.yaml").write_text(config(gateway_url))
         git(seed, "add", "-A")
         git(seed, "commit", "-q", "-m", "the platform as it should be")

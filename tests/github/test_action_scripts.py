@@ -16,13 +16,14 @@ import pytest
 
 from tests.github.fake_github import BOT, GH_TOKEN, FakeGitHub
 from tests.github.runner import ROOT, Runner, run_inputs
+from tests.integration.helpers import copy_tree
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 
 
 def runner(tmp_path: Path, github: FakeGitHub) -> Runner:
     workspace = tmp_path / "workspace"
-    shutil.copytree(ROOT / "specs", workspace / "specs")
+    copy_tree(ROOT / "specs", workspace / "specs")
     return Runner(tmp_path, github, workspace)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from reconciler.engine.plan import Plan
 from reconciler.errors import SourceLocation
 from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId
 from reconciler.planfile import dump_plan, load_plan, spec_tree
+from tests.integration.helpers import copy_tree
 
 NAMES = ["acme", "globex", "a b", "é", "x#y", "ünïcode", "%73so", "q?x=1"]
 VALUES: list[Any] = [None, True, False, 0, 7, -1, 2.5, "", "text", "line\nbreak", [1, "a"], {}]
@@ -101,8 +101,8 @@ def test_the_spec_tree_digest_covers_exactly_what_the_loader_reads(tmp_path: Pat
     """Same files, same digest wherever they are; any file the loader reads changes it."""
     repo = Path(__file__).resolve().parents[2]
     first, second = tmp_path / "a" / "specs", tmp_path / "b" / "specs"
-    shutil.copytree(repo / "specs", first)
-    shutil.copytree(repo / "specs", second)
+    copy_tree(repo / "specs", first)
+    copy_tree(repo / "specs", second)
     digest = spec_tree(first)
     assert digest is not None and digest == spec_tree(second)
     # not read by the loader: hidden files and directories, other suffixes
@@ -118,7 +118,7 @@ def test_the_spec_tree_digest_covers_exactly_what_the_loader_reads(tmp_path: Pat
     ]
     for number, change in enumerate(changes):
         changed = tmp_path / f"changed-{number}" / "specs"
-        shutil.copytree(first, changed)
+        copy_tree(first, changed)
         change(changed)
         assert spec_tree(changed) not in (digest, None)
     assert spec_tree(tmp_path / "missing") is None

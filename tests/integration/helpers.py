@@ -15,9 +15,16 @@ from reconciler.cli import main
 REPO = Path(__file__).resolve().parents[2]
 
 
+def copy_tree(source: Path, dest: Path, **options: Any) -> Path:
+    """``shutil.copytree`` of a spec tree without its local state (``.reconciler/``, which a
+    run of the README's main command leaves in ``specs/``)."""
+    options.setdefault("ignore", shutil.ignore_patterns(".reconciler"))
+    return Path(shutil.copytree(source, dest, **options))
+
+
 def copy_specs(dest: Path) -> Path:
     target = dest / "specs"
-    shutil.copytree(REPO / "specs", target)
+    copy_tree(REPO / "specs", target)
     return target
 
 

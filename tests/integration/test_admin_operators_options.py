@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from reconciler.options.admin_operators import AdminOperatorsOptions
 from reconciler.providers.admin_operators import AdminOperatorsProvider
 from reconciler.providers.http import ApiClient, url_path
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, request_log
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "admin-operators"
 CAP = 1
@@ -51,7 +50,7 @@ def box(fresh_sandbox: FreshSandbox) -> Any:
 
 def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
     """The example's specs, with one target ``t`` at ``box`` (with ``options`` if given)."""
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "specs"))
     api: Any = (
         "admin-operators" if options is None else {"dialect": "admin-operators", "options": options}
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
-from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "iaas-v1"
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -73,7 +72,7 @@ def plan_exit(root: Path, box: Any) -> int:
 
 
 def copy_example(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    return Path(copy_tree(EXAMPLE, tmp_path / "specs"))
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from reconciler.options.iaas_v1 import BARE_ARRAY, IaasV1Options
 from reconciler.providers.http import ApiClient, url_path
 from reconciler.providers.iaas_v1 import IaasProvider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, request_log
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "iaas-v1"
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -54,7 +53,7 @@ def box(fresh_sandbox: FreshSandbox) -> Any:
 
 def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
     """The example's specs, with one target ``t`` at ``box`` (with ``options`` if given)."""
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "specs"))
     api: Any = "iaas-v1" if options is None else {"dialect": "iaas-v1", "options": options}
     config = root / "reconciler.yaml"
     target = f"targets:\n  t:\n    api: {json.dumps(api)}\n    url: {box.url}/api\n"

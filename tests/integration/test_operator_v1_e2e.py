@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -14,7 +13,7 @@ from click.testing import Result
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
-from tests.integration.helpers import REPO, api, assert_converges_through_faults, run_cli
+from tests.integration.helpers import REPO, api, assert_converges_through_faults, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "operator-v1"
 BASE = "/api/v1/operator"
@@ -72,7 +71,7 @@ def box(fresh_sandbox: FreshSandbox) -> Any:
 
 @pytest.fixture
 def specs(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    return Path(copy_tree(EXAMPLE, tmp_path / "specs"))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ server's words, and duplicates nothing.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "operator-v1"
 BASE = "/api/v1/operator"
@@ -51,7 +50,7 @@ PAGED_OTHERWISE: dict[str, Any] = {
 
 def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
     """The example's specs, with one target ``t`` at ``box`` (with ``options`` if given)."""
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "specs"))
     api: Any = "operator-v1" if options is None else {"dialect": "operator-v1", "options": options}
     config = root / "reconciler.yaml"
     target = yaml.safe_dump({"targets": {"t": {"api": api, "url": box.url}}})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -23,7 +22,7 @@ from reconciler.providers.http import ApiClient
 from reconciler.providers.platform_admin import PlatformAdminProvider
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory
-from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "platform-admin"
 DATA: dict[str, Any] = yaml.safe_load((EXAMPLE / ".sandbox" / "data.yaml").read_text())
@@ -72,7 +71,7 @@ def tenant_id(box: Any, name: str) -> str:
 
 def specs(tmp_path: Path, **files: str) -> Path:
     """A copy of the example with some files replaced (``name=None`` text removes one)."""
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "specs"))
     for name, text in files.items():
         (root / f"{name}.yaml").write_text(text)
     return root

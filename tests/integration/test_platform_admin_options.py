@@ -11,7 +11,6 @@ defaults fails on the users' listing, naming that call, and writes nothing.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from reconciler.options.platform_admin import PlatformAdminOptions
 from reconciler.providers.http import ApiClient
 from reconciler.providers.platform_admin import PlatformAdminProvider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "platform-admin"
 DATA: dict[str, Any] = yaml.safe_load((EXAMPLE / ".sandbox" / "data.yaml").read_text())
@@ -57,7 +56,7 @@ def other(fresh_sandbox: FreshSandbox) -> Any:
 
 def configured(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
     """The example's specs with one target ``t`` at ``box`` (``options`` as YAML, if any)."""
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "specs"))
     api: Any = "platform-admin"
     if options is not None:
         api = {"dialect": "platform-admin", "options": options}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from reconciler.options.reference import ReferenceOptions
 from reconciler.providers.http import ApiClient, url_path
 from reconciler.providers.reference import ReferenceProvider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, request_log
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli
 
 BASE = "/api/v1/operator"
 CAP = 2
@@ -57,7 +56,7 @@ def box(fresh_sandbox: FreshSandbox) -> Any:
 
 def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
     """The repository's specs, with one target ``t`` at ``box`` (with ``options`` if given)."""
-    root = Path(shutil.copytree(REPO / "specs", tmp_path / "specs"))
+    root = Path(copy_tree(REPO / "specs", tmp_path / "specs"))
     api: Any = "reference" if options is None else {"dialect": "reference", "options": options}
     config = root / "reconciler.yaml"
     target = f"targets:\n  t:\n    api: {json.dumps(api)}\n    url: {box.url}\n"

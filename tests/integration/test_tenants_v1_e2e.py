@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
-from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "tenants-v1"
 LIMITED = "limited-token-SECRET-456"
@@ -43,7 +42,7 @@ def apply(root: Path, box: Any, token: str = SANDBOX_TOKEN) -> Any:
 
 
 def copy(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    return Path(copy_tree(EXAMPLE, tmp_path / "specs"))
 
 
 def test_example_applies_and_a_second_plan_is_empty(box: Any) -> None:

@@ -11,7 +11,6 @@ call, and changes nothing.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from reconciler.options.tenants_v1 import TenantsV1Options
 from reconciler.providers.http import ApiClient
 from reconciler.providers.tenants_v1 import TenantsV1Provider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli
 
 EXAMPLE = REPO / "examples" / "tenants-v1"
 BASE = "/v1/tenants"
@@ -40,7 +39,7 @@ def box(fresh_sandbox: FreshSandbox) -> Any:
 
 def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
     """The example's specs, with one target ``t`` at ``box`` (with ``options`` if given)."""
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "specs"))
     api = "tenants-v1"
     if options is not None:
         shown = ", ".join(f"{k}: {'null' if v is None else v}" for k, v in options.items())
@@ -124,7 +123,7 @@ def apply(root: Path, token: str = SANDBOX_TOKEN) -> Any:
 
 def configured(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
     """The example's specs with one target ``t`` at ``box`` (``options`` as YAML, if any)."""
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "specs"))
+    root = Path(copy_tree(EXAMPLE, tmp_path / "specs"))
     api: Any = "tenants-v1" if options is None else {"dialect": "tenants-v1", "options": options}
     target = {"targets": {"t": {"api": api, "url": box.url}}}
     config = root / "reconciler.yaml"

@@ -255,6 +255,7 @@ def test_a_path_not_built_by_the_helper_is_refused_before_sending(path: str) -> 
         async with ApiClient(
             "http://api.test", "tok", transport=httpx.MockTransport(handler)
         ) as client:
+
             def hook(method: str, p: str) -> Callable[[int | None, str | None], None]:
                 written.append(p)  # called before a write is sent: none may be
                 return lambda status, error: None

@@ -69,7 +69,9 @@ def test_the_sandbox_answers_as_its_options_say(reconciler_sandbox: SandboxStart
 
 def specs_for(tmp_path: Path, sandbox: Any, options: str | None) -> Path:
     """The example specs with one target ``t`` at ``sandbox`` (with ``options``, YAML)."""
-    root = Path(shutil.copytree(SPECS, tmp_path / "specs"))
+    root = Path(
+        shutil.copytree(SPECS, tmp_path / "specs", ignore=shutil.ignore_patterns(".reconciler"))
+    )
     api = "workspaces-v1" if options is None else f"{{dialect: workspaces-v1, options: {options}}}"
     config = root / "reconciler.yaml"
     config.write_text(
