@@ -262,13 +262,24 @@ class OperatorV1Provider(Provider):
     async def _send(
         self, method: str, path: str, change: Change, body: JSON = None, *, repeatable: bool = False
     ) -> JSON:
-        """One call for ``change``; ``path`` comes from :func:`_path`."""
+        """One call for ``change`` (``path`` from :func:`_path`); ``repeatable`` marks a
+        ``POST`` that sets a state, so sent again it lands in the same one (never a create)."""
         return await self.client.call(
             method,
             path,
             json_body=body,
             resource=str(change.id),
             idempotent=True if repeatable else None,
+        )
+
+    async def _delete(self, path: str, change: Change) -> None:
+        """``DELETE`` by id; 404 is gone already, what a delete wants (a retry after a lost
+        answer meets it)."""
+        await self.client.send(
+            "DELETE",
+            path,
+            resource=str(change.id),
+            ok=lambda status: 200 <= status < 300 or status == 404,
         )
 
     @staticmethod
@@ -342,7 +353,7 @@ class OperatorV1Provider(Provider):
             )
 
     async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._send("DELETE", _path("/tenants/{}", self._id(change, ctx)), change)
+        await self._delete(_path("/tenants/{}", self._id(change, ctx)), change)
         return None
 
     async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -361,7 +372,7 @@ class OperatorV1Provider(Provider):
         return created
 
     async def _delete_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._send("DELETE", _path("/users/{}", self._id(change, ctx)), change)
+        await self._delete(_path("/users/{}", self._id(change, ctx)), change)
         return None
 
     async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -373,7 +384,8 @@ class OperatorV1Provider(Provider):
             created = await self._created(change, answer)
             if want.get("status") == "disabled":
                 assert created.server_id is not None  # _created answers with one
-                await self._send("POST", _path("/users/{}/disable", created.server_id), change)
+                path = _path("/users/{}/disable", created.server_id)
+                await self._send("POST", path, change, repeatable=True)
             return created
         assert change.live is not None
         user = self._id(change, ctx)
@@ -405,7 +417,7 @@ class OperatorV1Provider(Provider):
             await self._send("POST", path, change, self.bodies.role(role), repeatable=True)
         for old in OPERATOR_ROLES:  # only these two names: a live role never reaches a path
             if old != role and old in held:
-                await self._send("DELETE", _path("/users/{}/roles/{}", user_id, old), change)
+                await self._delete(_path("/users/{}/roles/{}", user_id, old), change)
 
 
 PROVIDER = OperatorV1Provider

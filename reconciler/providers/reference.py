@@ -263,9 +263,28 @@ class ReferenceProvider(Provider):
 
     # ---- writing -------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, change: Change, body: JSON = None) -> JSON:
-        """One call for ``change``; ``path`` comes from :func:`_path`."""
-        return await self.client.call(method, path, json_body=body, resource=str(change.id))
+    async def _send(
+        self, method: str, path: str, change: Change, body: JSON = None, *, repeatable: bool = False
+    ) -> JSON:
+        """One call for ``change`` (``path`` from :func:`_path`); ``repeatable`` marks a
+        ``POST`` that sets a state, so sent again it lands in the same one (never a create)."""
+        return await self.client.call(
+            method,
+            path,
+            json_body=body,
+            resource=str(change.id),
+            idempotent=True if repeatable else None,
+        )
+
+    async def _delete(self, path: str, change: Change) -> None:
+        """``DELETE`` by id; 404 is gone already, what a delete wants (a retry after a lost
+        answer meets it)."""
+        await self.client.send(
+            "DELETE",
+            path,
+            resource=str(change.id),
+            ok=lambda status: 200 <= status < 300 or status == 404,
+        )
 
     @staticmethod
     def _live_id(change: Change) -> str:
@@ -319,7 +338,7 @@ class ReferenceProvider(Provider):
         return body
 
     async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._send("DELETE", _path("/tenants/{}", self._live_id(change)), change)
+        await self._delete(_path("/tenants/{}", self._live_id(change)), change)
         return None
 
     async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -338,9 +357,11 @@ class ReferenceProvider(Provider):
                 await self._send("PATCH", _path("/tenants/{}", tenant_id), change, body)
         status = change.desired.fields.get("status") if change.desired else None
         if change.action is S or (change.action is C and status == "suspended"):
-            await self._send("POST", _path("/tenants/{}/suspend", tenant_id), change)
+            path = _path("/tenants/{}/suspend", tenant_id)
+            await self._send("POST", path, change, repeatable=True)
         elif change.action is R:
-            await self._send("POST", _path("/tenants/{}/resume", tenant_id), change)
+            path = _path("/tenants/{}/resume", tenant_id)
+            await self._send("POST", path, change, repeatable=True)
         return result
 
     def _flag_paths(self, change: Change, ctx: ApplyContext) -> tuple[Resource, str]:
@@ -363,11 +384,11 @@ class ReferenceProvider(Provider):
     async def _delete_flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
         resource, tenant_id = self._flag_paths(change, ctx)
         path = _path("/tenants/{}/feature-flags/{}", tenant_id, resource.fields["flag"])
-        await self._send("DELETE", path, change)
+        await self._delete(path, change)
         return None
 
     async def _delete_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._send("DELETE", _path("/users/{}", self._live_id(change)), change)
+        await self._delete(_path("/users/{}", self._live_id(change)), change)
         return None
 
     async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -390,19 +411,19 @@ class ReferenceProvider(Provider):
             await self._send("PUT", _path("/users/{}", user), change, {"name": want["name"]})
         if "role" in want:
             path = _path("/users/{}/roles", user)
-            await self._send("POST", path, change, {"role": want["role"]})
+            await self._send("POST", path, change, {"role": want["role"]}, repeatable=True)
             for old in change.live.server.get("roles", []):
                 if old != want["role"]:
-                    await self._send("DELETE", _path("/users/{}/roles/{}", user, old), change)
+                    await self._delete(_path("/users/{}/roles/{}", user, old), change)
         if "tenant" in want:
             tenant = want["tenant"]
             tenant_id = ctx.server_id(ResourceId(Kind.TENANT, tenant)) if tenant else None
             path = _path("/users/{}/tenant", user)
-            await self._send("POST", path, change, {"tenant_id": tenant_id})
+            await self._send("POST", path, change, {"tenant_id": tenant_id}, repeatable=True)
         if change.action is S:
-            await self._send("POST", _path("/users/{}/disable", user), change)
+            await self._send("POST", _path("/users/{}/disable", user), change, repeatable=True)
         elif change.action is R:
-            await self._send("POST", _path("/users/{}/enable", user), change)
+            await self._send("POST", _path("/users/{}/enable", user), change, repeatable=True)
         return None
 
 

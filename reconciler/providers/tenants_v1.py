@@ -26,7 +26,13 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from reconciler.errors import ApiError, SpecProblem
+from reconciler.errors import (
+    ApiError,
+    ConflictError,
+    ReconcilerError,
+    SpecProblem,
+    TransportError,
+)
 from reconciler.model import (
     Action,
     Change,
@@ -50,6 +56,14 @@ from reconciler.providers.http import url_path
 from reconciler.providers.tenants_v1_reading import BASE, TenantsV1Reader
 from reconciler.providers.tenants_v1_shapes import Shapes
 
+LANDS_IN = {
+    "suspend": "suspended",
+    "resume": "active",
+    "deactivate": "inactive",
+    "activate": "active",
+}
+"""The state each lifecycle call leaves a tenant in: sent again, it answers 409
+``invalid_transition`` from there, and the step is done."""
 STEPS = {
     ("active", "suspended"): ["suspend"],
     ("suspended", "active"): ["resume"],
@@ -182,6 +196,16 @@ class TenantsV1Provider(Provider):
         """One call for ``change``; ``path`` comes from :func:`_path`."""
         return await self.client.call(method, path, json_body=body, resource=str(change.id))
 
+    async def _delete(self, path: str, change: Change) -> None:
+        """``DELETE`` by id; 404 is gone already, what a delete wants (a retry after a lost
+        answer meets it)."""
+        await self.client.send(
+            "DELETE",
+            path,
+            resource=str(change.id),
+            ok=lambda status: 200 <= status < 300 or status == 404,
+        )
+
     async def _create(self, path: str, change: Change, body: dict[str, Any]) -> str:
         """``POST`` a new object; its server id, as the answer holds it."""
         made: str = await self.client.call(
@@ -246,9 +270,24 @@ class TenantsV1Provider(Provider):
                 str(change.id),
             )
         for step in steps:
-            await self.client.call(
-                "POST", _path("/{}/{}", tid, step), resource=str(change.id), idempotent=False
-            )
+            await self._step(change, tid, step)
+
+    async def _step(self, change: Change, tid: str, step: str) -> None:
+        """One lifecycle call, repeated after an unknown outcome: it sets a state. A 409
+        from a tenant already in that state (the first attempt landed, or someone else
+        moved it) means the step is done; any other 409 is the API's refusal."""
+        path, rid = _path("/{}/{}", tid, step), str(change.id)
+        try:
+            await self.client.call("POST", path, resource=rid, idempotent=True)
+        except ConflictError as refused:
+            try:
+                now = await self.client.call(
+                    "GET", _path("/{}", tid), resource=rid, decode=self.shapes.status_of
+                )
+            except ReconcilerError:
+                raise refused from None  # cannot tell: the refusal is the news
+            if now != LANDS_IN[step]:
+                raise
 
     async def _flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
         resource = change.desired or change.live
@@ -256,23 +295,50 @@ class TenantsV1Provider(Provider):
         tenant_id, key = self._tenant_id(change, ctx), resource.fields["flag"]
         if change.action in (U, D):
             # No update in this API: an enabled flag changes by delete, then create.
-            try:
-                path = _path("/{}/feature-flags/{}", tenant_id, key)
-                await self._send("DELETE", path, change)
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
-        if change.action in (C, U):
+            await self._delete(_path("/{}/feature-flags/{}", tenant_id, key), change)
+        if change.action is C:
             assert change.desired is not None
             body = self.shapes.flag_body(key, change.desired.fields["enabled"])
             await self._send("POST", _path("/{}/feature-flags", tenant_id), change, body)
+        elif change.action is U:
+            assert change.desired is not None
+            await self._recreate_flag(change, tenant_id, key, change.desired.fields["enabled"])
         return None
+
+    async def _recreate_flag(self, change: Change, tenant_id: str, key: str, enabled: Any) -> None:
+        """The create half of a flag's update, never repeated blindly.
+
+        The engine re-reads what a *create* change left unknown; an update's create
+        half re-reads here: after a 5xx or no answer the tenant's flags are read, the
+        flag there as wanted is done, absent it is sent once more.
+        """
+        path, body = _path("/{}/feature-flags", tenant_id), self.shapes.flag_body(key, enabled)
+        try:
+            await self._send("POST", path, change, body)
+        except (ApiError, TransportError) as exc:
+            if isinstance(exc, ApiError) and exc.status < 500:
+                raise  # refused: nothing was made
+            try:
+                found = await self._flags_of(tenant_id, change)
+            except ReconcilerError:
+                raise exc from None  # cannot tell whether it landed
+            if key not in found:
+                await self._send("POST", path, change, body)
+            elif found[key] != enabled:
+                raise
+
+    async def _flags_of(self, tenant_id: str, change: Change) -> dict[str, Any]:
+        """One tenant's flags as they are now: key → enabled."""
+        template, listing, decode = self.reader.per_tenant()["flags"]
+        walked = self.client.paginate(
+            url_path(template, tenant_id), listing, resource=str(change.id), decode=decode
+        )
+        return {str(row["key"]): row.get("enabled") async for row in walked}
 
     async def _role(self, change: Change, ctx: ApplyContext) -> Resource | None:
         tenant_id = self._tenant_id(change, ctx)
         if change.action is D:
-            path = _path("/{}/roles/{}", tenant_id, ctx.server_id(change.id))
-            await self._send("DELETE", path, change)
+            await self._delete(_path("/{}/roles/{}", tenant_id, ctx.server_id(change.id)), change)
             return None
         assert change.desired is not None
         f = change.desired.fields
@@ -295,8 +361,16 @@ class TenantsV1Provider(Provider):
     async def _grant(self, change: Change, ctx: ApplyContext) -> Resource | None:
         tenant_id = self._tenant_id(change, ctx)
         if change.action is D:
+            # Revoking sets a state: repeated, it lands the same; 404 (no active
+            # assignment by that id: revoked already, or gone) is what it wants.
             path = _path("/{}/role-assignments/{}/revoke", tenant_id, ctx.server_id(change.id))
-            await self._send("POST", path, change)
+            await self.client.send(
+                "POST",
+                path,
+                resource=str(change.id),
+                idempotent=True,
+                ok=lambda status: 200 <= status < 300 or status == 404,
+            )
             return None
         assert change.desired is not None
         f = change.desired.fields

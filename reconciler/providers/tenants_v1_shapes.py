@@ -119,6 +119,13 @@ class Shapes:
             raise ShapeError(f"the created object's '{self.options.id_field}' is null")
         return str(value)
 
+    def status_of(self, body: Any) -> str | None:
+        """A tenant's status in the answer of ``GET /{id}`` (under ``objectWrapper`` if set)."""
+        wrapper = self.options.object_wrapper
+        tenant = obj(body) if wrapper is None else obj(present(obj(body), wrapper))
+        value = tenant.get(self.tenant_keys["status"])
+        return value if isinstance(value, str) else None
+
     def configuration(self, body: Any) -> dict[str, Any]:
         """``GET /{id}/configuration``: under the response wrapper, or the bare object."""
         wrapper = self.options.configuration_response_wrapper

@@ -10,6 +10,11 @@ evenly from the same seeded generator (so a run can be replayed):
 
 ``latency_ms`` delays every API request. Health and documentation routes are
 never faulted, so a test can always tell the server is up.
+
+``first`` aims instead of drawing: each :class:`FirstAttempt` rule fails the first
+request of every call it matches (a method and a path) with its fault, and lets
+that call's later attempts through, so a test can show that exactly the calls
+safe to repeat are repeated (and what a repeat after a lost answer meets).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,8 +36,34 @@ UNFAULTED = frozenset({"/healthz", "/openapi.json", "/docs", "/redoc"})
 
 
 @dataclass(frozen=True)
+class FirstAttempt:
+    """Fail the first attempt of each call ``method`` ``path`` matches with ``fault``.
+
+    ``path`` is a regular expression the whole request path must match (``.*/suspend``);
+    every distinct path it matches is a call of its own, failed once.
+    """
+
+    method: str
+    path: str
+    fault: str = "503-before"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", self.method.upper())
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown fault '{self.fault}' ({', '.join(FAULTS)})")
+        try:
+            re.compile(self.path)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {self.path!r} ({exc})") from None
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and re.fullmatch(self.path, path) is not None
+
+
+@dataclass(frozen=True)
 class FaultConfig:
-    """What to inject: a share of requests, a seed, and a delay for all of them."""
+    """What to inject: a share of requests, a seed, a delay for all of them, and calls
+    whose first attempt fails."""
 
     rate: float = 0.0
     seed: int = 0
@@ -40,6 +72,8 @@ class FaultConfig:
     """Make every successful read answer badly: one of :data:`CORRUPTIONS`."""
     max_page: int | None = None
     """Serve at most this many items per page, whatever ``limit`` the client asks for."""
+    first: tuple[FirstAttempt, ...] = ()
+    """Fail the first attempt of each matching call (the first rule that matches wins)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
@@ -56,6 +90,7 @@ class FaultConfig:
             or self.latency_ms > 0
             or self.corrupt is not None
             or self.max_page is not None
+            or bool(self.first)
         )
 
 
@@ -85,12 +120,25 @@ class FaultMiddleware:
         self.config = config
         self.random = random.Random(config.seed)
         self.injected: list[str] = []
+        self._attempted: set[tuple[str, str]] = set()
+        """The calls (method, path) a :class:`FirstAttempt` rule has failed once."""
 
     def _draw(self) -> str | None:
         # One event loop serves every request, so draws happen in arrival order.
         if self.random.random() >= self.config.rate:
             return None
         return self.random.choice(FAULTS)
+
+    def _aimed(self, scope: Scope) -> str | None:
+        """The fault of the first rule matching this call, on its first attempt only."""
+        call = (str(scope["method"]).upper(), str(scope["path"]))
+        if call in self._attempted:
+            return None
+        for rule in self.config.first:
+            if rule.matches(*call):
+                self._attempted.add(call)
+                return rule.fault
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNFAULTED:
@@ -100,7 +148,9 @@ class FaultMiddleware:
             await asyncio.sleep(self.config.latency_ms / 1000)
         if self.config.max_page is not None and scope["method"] == "GET":
             scope = _capped(scope, self.config.max_page)
-        fault = self._draw() if self.config.rate else None
+        fault = self._aimed(scope) if self.config.first else None
+        if fault is None and self.config.rate:
+            fault = self._draw()
         if fault is None:
             if self.config.corrupt and scope["method"] == "GET":
                 await _corrupted(self.app, self.config.corrupt, scope, receive, send)
