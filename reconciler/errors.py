@@ -34,9 +34,13 @@ from reconciler.redact import redact
 from reconciler.report.escape import inline as one_line
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SourceLocation:
-    """Where a value came from in a spec file (1-based line and column)."""
+    """Where a value came from in a spec file (1-based line and column).
+
+    Slotted: loading makes one per YAML key and value (800,000 for 110,000
+    objects), and ``__slots__`` makes each 40 bytes smaller.
+    """
 
     file: str
     line: int

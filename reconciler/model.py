@@ -27,6 +27,8 @@ server ids; server ids and timestamps live in ``Resource.server`` and are never 
 
 from __future__ import annotations
 
+import struct
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -80,7 +82,7 @@ LIFECYCLE: Mapping[Kind, Lifecycle] = {
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ResourceId:
     """A kind and a natural key: how specs, plans and reports name an object."""
 
@@ -98,35 +100,152 @@ class ResourceId:
 
 
 def flag_key(tenant: str, flag: str) -> str:
-    """Natural key of a feature flag: unique per tenant."""
-    return f"{tenant}/{flag}"
+    """Natural key of a feature flag: unique per tenant.
+
+    Interned, as the other composite keys: the desired and the live object of
+    one flag then share one string instead of holding a copy each.
+    """
+    return sys.intern(f"{tenant}/{flag}")
 
 
 def role_key(tenant: str, role: str) -> str:
     """Natural key of a tenant-scoped role."""
-    return f"{tenant}/{role}"
+    return sys.intern(f"{tenant}/{role}")
 
 
 def assignment_key(tenant: str, role: str, user: str) -> str:
     """Natural key of one user's assignment to a tenant's role."""
-    return f"{tenant}/{role}/{user}"
+    return sys.intern(f"{tenant}/{role}/{user}")
 
 
-@dataclass
+class _NoServerData(dict[str, Any]):
+    """The ``server`` of an object nothing was read for (a desired one): empty, read-only.
+
+    One instance is shared by every such resource (an empty dict each would cost
+    64 bytes per desired object); writing to it is a bug, so it refuses.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> Any:
+        raise TypeError("a resource's default 'server' is shared and read-only: pass server=")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    update = setdefault = pop = popitem = clear = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, ())  # a copy or an unpickled one is a plain, writable ``{}``
+
+
+NO_SERVER_DATA: dict[str, Any] = _NoServerData()
+
+
+def _no_server_data() -> dict[str, Any]:
+    return NO_SERVER_DATA
+
+
+_PAIR = struct.Struct("=II")
+_SHAPES: dict[tuple[str, ...], dict[str, int]] = {}
+"""Field names → their positions, one dict per distinct list of names a process sees
+(a handful per kind, plus one per distinct set of ``configuration`` keys)."""
+
+
+class FieldSources(Mapping[str, SourceLocation]):
+    """Where each field of one resource was written: a read-only mapping, built small.
+
+    A resource's fields are written in one file, so the file name, the names
+    (an index shared by every resource of the same shape) and the line and column
+    numbers packed in ``positions`` (``struct`` ``"=II"`` per name, in order) stand for
+    a dict of :class:`SourceLocation` objects: 115 bytes for a feature flag instead
+    of 310. Equal to any mapping with the same items, a dict included; its
+    locations are made when asked for.
+    """
+
+    __slots__ = ("_file", "_index", "_positions")
+
+    def __init__(self, file: str, names: Iterable[str], positions: bytes) -> None:
+        key = tuple(names)
+        index = _SHAPES.get(key)
+        if index is None:
+            index = _SHAPES.setdefault(key, {sys.intern(n): i for i, n in enumerate(key)})
+        self._file = file
+        self._index = index
+        self._positions = positions
+
+    @classmethod
+    def of(cls, sources: Mapping[str, SourceLocation]) -> Mapping[str, SourceLocation]:
+        """``sources`` made compact, or a plain dict if they span files or do not fit."""
+        if isinstance(sources, FieldSources):
+            return sources  # immutable: shared as it is
+        if not sources:
+            return NO_SOURCES
+        file = next(iter(sources.values())).file
+        flat: list[int] = []
+        for loc in sources.values():
+            if loc.file != file:
+                return dict(sources)
+            flat += (loc.line, loc.column)
+        try:
+            packed = struct.pack(f"={len(flat)}I", *flat)
+        except struct.error:  # a negative or huge number: no spec file has one
+            return dict(sources)
+        return cls(file, sources, packed)
+
+    def __getitem__(self, name: str) -> SourceLocation:
+        line, column = _PAIR.unpack_from(self._positions, _PAIR.size * self._index[name])
+        return SourceLocation(self._file, line, column)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FieldSources) and self._index is other._index:
+            return self._file == other._file and self._positions == other._positions
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to dicts, which do not hash
+
+    def __repr__(self) -> str:
+        return f"FieldSources({dict(self.items())!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FieldSources, (self._file, tuple(self._index), self._positions))
+
+
+NO_SOURCES: Mapping[str, SourceLocation] = FieldSources("", (), b"")
+"""The field sources of a resource no spec wrote (a live one): shared, empty."""
+
+
+def _no_sources() -> Mapping[str, SourceLocation]:
+    return NO_SOURCES
+
+
+@dataclass(slots=True)
 class Resource:
     """One object, desired or live.
 
     ``fields`` are compared; ``server`` holds what the server manages (its id,
     timestamps, anything else it returned) and is never compared.
     ``source`` and ``field_sources`` say where in the specs a desired object
-    and each of its fields were written.
+    and each of its fields were written (a spec's resources hold a compact
+    :class:`FieldSources`; any mapping will do).
+
+    Slotted and without a dict of its own per empty ``server`` or
+    ``field_sources`` (those defaults are shared and read-only): a run holds two
+    of these per object (desired and live).
     """
 
     id: ResourceId
     fields: dict[str, Any]
-    server: dict[str, Any] = field(default_factory=dict)
+    server: dict[str, Any] = field(default_factory=_no_server_data)
     source: SourceLocation | None = None
-    field_sources: dict[str, SourceLocation] = field(default_factory=dict)
+    field_sources: Mapping[str, SourceLocation] = field(default_factory=_no_sources)
     protect: bool = False
     """Set by ``protect: true`` in a spec: never suspended nor deleted."""
     ignore_fields: frozenset[str] = frozenset()
@@ -229,7 +348,7 @@ def is_demotion(old: object, new: object, role_order: tuple[str, ...]) -> bool:
     return below < role_order.index(old)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field's move: ``path`` is dotted (``configuration.region``)."""
 
@@ -238,9 +357,12 @@ class FieldChange:
     new: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
-    """What the engine will do to one resource, and why."""
+    """What the engine will do to one resource, and why.
+
+    It refers to the desired and live :class:`Resource` objects; it never copies them.
+    """
 
     action: Action
     id: ResourceId

@@ -139,6 +139,27 @@ def diff(
     return result
 
 
+def share_unchanged(desired: State, live: State, unchanged: Iterable[ResourceId]) -> int:
+    """Let each unchanged live object whose fields equal its spec's use the spec's dict.
+
+    Its own copy is then freed: after a plan the live state holds, per such
+    object, only what the desired state does not (its id, its ``server`` data).
+    Nothing a reader sees changes (the fields are equal); the live state stays
+    whole because later steps read it (server ids for an apply, saved-plan
+    fingerprints, the guards, the drift plan of ``review --base``).
+    Returns how many were shared.
+    """
+    shared = 0
+    for rid in unchanged:
+        want, have = desired.get(rid), live.get(rid)
+        if want is None or have is None or have.fields is want.fields:
+            continue
+        if have.fields == want.fields:
+            have.fields = want.fields
+            shared += 1
+    return shared
+
+
 def _ignored_differences(want: Resource, have: Resource, ignore: frozenset[str]) -> list[str]:
     """The ignored paths where the spec and live disagree (shown, never changed)."""
     paths = []

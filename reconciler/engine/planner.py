@@ -13,7 +13,7 @@ a change could not address its object safely. The steps:
 
 diff (rules) → drop what the API cannot address → drop what absence already
 meets → mark demotions → admin handover order → dependency order → mask
-sensitive values.
+sensitive values → unchanged live objects share their spec's fields (memory).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from reconciler.engine.diff import DiffResult, diff, sort_key
+from reconciler.engine.diff import DiffResult, diff, share_unchanged, sort_key
 from reconciler.engine.graph import order
 from reconciler.engine.guards import admin_handover
 from reconciler.engine.plan import UNSAFE_NOTE, Plan
@@ -134,6 +134,7 @@ class Planner:
             admin_handover(result.changes, self.capabilities.admin_role)
             changes = order(result.changes)
         self._mask(changes)
+        share_unchanged(desired, live, result.unchanged)
         return Plan(
             changes=changes,
             unchanged=result.unchanged,

@@ -4,14 +4,27 @@ A document nests what belongs to its owner (tier defaults in a subscription
 plan, flags in a tenant) because that reads well; the engine wants one object
 per thing it can change, so each flag and each subscription plan's tier defaults
 become their own resource. Only fields the spec set are included: the engine compares nothing else.
+
+A run holds every desired resource at once, so they are built small: field
+sources as one compact :class:`~reconciler.model.FieldSources` each, and the
+names repeated in every tenant (flag and role names) interned.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from reconciler.errors import SpecProblem
-from reconciler.model import Kind, Resource, ResourceId, assignment_key, flag_key, role_key
+from reconciler.model import (
+    FieldSources,
+    Kind,
+    Resource,
+    ResourceId,
+    assignment_key,
+    flag_key,
+    role_key,
+)
 from reconciler.rules import RuleError, rule_field
 from reconciler.spec.models import (
     AnySpec,
@@ -48,8 +61,9 @@ def to_resources(spec: AnySpec, doc: Document) -> list[Resource]:
     resources = _declared(spec, doc)
     main = resources[0]
     main.protect = bool(spec.protect)
-    kind = main.id.kind
-    main.ignore_fields = frozenset(rule_field(kind, p) for p in spec.ignore_fields or [])
+    if spec.ignore_fields:  # else the shared default: an empty frozenset is 216 bytes
+        kind = main.id.kind
+        main.ignore_fields = frozenset(rule_field(kind, p) for p in spec.ignore_fields)
     return resources
 
 
@@ -74,16 +88,16 @@ def _declared(spec: AnySpec, doc: Document) -> list[Resource]:
     sources = {n: doc.locate((model.model_fields[n].alias or n,)) for n in values}
     if isinstance(spec, OperatorSpec):
         rid = ResourceId(Kind.OPERATOR, spec.email.lower())
-        return [Resource(rid, values, source=doc.start, field_sources=sources)]
+        return [Resource(rid, values, source=doc.start, field_sources=FieldSources.of(sources))]
     if isinstance(spec, DeviceTierSpec):
         rid = ResourceId(Kind.DEVICE_TIER, spec.name)
-        return [Resource(rid, values, source=doc.start, field_sources=sources)]
+        return [Resource(rid, values, source=doc.start, field_sources=FieldSources.of(sources))]
     if isinstance(spec, SubscriptionPlanSpec):
         subscription_plan = Resource(
             ResourceId(Kind.SUBSCRIPTION_PLAN, spec.name),
             values,
             source=doc.start,
-            field_sources=sources,
+            field_sources=FieldSources.of(sources),
         )
         if spec.tier_defaults is None:
             return [subscription_plan]
@@ -91,7 +105,10 @@ def _declared(spec: AnySpec, doc: Document) -> list[Resource]:
     for key in spec.configuration or {}:
         sources[f"configuration.{key}"] = doc.locate(("configuration", key), key=True)
     tenant = Resource(
-        ResourceId(Kind.TENANT, spec.name), values, source=doc.start, field_sources=sources
+        ResourceId(Kind.TENANT, spec.name),
+        values,
+        source=doc.start,
+        field_sources=FieldSources.of(sources),
     )
     flags = [_flag(spec.name, flag, on, doc) for flag, on in (spec.features or {}).items()]
     roles = [
@@ -105,7 +122,8 @@ def _declared(spec: AnySpec, doc: Document) -> list[Resource]:
 def _role(tenant: str, name: str, role: RoleSpec, doc: Document) -> list[Resource]:
     """A role, then one assignment per member (each is granted and revoked on its own)."""
     entry = doc.locate(("roles", name), key=True)
-    values: dict[str, Any] = {"tenant": tenant, "name": name}
+    short = sys.intern(name)
+    values: dict[str, Any] = {"tenant": tenant, "name": short}
     sources = {"tenant": entry, "name": entry}
     for attr in ("description", "permissions"):
         if attr in role.model_fields_set:
@@ -116,7 +134,7 @@ def _role(tenant: str, name: str, role: RoleSpec, doc: Document) -> list[Resourc
             ResourceId(Kind.ROLE, role_key(tenant, name)),
             values,
             source=entry,
-            field_sources=sources,
+            field_sources=FieldSources.of(sources),
         )
     ]
     for i, user in enumerate(role.members or []):
@@ -124,9 +142,9 @@ def _role(tenant: str, name: str, role: RoleSpec, doc: Document) -> list[Resourc
         result.append(
             Resource(
                 ResourceId(Kind.ROLE_ASSIGNMENT, assignment_key(tenant, name, user)),
-                {"tenant": tenant, "role": name, "user": user},
+                {"tenant": tenant, "role": short, "user": user},
                 source=where,
-                field_sources={"tenant": where, "role": where, "user": where},
+                field_sources=FieldSources.of({"tenant": where, "role": where, "user": where}),
             )
         )
     return result
@@ -140,15 +158,16 @@ def _tier_defaults(subscription_plan: str, tiers: dict[str, Any], doc: Document)
         ResourceId(Kind.TIER_DEFAULTS, subscription_plan),
         {"tiers": dict(tiers)},
         source=doc.locate(("tierDefaults",), key=True),
-        field_sources=sources,
+        field_sources=FieldSources.of(sources),
     )
 
 
 def _flag(tenant: str, flag: str, enabled: bool, doc: Document) -> Resource:
     entry = doc.locate(("features", flag), key=True)
+    value = doc.locate(("features", flag))
     return Resource(
         ResourceId(Kind.FEATURE_FLAG, flag_key(tenant, flag)),
-        {"tenant": tenant, "flag": flag, "enabled": enabled},
+        {"tenant": tenant, "flag": sys.intern(flag), "enabled": enabled},
         source=entry,
-        field_sources={"tenant": entry, "flag": entry, "enabled": doc.locate(("features", flag))},
+        field_sources=FieldSources.of({"tenant": entry, "flag": entry, "enabled": value}),
     )
