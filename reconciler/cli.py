@@ -17,15 +17,33 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler import __version__, core, planfile, redact
-from reconciler.cli_github import comment, drift_issue, github
-from reconciler.cli_init import init
-from reconciler.cli_options import (
+
+def _without_httpx_cli() -> None:
+    """Keep httpx's own command-line client out: ``import httpx`` imports it, and with it
+    rich's console, progress and syntax and pygments' lexers (~50 ms a run), which
+    reconciler never uses. A stand-in takes its place unless httpx was imported already."""
+    if "httpx" in sys.modules:
+        return
+    stand_in = ModuleType("httpx._main", "Not loaded by reconciler: run the httpx command.")
+
+    def main(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("httpx's command-line client is not loaded in reconciler's process")
+
+    stand_in.main = main  # type: ignore[attr-defined]
+    sys.modules.setdefault("httpx._main", stand_in)
+
+
+_without_httpx_cli()
+
+from reconciler import __version__, core, redact  # noqa: E402  (after the stand-in)
+from reconciler.cli_options import (  # noqa: E402
     ReportOptions,
     no_parallelism,
     only_option,
@@ -34,17 +52,14 @@ from reconciler.cli_options import (
     target_options,
     tls_options,
 )
-from reconciler.cli_output import ClickHandler, SafeStream, say, say_error, setup_logging
-from reconciler.cli_output import use_colour as use_colour
-from reconciler.cli_probe import probe
-from reconciler.cli_report import show_review, target_dict
-from reconciler.cli_sandbox import sandbox
-from reconciler.errors import ReconcilerError
-from reconciler.interrupt import Caught, StopRequest, signal_name, signals_stop
-from reconciler.model import ResourceId
-from reconciler.progress import ApplyProgress, render_stopped, stopping_notice
-from reconciler.report import json_report, text
-from reconciler.report.escape import inline
+from reconciler.cli_output import ClickHandler, SafeStream, say, say_error, setup_logging  # noqa: E402
+from reconciler.cli_output import use_colour as use_colour  # noqa: E402
+from reconciler.errors import ReconcilerError  # noqa: E402
+from reconciler.model import ResourceId  # noqa: E402
+from reconciler.report.escape import inline  # noqa: E402
+
+if TYPE_CHECKING:
+    from reconciler.interrupt import Caught
 
 __all__ = ["ClickHandler", "main", "say", "stdin_is_terminal", "use_colour"]
 
@@ -53,13 +68,48 @@ EXIT_SIGINT = 130  # 128 + SIGINT, as a shell reports a run ended by Ctrl-C
 
 
 class ReconcilerGroup(click.Group):
-    """Turns every error into a message on stderr and exit code 1.
+    """Turns every error into a message on stderr and exit code 1; imports commands lazily.
 
     Exit codes have one meaning each (README, "Exit codes"): 0 done or nothing to
     do, 2 changes or drift found (and nothing else), 1 every error, a usage
     error and a declined prompt included. click exits 2 on a usage error; here
     that is 1, so a cron job reading 2 as drift is never fooled by a typo.
+
+    A command registered with :meth:`lazy_command` is imported when it runs or is
+    listed (``--help``), so ``plan`` never loads the GitHub client or the
+    sandbox's server. ``commands`` holds them all, imported on access.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._lazy: dict[str, Callable[[], click.Command]] = {}
+        self._commands: dict[str, click.Command] = {}
+        super().__init__(*args, **kwargs)
+
+    @property
+    def commands(self) -> MutableMapping[str, click.Command]:
+        """Every command, the lazy ones imported now (for ``--help``, docs and tests)."""
+        for name in list(self._lazy):
+            self._import(name)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self._commands = dict(value)
+
+    def lazy_command(self, name: str, load: Callable[[], click.Command]) -> None:
+        """Register command ``name``, which ``load()`` imports and gives when it is used."""
+        self._lazy[name] = load
+
+    def _import(self, name: str) -> None:
+        self.add_command(self._lazy.pop(name)(), name)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            self._import(cmd_name)
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self._commands, *self._lazy})
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("standalone_mode", True) is False:
@@ -80,9 +130,13 @@ class ReconcilerGroup(click.Group):
             sys.exit(EXIT_ERROR)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if name is None:
+            raise TypeError("Command has no name.")
         keep_examples(cmd)
         verbose_anywhere(cmd)
-        super().add_command(cmd, name)
+        self._lazy.pop(name, None)
+        self._commands[name] = cmd  # as click's own, without importing the lazy ones
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -207,6 +261,8 @@ def plan(
 
         reconciler plan specs --out plan.json --format markdown --base origin/main
     """
+    from reconciler.cli_report import show_review
+
     review = core.review(path, choice, base=report.base, show_calls=show_calls, only=only)
     show_review(review, "reconciler plan", report)
     if out is not None:
@@ -232,6 +288,8 @@ def drift(path: Path, choice: core.TargetChoice, report: ReportOptions) -> None:
 
         reconciler drift specs --format markdown --output drift.md
     """
+    from reconciler.cli_report import show_review
+
     review = core.review(path, choice, base=report.base)
     show_review(review, "reconciler drift report", report)
     if review.run.plan.has_changes:
@@ -311,6 +369,12 @@ def apply(
         reconciler apply specs --auto-approve
         reconciler apply plan.json --auto-approve
     """
+    from reconciler import planfile
+    from reconciler.cli_report import target_dict
+    from reconciler.interrupt import StopRequest, signals_stop
+    from reconciler.progress import ApplyProgress, render_stopped, stopping_notice
+    from reconciler.report import json_report, text
+
     as_json = fmt == "json"
     colour = use_colour(no_color) and not as_json
     human = functools.partial(say, err=as_json)  # with --format json, stdout is the document
@@ -393,6 +457,8 @@ def apply(
 
 def _interrupted_before_applying(caught: Caught) -> None:
     """A signal before any change began: say nothing was changed and exit as signalled."""
+    from reconciler.interrupt import signal_name
+
     if caught.exit_status is None:
         return  # not a signal (end of input at the prompt): the caller re-raises
     name = signal_name(caught.signals[0])
@@ -467,6 +533,7 @@ def schema(output: Path | None) -> None:
 
         reconciler schema --output docs/schema/spec.schema.json
     """
+    from reconciler.report import json_report
     from reconciler.spec import spec_json_schema
 
     text = json_report.dumps(spec_json_schema()) + "\n"
@@ -503,7 +570,7 @@ def apis(dialect: str | None, fmt: str) -> None:
         reconciler apis --format markdown > docs/apis/README.md
     """
     from reconciler import dialects as registry
-    from reconciler.report import support
+    from reconciler.report import json_report, support
 
     if dialect is not None:
         info = _described(dialect)
@@ -545,9 +612,24 @@ def _described(name: str) -> dict[str, Any]:
     return {**info, "source": line.source, "page": line.page}
 
 
-main.add_command(comment)
-main.add_command(drift_issue)
-main.add_command(github)
-main.add_command(sandbox)
-main.add_command(init)
-main.add_command(probe)
+def _lazy(name: str) -> click.Command:
+    """The command ``name`` of a module imported only when one of its commands is used."""
+    if name in ("comment", "drift-issue", "github"):
+        from reconciler.cli_github import comment, drift_issue, github
+
+        return {"comment": comment, "drift-issue": drift_issue, "github": github}[name]
+    if name == "sandbox":
+        from reconciler.cli_sandbox import sandbox
+
+        return sandbox
+    if name == "init":
+        from reconciler.cli_init import init
+
+        return init
+    from reconciler.cli_probe import probe
+
+    return probe
+
+
+for _name in ("comment", "drift-issue", "github", "sandbox", "init", "probe"):
+    main.lazy_command(_name, functools.partial(_lazy, _name))

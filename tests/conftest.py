@@ -76,6 +76,13 @@ def sandbox(sandbox_factory: SandboxFactory, tmp_path: Path) -> EmbeddedSandbox:
 
 
 @pytest.fixture(autouse=True)
+def _no_spec_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test runs never write a spec cache into the repository's specs or examples;
+    tests of the cache turn it back on (tests/spec/test_spec_cache.py)."""
+    monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+
+
+@pytest.fixture(autouse=True)
 def _journal_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Applies journal their writes; keep every test's journal out of the repository."""
     monkeypatch.setenv("RECONCILER_JOURNAL", str(tmp_path / "journal.jsonl"))

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import ReconcilerError, SourceLocation, SpecError, SpecProblem
 from reconciler.model import Kind, State
+from reconciler.spec.cache import LoadedFile, SpecCache
 from reconciler.spec.external import External, external_document, external_resource
 from reconciler.spec.models import (
     API_VERSION,
@@ -42,7 +43,7 @@ from reconciler.spec.references import (
     external_conflicts,
 )
 from reconciler.spec.resources import ignore_field_problems, to_resources
-from reconciler.spec.yamlload import Document, YamlPath, read_file
+from reconciler.spec.yamlload import Document, FileResult, YamlPath, parse_bytes, read_bytes
 
 CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -55,44 +56,38 @@ _NESTED_KINDS = {
 }
 
 
-def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
+def load_specs(
+    path: Path | str, env: Mapping[str, str] | None = None, *, cache: SpecCache | None = None
+) -> State:
     """The desired state written in ``path`` (a spec file or a directory of them).
 
     ``${VAR}`` in string values comes from ``env`` (default: ``os.environ``).
     Raises :class:`SpecError` listing every problem found, before any API call.
+    With a ``cache`` (:mod:`reconciler.spec.cache`), files whose bytes it holds are not
+    parsed again; the checks across files run over all of them all the same.
     """
     env = os.environ if env is None else env
     root = Path(path)
     problems: list[SpecProblem] = []
     files = discover(root, problems)
-    documents: list[Document] = []
     complete = not problems
+    loaded: list[LoadedFile] = []
     empty: list[str] = []
     for file in files:
-        result = read_file(file, display_path(file), env)
-        problems += result.problems
-        documents += result.documents
-        complete = complete and result.complete
-        if not result.documents and not result.problems:
-            empty.append(display_path(file))
-    if not documents and not problems:
+        display = display_path(file)
+        part, read_whole = _load_file(file, display, env, cache, problems)
+        loaded.append(part)
+        complete = complete and read_whole
+        if read_whole and not part.documents:  # read to the end, nothing in it: no problem either
+            empty.append(display)
+    if not any(part.documents for part in loaded) and not problems:
         message = f"no spec documents found in '{root}'"
         if empty:
             names = ", ".join(empty[:5]) + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
             message += f" ({names}: empty, only comments or only null)"
         problems.append(SpecProblem(None, message))
 
-    declared: list[Declared] = []
-    specs: list[tuple[AnySpec, Document]] = []
-    externals: list[tuple[ExternalSpec, Document]] = []
-    reported = {p.location for p in problems}
-    for doc in documents:
-        spec = _validate(doc, problems, declared, reported)
-        if isinstance(spec, ExternalSpec):
-            externals.append((spec, doc))
-        elif spec is not None:
-            specs.append((spec, doc))
-
+    declared = [d for part in loaded for d in part.declared]
     problems += duplicate_problems(declared)
     configured, config_read = _external_in_config(root, env)
     problems += external_conflicts(declared, configured)
@@ -100,14 +95,76 @@ def load_specs(path: Path | str, env: Mapping[str, str] | None = None) -> State:
     subscription_plans |= {r.key for r in configured if r.kind is Kind.SUBSCRIPTION_PLAN}
     tenants = {d.key for d in declared if d.kind == "Tenant"}
     tenants |= {r.key for r in configured if r.kind is Kind.TENANT}
+    known = {"plan": subscription_plans, "parent": tenants, "tenant": tenants}
+    specs = [pair for part in loaded for pair in _checked(part, known)]
     problems += dangling_problems(specs, subscription_plans, tenants, complete and config_read)
     problems += cycle_problems((s, d) for s, d in specs if isinstance(s, TenantSpec))
-    for spec, doc in specs:
-        problems += ignore_field_problems(spec, doc)
     if problems:
         raise SpecError(shown(problems))
-    managed = (r for spec, doc in specs for r in to_resources(spec, doc))
-    return State([*managed, *(external_resource(spec, doc) for spec, doc in externals)])
+    if cache is not None and root.is_dir():
+        cache.prune()
+    managed = (r for part in loaded for r in part.managed)
+    return State([*managed, *(r for part in loaded for r in part.external)])
+
+
+def _checked(part: LoadedFile, known: Mapping[str, set[str]]) -> list[tuple[AnySpec, Document]]:
+    """The documents of a file the checks across files must see, in file order.
+
+    A parsed file gives them all. A cached one gives a stand-in only for a document
+    where a check can find something: one with a parent (cycles) or a reference
+    ``known`` lacks (dangling). The others cannot add a problem, so the checks
+    report exactly what they would over every document.
+    """
+    if not part.cached:
+        return part.specs
+    return [
+        cached.stand_in()
+        for cached in part.cached
+        if "parent" in cached.refs
+        or any(value not in known.get(f, ()) for f, (value, _) in cached.refs.items())
+    ]
+
+
+def _load_file(
+    file: Path,
+    display: str,
+    env: Mapping[str, str],
+    cache: SpecCache | None,
+    problems: list[SpecProblem],
+) -> tuple[LoadedFile, bool]:
+    """One file from the cache, else parsed and checked on its own (then cached if clean);
+    and whether it was read to the end. Its problems are added to ``problems``."""
+    result = FileResult()
+    data = read_bytes(file, display, result)
+    if data is None:
+        problems += result.problems
+        return LoadedFile(), False
+    # ${VAR} may bring secrets: such a file's values are never written to the cache
+    key = cache.key(data) if cache is not None and b"${" not in data else None
+    if cache is not None and key is not None:
+        found = cache.get(key, display)
+        if found is not None:
+            return found, True
+    parse_bytes(data, display, env, result)
+    before = len(problems)
+    problems += result.problems
+    reported = {p.location for p in result.problems}
+    part = LoadedFile(documents=len(result.documents))
+    externals: list[tuple[ExternalSpec, Document]] = []
+    for doc in result.documents:
+        spec = _validate(doc, problems, part.declared, reported)
+        if isinstance(spec, ExternalSpec):
+            externals.append((spec, doc))
+        elif spec is not None:
+            part.specs.append((spec, doc))
+    for spec, doc in part.specs:
+        problems += ignore_field_problems(spec, doc)
+    if len(problems) == before and result.complete:
+        part.managed = [r for spec, doc in part.specs for r in to_resources(spec, doc)]
+        part.external = [external_resource(spec, doc) for spec, doc in externals]
+        if cache is not None and key is not None:
+            cache.put(key, part)
+    return part, result.complete
 
 
 def _external_in_config(root: Path, env: Mapping[str, str]) -> tuple[External, bool]:

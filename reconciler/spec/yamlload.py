@@ -122,7 +122,40 @@ class _GuardedLoader(Composer, _Parser, Resolver):
 def read_file(path: Path, display: str, env: Mapping[str, str]) -> FileResult:
     """Every non-empty document of ``path``; ``display`` is the name used in locations."""
     result = FileResult()
-    text = _read_text(path, display, result)
+    data = read_bytes(path, display, result)
+    if data is None:
+        return result
+    return parse_bytes(data, display, env, result)
+
+
+def read_bytes(path: Path, display: str, result: FileResult) -> bytes | None:
+    """The file's bytes, or ``None`` with the reason in ``result`` (unreadable, too large).
+
+    Apart from parsing so that a loader can look the bytes up in its cache first.
+    """
+    start = SourceLocation(display, 1, 1)
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        result.problems.append(SpecProblem(start, f"cannot read file: {reason}"))
+        result.complete = False
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        result.problems.append(SpecProblem(start, f"file is larger than {limit} MB; refused"))
+        result.complete = False
+        return None
+    return data
+
+
+def parse_bytes(
+    data: bytes, display: str, env: Mapping[str, str], result: FileResult | None = None
+) -> FileResult:
+    """Every non-empty document of a file's bytes (added to ``result`` if given)."""
+    result = FileResult() if result is None else result
+    text = _decode(data, display, result)
     if text is None:
         result.complete = False
         return result
@@ -154,19 +187,7 @@ def read_file(path: Path, display: str, env: Mapping[str, str]) -> FileResult:
     return result
 
 
-def _read_text(path: Path, display: str, result: FileResult) -> str | None:
-    start = SourceLocation(display, 1, 1)
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        result.problems.append(SpecProblem(start, f"cannot read file: {reason}"))
-        return None
-    if len(data) > MAX_FILE_BYTES:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
-        result.problems.append(SpecProblem(start, f"file is larger than {limit} MB; refused"))
-        return None
+def _decode(data: bytes, display: str, result: FileResult) -> str | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

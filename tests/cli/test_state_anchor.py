@@ -35,13 +35,25 @@ def test_state_follows_the_specs_not_the_current_directory(
 def test_a_plan_against_a_remote_target_writes_nothing(
     sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Nothing but the spec cache (issue 15: ``.reconciler/cache/``, safe to delete)."""
     specs = copy_specs(tmp_path)
     monkeypatch.chdir(tmp_path)
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    monkeypatch.delenv("RECONCILER_NO_CACHE", raising=False)
+
+    def written() -> list[Path]:
+        state = specs / ".reconciler"
+        return sorted(
+            p.relative_to(tmp_path)
+            for p in tmp_path.rglob("*")
+            if p not in (state, state / ".gitignore") and (state / "cache") not in (p, *p.parents)
+        )
+
+    before = written()
     for command in (["plan"], ["drift"], ["validate"]):
         result = run_cli([*command, str(specs), *target_args(sandbox)], sandbox.token)
         assert result.exit_code in (0, 2), result.output
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert written() == before
+    assert any((specs / ".reconciler" / "cache").iterdir())  # the one thing written
 
 
 def test_ca_bundle_is_relative_to_reconciler_yaml(
