@@ -72,7 +72,9 @@ def target_options(func: F) -> F:
             click.option(
                 "--parallelism",
                 type=click.IntRange(1, 256),
-                help="How many changes run at once (default 4).",
+                help="Pin how many changes (and requests) run at once. Default: found while "
+                "running, up to the target's maxParallelism (32): more while the API answers "
+                "as fast, fewer when it slows down or answers 429/503.",
             ),
         ],
     )

@@ -29,11 +29,12 @@ from pathlib import Path
 from reconciler.engine.planner import Planner, PlannerCapabilities, paused_gc
 from reconciler.errors import PlanError, ProviderBug, ReconcilerError
 from reconciler.journal import DEFAULT_JOURNAL, Journal, unfinished
+from reconciler.limiter import Limiter
 from reconciler.model import Resource, State
 from reconciler.providers import Provider, provider_class
 from reconciler.providers.http import ApiClient
 from reconciler.reading_progress import ReadProgress, reading
-from reconciler.targets import Target
+from reconciler.targets import ADAPTIVE, Target
 from reconciler.transport import tls_verify
 from reconciler.workdir import STATE_DIR, state_dir
 
@@ -76,14 +77,25 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
         else:
             assert target.url is not None and target.token is not None
             url, token = target.url, target.token
+        limiter = limiter_for(target)
         client = ApiClient(
-            url, token, max_connections=max(target.parallelism, 16), verify=tls_verify(target)
+            url, token, max_connections=max(limiter.ceiling, 16), verify=tls_verify(target)
         )
+        client.limiter = limiter
         await stack.enter_async_context(client)
         provider = provider_class(target.dialect)(client, target.options)
         yield Session(
             target=target, provider=provider, client=client, url=url, workdir=workdir or Path.cwd()
         )
+
+
+def limiter_for(target: Target) -> Limiter:
+    """The session's concurrency: pinned by ``parallelism``, else found while running up
+    to ``max_parallelism``; ``max_requests_per_second`` either way."""
+    rate = target.max_requests_per_second
+    if target.parallelism != ADAPTIVE:
+        return Limiter.fixed(target.parallelism, rate=rate)
+    return Limiter(ceiling=target.max_parallelism, rate=rate)
 
 
 async def read_live(session: Session, progress: ReadProgress | None = None) -> State:

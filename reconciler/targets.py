@@ -34,9 +34,15 @@ if TYPE_CHECKING:  # the config is made of Targets: it imports this module, not 
 log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN_ENV = "RECONCILER_TOKEN"
-DEFAULT_PARALLELISM = 4
-"""Measured in bench/ (docs/performance.md): on the sandbox, 2 to 4 changes in flight
-get closest to what the server can serve; more only queue on its side."""
+ADAPTIVE = 0
+"""``Target.parallelism`` when nothing pins it: the session's limiter finds how many
+requests the API serves best at once (:mod:`reconciler.limiter`)."""
+DEFAULT_PARALLELISM = ADAPTIVE
+"""The best number depends on the server: 2 to 4 on a local two-core sandbox, 16 to 32
+against an API 50 ms away (docs/performance.md), so none is fixed by default."""
+DEFAULT_MAX_PARALLELISM = 32
+"""The adaptive limit's ceiling (``maxParallelism``): the limiter's ``DEFAULT_CEILING``,
+below httpx's connection-pool knee (not imported: the spec language imports this module)."""
 EMBEDDED_DB = Path(".reconciler") / "sandbox.sqlite"
 
 
@@ -60,6 +66,12 @@ class Target:
     token_env: str = DEFAULT_TOKEN_ENV
     prune: dict[Kind, PrunePolicy] = field(default_factory=dict)
     parallelism: int = DEFAULT_PARALLELISM
+    """Changes (and requests) in flight, pinned (``parallelism:``, ``--parallelism``);
+    :data:`ADAPTIVE` (0): found while running, up to ``max_parallelism``."""
+    max_parallelism: int = DEFAULT_MAX_PARALLELISM
+    """The most an adaptive limit may reach (``maxParallelism``)."""
+    max_requests_per_second: float | None = None
+    """The API's published rate limit (``maxRequestsPerSecond``), kept in any mode."""
     embedded_db: Path = EMBEDDED_DB
     rules: Rules = field(default_factory=Rules)
     guards: GuardPolicy = field(default_factory=GuardPolicy)

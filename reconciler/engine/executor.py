@@ -1,5 +1,11 @@
 """Apply a plan: independent changes concurrently, dependents only after success.
 
+How many at once is either fixed (``parallelism``) or, with ``parallelism=0``,
+whatever the limiter of the provider's client allows at that moment: it grows
+while the API answers as fast, shrinks when it slows down or refuses
+(:mod:`reconciler.limiter`). Each request also waits for one of the limiter's
+slots, so the changes in flight and their calls stay within the same bound.
+
 A create the server answers with 409 (the object exists already: made by hand,
 or by an earlier run that lost its answer) is never repeated: the object is
 re-read by natural key, adopted, and brought to the spec with an update.
@@ -33,8 +39,10 @@ from reconciler.engine.results import ApplyResult, ChangeEvent
 from reconciler.errors import ApiError, ConflictError, PlanError, ReconcilerError, TransportError
 from reconciler.interrupt import StopRequest
 from reconciler.journal import current_change
+from reconciler.limiter import Limiter
 from reconciler.model import Action, Change, Resource, ResourceId
 from reconciler.providers.base import ApplyContext, Provider
+from reconciler.targets import ADAPTIVE
 
 
 async def execute(
@@ -49,6 +57,10 @@ async def execute(
 ) -> ApplyResult:
     """Run ``plan.changes`` through ``provider`` with at most ``parallelism`` in flight.
 
+    ``parallelism`` 0 (:data:`ADAPTIVE`): as many as the limiter of the provider's
+    client allows, read again each time a change may start (it has one when the
+    session made it); a fixed number is also bounded by that limiter, if any.
+
     ``ctx.ids`` must hold the server ids of live objects; each create that
     returns a server id adds it, so dependents created later can refer to it.
     ``protected`` names objects (besides those whose spec says ``protect``)
@@ -58,8 +70,12 @@ async def execute(
     ``stop.grace`` seconds to finish (none after a second request), then are
     cancelled and reported as ``unknown``; the rest are ``not_started``.
     """
-    if parallelism < 1:
-        raise ValueError(f"parallelism must be at least 1, not {parallelism}")
+    limiter = _limiter_of(provider)
+    if parallelism < 0 or (parallelism == ADAPTIVE and limiter is None):
+        raise ValueError(
+            f"parallelism must be at least 1 (or 0 with a limiter on the client), not {parallelism}"
+        )
+    room = _room(parallelism, limiter)
     changes = plan.changes
     admin_handover(changes, provider.capabilities.admin_role)  # also for saved plans
     shielded = frozenset(protected)
@@ -130,7 +146,7 @@ async def execute(
                         why = "a second stop request" if stop.at_once else "the grace period"
                         cut = {i: why for i in running.values()}
                         break
-                while deadline is None and queue and len(running) < parallelism:
+                while deadline is None and queue and len(running) < room():
                     i = queue.popleft()
                     emit(ChangeEvent("started", changes[i]))
                     task = asyncio.create_task(_guarded(provider, changes[i], ctx, shielded))
@@ -165,6 +181,22 @@ async def execute(
         else:
             result.skipped[change.id] = message
     return result
+
+
+def _limiter_of(provider: Provider) -> Limiter | None:
+    """The limiter of the provider's client, if it has one (test doubles have no client)."""
+    client = getattr(provider, "client", None)
+    found = getattr(client, "limiter", None)
+    return found if isinstance(found, Limiter) else None
+
+
+def _room(parallelism: int, limiter: Limiter | None) -> Callable[[], int]:
+    """How many changes may be in flight now: fixed, the limiter's, or the lower of both."""
+    if limiter is None:
+        return lambda: parallelism
+    if parallelism == ADAPTIVE:
+        return lambda: limiter.limit
+    return lambda: min(parallelism, limiter.limit)
 
 
 async def _finished(

@@ -41,6 +41,7 @@ from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
 from reconciler.errors import PlanError, SpecProblem
+from reconciler.limiter import Limiter
 from reconciler.model import (
     KIND_ORDER,
     Action,
@@ -100,11 +101,14 @@ class ReadScope:
     ``kinds`` is what was asked. :meth:`once` makes a call (or a whole listing)
     that several readers need only once: they all await the same result.
     :meth:`gate` is one semaphore per name for the whole read, so per-object
-    calls stay within one bound however many readers make them.
+    calls stay within one bound however many readers make them. ``limiter`` is
+    the session's (the client's): each call waits for one of its slots anyway, so
+    with one a gate lets through as many as its ceiling and the limiter decides.
     """
 
-    def __init__(self, kinds: Collection[Kind]) -> None:
+    def __init__(self, kinds: Collection[Kind], limiter: Limiter | None = None) -> None:
         self.kinds = frozenset(kinds)
+        self.limiter = limiter
         self._shared: dict[Hashable, asyncio.Future[Any]] = {}
         self._gates: dict[str, asyncio.Semaphore] = {}
 
@@ -122,8 +126,13 @@ class ReadScope:
         return result
 
     def gate(self, name: str, limit: int) -> asyncio.Semaphore:
-        """The read's one semaphore called ``name`` (made with ``limit`` the first time)."""
-        return self._gates.setdefault(name, asyncio.Semaphore(limit))
+        """The read's one semaphore called ``name``, made the first time with ``limit``
+        (the provider's bound without a limiter), or with the limiter's ceiling."""
+        gate = self._gates.get(name)
+        if gate is None:
+            bound = self.limiter.ceiling if self.limiter is not None else limit
+            gate = self._gates[name] = asyncio.Semaphore(bound)
+        return gate
 
     def close(self) -> None:
         """Cancel what is still running (a reader failed); failures already seen are kept."""
@@ -228,7 +237,7 @@ class Provider:
         The readers of the kinds asked for run at once; when one fails, the
         others are cancelled and its error is raised.
         """
-        scope = ReadScope(kinds)
+        scope = ReadScope(kinds, self.client.limiter)
         wanted = [kind for kind in KIND_ORDER if kind in scope.kinds and kind in self.table]
         tasks = [asyncio.ensure_future(self.table[kind].read(scope)) for kind in wanted]
         try:

@@ -15,6 +15,10 @@ naming its own method and path, however many calls are in flight.
 Paths are built by :func:`~reconciler.providers.paths.url_path` (re-exported
 here), and :meth:`ApiClient.send` refuses any path not in its encoded form
 before anything is sent.
+
+With a :attr:`ApiClient.limiter` (a session sets one), every attempt waits for
+one of its slots and tells it the answer's latency, status and ``Retry-After``:
+the session's concurrency is found there (:mod:`reconciler.limiter`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 import httpx
 
 from reconciler.errors import ApiError, ConflictError, MalformedResponse, TransportError
+from reconciler.limiter import Limiter, retry_after, slot
 from reconciler.options.common import maybe_at
 from reconciler.providers.paging import (
     JSON,
@@ -166,6 +171,9 @@ class ApiClient(Paging):
         self.on_write: WriteHook | None = None
         """Called with (method, path) before every write attempt is sent; what it returns
         is called with the attempt's (status or None, error) when it ends (a journal)."""
+        self.limiter: Limiter | None = None
+        """The session's concurrency (and rate): every attempt waits for one of its slots
+        and tells it the answer's latency and status (:mod:`reconciler.limiter`)."""
         self.transport = transport or httpx.AsyncHTTPTransport(verify=verify, limits=limits)
         """Where requests go: this client's connection pool (or a test's mock)."""
         self._policy: dict[str, Any] = {
@@ -277,18 +285,9 @@ class ApiClient(Paging):
             return delay
 
         while True:
-            response: httpx.Response | None = None
-            settle = self._journal(method, path)  # before the request leaves
             try:
-                self.request_count += 1
-                response = await self._client.request(
-                    method,
-                    path,
-                    json=json_body,
-                    params=dict(params) if params else None,
-                )
+                response, message = await self._attempt(method, path, json_body, params)
             except httpx.TimeoutException as exc:
-                settle(None, f"timed out ({type(exc).__name__})")
                 delay = again(None) if safe else None
                 if delay is not None:
                     await asyncio.sleep(delay)
@@ -301,7 +300,6 @@ class ApiClient(Paging):
                     resource,
                 ) from exc
             except httpx.TransportError as exc:
-                settle(None, str(exc) or type(exc).__name__)
                 delay = again(None) if safe else None
                 if delay is not None:
                     await asyncio.sleep(delay)
@@ -309,8 +307,6 @@ class ApiClient(Paging):
                     continue
                 raise TransportError(method, path, self._unreachable(exc), resource) from exc
             status = response.status_code
-            message = None if status < 400 else server_message(response, self.error_key)
-            settle(status, message)
             # 429 means "not done, come back later": safe to repeat for any method.
             # A read changes nothing, so any 5xx on one is worth another try.
             reading = method in READS and status >= 500
@@ -332,6 +328,31 @@ class ApiClient(Paging):
             if message is None:
                 message = server_message(response, self.error_key)
             raise error(method, path, status, message, resource)
+
+    async def _attempt(
+        self, method: str, path: str, json_body: JSON, params: Mapping[str, Any] | None
+    ) -> tuple[httpx.Response, str | None]:
+        """One attempt, once the limiter gives it a slot: journaled (intent before it
+        leaves, outcome after), its latency and status told to the limiter. Returns the
+        answer and, for an error status, the server's message."""
+        async with slot(self.limiter) as answered:
+            settle = self._journal(method, path)  # before the request leaves
+            self.request_count += 1
+            try:
+                response = await self._client.request(
+                    method, path, json=json_body, params=dict(params) if params else None
+                )
+            except httpx.TimeoutException as exc:
+                settle(None, f"timed out ({type(exc).__name__})")
+                raise
+            except httpx.TransportError as exc:
+                settle(None, str(exc) or type(exc).__name__)
+                raise
+            status = response.status_code
+            message = None if status < 400 else server_message(response, self.error_key)
+            settle(status, message)
+            answered(status, retry_after(response.headers.get("Retry-After")))
+            return response, message
 
     async def call(
         self,

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from reconciler.errors import ApiError, MalformedResponse
+from reconciler.limiter import Limiter
 from reconciler.options.common import Listing, at, maybe_at
 from reconciler.providers.paths import path_problem
 
@@ -59,10 +60,16 @@ def decoded(
         ) from exc
 
 
+PAGES_AT_ONCE = 4
+"""Pages fetched at once without a limiter (with one, up to its ceiling: it decides)."""
+
+
 class Paging:
     """Listings paged by offset, page number, cursor or next link; needs :meth:`call`."""
 
     base_url: str
+    limiter: Limiter | None = None
+    """The session's concurrency, which every call waits on (set by the client)."""
 
     async def call(
         self,
@@ -84,7 +91,7 @@ class Paging:
         *,
         params: Mapping[str, Any] | None = None,
         resource: str | None = None,
-        concurrency: int = 4,
+        concurrency: int | None = None,
         decode: Decode | None = None,
     ) -> AsyncIterator[Any]:
         """Every item of a listing, paged as ``listing`` (a target option) says."""
@@ -193,19 +200,23 @@ class Paging:
         resource: str | None = None,
         offset_param: str = "offset",
         limit_param: str = "limit",
-        concurrency: int = 4,
+        concurrency: int | None = None,
         decode: Decode | None = None,
     ) -> AsyncIterator[Any]:
         """Follow ``offset``/``limit`` pages to the end, items in order.
 
         Servers may return smaller pages than asked for, so the walk moves by
         what actually came back. When the first page reports a total, the
-        remaining pages are fetched ``concurrency`` at a time, sized as the
-        server sized the first one; a last sequential walk picks up anything
-        beyond (a total that grew meanwhile). The walk ends on an empty page or
-        when the reported total is reached, never merely on a short page.
-        Each item is yielded as ``decode`` makes it (as listed without one).
+        remaining pages are fetched ``concurrency`` at a time (by default as many
+        as the limiter's ceiling, whose slots decide how many are in flight;
+        :data:`PAGES_AT_ONCE` without one), sized as the server sized the first
+        one; a last sequential walk picks up anything beyond (a total that grew
+        meanwhile). The walk ends on an empty page or when the reported total is
+        reached, never merely on a short page. Each item is yielded as
+        ``decode`` makes it (as listed without one).
         """
+        if concurrency is None:
+            concurrency = self.limiter.ceiling if self.limiter is not None else PAGES_AT_ONCE
         seen = _SeenItems(path)
         rows = _Rows(decode, path, resource)
 

@@ -11,6 +11,7 @@ problem reported at once with file:line:column (as a :class:`SpecError`).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -19,7 +20,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails
 
@@ -43,7 +51,13 @@ from reconciler.spec.models import ENV_PATTERN, URL_PATTERN, Key, Name, Ref
 from reconciler.spec.names import nfc, visible
 from reconciler.spec.problems import did_you_mean, validation_problems
 from reconciler.spec.yamlload import Document, YamlPath, read_file
-from reconciler.targets import DEFAULT_PARALLELISM, DEFAULT_TOKEN_ENV, Target, embedded_db_for
+from reconciler.targets import (
+    DEFAULT_MAX_PARALLELISM,
+    DEFAULT_PARALLELISM,
+    DEFAULT_TOKEN_ENV,
+    Target,
+    embedded_db_for,
+)
 
 __all__ = ["CONFIG_NAMES", "Config", "PrunePolicy", "load_config"]
 
@@ -96,6 +110,12 @@ class ApiSpec(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+def _positive_rate(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"must be a positive number of requests per second, not {value:g}")
+    return value
+
+
 class TargetSpec(RulesSpec):
     """One API a spec tree can be applied to, as written in ``reconciler.yaml``."""
 
@@ -106,6 +126,11 @@ class TargetSpec(RulesSpec):
     """The API's base URL; none: the embedded sandbox of this dialect (local state)."""
     token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
     parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
+    """Pins the changes in flight; none: found while running, up to ``maxParallelism``."""
+    max_parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
+    """The ceiling of the concurrency found while running (default 32)."""
+    max_requests_per_second: Annotated[float, AfterValidator(_positive_rate)] | None = None
+    """The API's published rate limit: requests leave at most this often."""
     ca_bundle: Annotated[str, StringConstraints(min_length=1)] | None = None
     insecure: bool = False
     allow_plain_http: bool = False
@@ -199,6 +224,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
     options: dict[str, DialectOptions | None] = {}
     for name, target in spec.targets.items():
         problems += _suspend_problems(target.prune, doc.locate, ("targets", name, "prune"))
+        problems += _concurrency_problems(target, doc.locate, ("targets", name))
         options[name], found = _options(target.api, doc, ("targets", name, "api"))
         problems += found
     if spec.default_target is not None and spec.default_target not in spec.targets:
@@ -224,6 +250,8 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
                 embedded_db=embedded_db_for(t.api if isinstance(t.api, str) else t.api.dialect),
                 token_env=t.token_env,
                 parallelism=t.parallelism or DEFAULT_PARALLELISM,
+                max_parallelism=t.max_parallelism or DEFAULT_MAX_PARALLELISM,
+                max_requests_per_second=t.max_requests_per_second,
                 prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
                 rules=_rules(spec, t, external[None] | external[name]),
                 guards=_guards(t.guards or spec.guards),
@@ -386,6 +414,22 @@ def _rule_problems(
             except RuleError as exc:
                 problems.append(SpecProblem(locate((*base, "protect", i)), f"protect entry {exc}"))
     return problems
+
+
+def _concurrency_problems(
+    target: TargetSpec, locate: Callable[[YamlPath], SourceLocation], base: YamlPath
+) -> list[SpecProblem]:
+    """``parallelism`` pins the concurrency, ``maxParallelism`` bounds the adaptive one:
+    a target gives one or the other."""
+    if target.parallelism is None or target.max_parallelism is None:
+        return []
+    name = ".".join(str(part) for part in base)
+    pinned = locate((*base, "parallelism"))
+    message = (
+        f"'{name}.maxParallelism' bounds the concurrency found while running and "
+        f"'{name}.parallelism' (line {pinned.line}) pins it: give one of them"
+    )
+    return [SpecProblem(locate((*base, "maxParallelism")), message)]
 
 
 def _allowed_fields(path: YamlPath) -> list[str]:
