@@ -21,7 +21,7 @@ import click
 
 from reconciler import core
 from reconciler.model import ResourceId
-from reconciler.report import markdown
+from reconciler.report.limits import COMMENT_LIMIT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -165,7 +165,7 @@ class ReportOptions:
     output: Path | None = None
     base: str | None = None
     template: Path | None = None
-    max_length: int = markdown.COMMENT_LIMIT
+    max_length: int = COMMENT_LIMIT
     json_report_path: Path | None = None
     no_color: bool = False
     commit: str | None = None
@@ -222,7 +222,7 @@ def report_options(func: F) -> F:
             click.option(
                 "--max-length",
                 type=click.IntRange(min=1000),
-                default=markdown.COMMENT_LIMIT,
+                default=COMMENT_LIMIT,
                 show_default=True,
                 help="Cut the Markdown report (by whole resources) to this many characters.",
             ),

@@ -24,8 +24,6 @@ from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import aclosing, contextmanager, nullcontext
 from typing import Any, TextIO
 
-from rich.file_proxy import FileProxy
-
 ReadProgress = Callable[[int], None]
 """Told the number of objects read so far, each time one more is listed."""
 
@@ -177,6 +175,8 @@ def reading(session: object, progress: ReadProgress | None = None) -> Iterator[N
 
 def _free_terminal(stream: TextIO) -> bool:
     """A terminal, not behind a live display's proxy, with no log lines below warnings."""
-    if isinstance(stream, FileProxy) or logging.getLogger().isEnabledFor(logging.INFO):
+    proxy = sys.modules.get("rich.file_proxy")  # rich is imported only when a display runs
+    behind_display = proxy is not None and isinstance(stream, proxy.FileProxy)
+    if behind_display or logging.getLogger().isEnabledFor(logging.INFO):
         return False
     return _is_terminal(stream)

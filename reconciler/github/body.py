@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from reconciler.report import markdown
+from reconciler.report import limits, markdown
 
-COMMENT_LIMIT = markdown.COMMENT_LIMIT
+COMMENT_LIMIT = limits.COMMENT_LIMIT
 """Characters in an issue or comment body."""
-STEP_SUMMARY_LIMIT = markdown.STEP_SUMMARY_LIMIT
+STEP_SUMMARY_LIMIT = limits.STEP_SUMMARY_LIMIT
 """Bytes in one step's summary file."""
 DEFAULT_MARKER = "<!-- reconciler-report -->"
 _MARKER = re.compile(r'^<!-- reconciler-(report|apply)((?: [a-z]+="[^"\n]*")*) -->[ \t]*$', re.M)

@@ -26,14 +26,11 @@ from reconciler.model import Change, ResourceId
 from reconciler.report import escape
 from reconciler.report.details import detail, priority
 from reconciler.report.graph import mermaid
+from reconciler.report.limits import COMMENT_LIMIT
 from reconciler.report.metadata import Metadata, footer, hidden_line, where_full
 from reconciler.report.sections import OMITTED_LISTED, Section, names, review_sections, rows
 from reconciler.report.values import SUMMARY_ORDER, gone_with_owner
 
-COMMENT_LIMIT = 65_536
-"""GitHub's limit on the body of an issue or pull request comment."""
-STEP_SUMMARY_LIMIT = 1_048_576
-"""GitHub's limit on a job's step summary."""
 GRAPH_MAX_CHANGES = 40
 """Above this many changes a diagram stops helping; the graph is left out."""
 RISKY_WORDS = "a suspension, deletion, deactivation or demotion"

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from reconciler.report import escape
-from reconciler.report.markdown import COMMENT_LIMIT, marker
+from reconciler.report.limits import COMMENT_LIMIT
+from reconciler.report.markdown import marker
 from reconciler.report.metadata import Metadata, read, run_text, short, when
 
 REASON_MAX = 1_000

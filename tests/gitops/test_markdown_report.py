@@ -7,7 +7,8 @@ import re
 from reconciler.engine.planner import Planner
 from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.report.escape import ZWSP_ENTITY, fence, md
-from reconciler.report.markdown import COMMENT_LIMIT, build_report, marker
+from reconciler.report.limits import COMMENT_LIMIT
+from reconciler.report.markdown import build_report, marker
 
 EVIL = "<img src=x onerror=alert(1)>"
 

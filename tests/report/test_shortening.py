@@ -15,7 +15,8 @@ from reconciler.calls import PlannedCall
 from reconciler.engine.planner import Planner, PlannerCapabilities
 from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.providers.reference import ReferenceProvider
-from reconciler.report.markdown import COMMENT_LIMIT, build_report
+from reconciler.report.limits import COMMENT_LIMIT
+from reconciler.report.markdown import build_report
 from reconciler.report.metadata import Metadata
 from reconciler.report.text import render_calls
 from reconciler.rules import Rules
