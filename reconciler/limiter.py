@@ -12,15 +12,18 @@ The rule is a gradient limiter in the family of Netflix's concurrency-limits
 (Gradient2) and TCP Vegas, judged once per window of answers (as many as the
 limit, about one round trip's worth):
 
-- ``limit ← limit * gradient + √limit``, where ``gradient = tolerance * baseline
-  / window RTT``, clamped to [0.5, 1]. While the answers come as fast as the
-  baseline (the window medians' low-water mark, rising at most :data:`DRIFT` a
-  second) the limit grows by its square root per window, and throughput with it
-  (Little's law: the latency holding, more in flight is more done). When latency
-  climbs above ``tolerance`` times the baseline, requests are queueing on the
-  server (or in the client's connection pool): the limit shrinks, and settles
-  where the queue is about √limit deep. The square root keeps a floor of about 4
-  on latency alone.
+- How much slower than usual the window answered: the median, over its answers,
+  of each one's round trip over its kind's baseline (a kind is the HTTP method:
+  a create may be slower than a read without anything queueing). A baseline is
+  the low-water mark of its kind's window medians, rising at most :data:`DRIFT`
+  a second.
+- ``gradient = tolerance / slower``, clamped to [0.5, 1]. At 1 (answers within
+  ``tolerance`` of their baselines) the limit grows by its square root, and
+  throughput with it (Little's law: the latency holding, more in flight is more
+  done). Below 1 requests are queueing, on the server or in the client's own
+  connection pool and event loop: ``limit ← limit * gradient + 1``. The limit
+  settles where answers come about ``tolerance`` times slower than unloaded; on
+  latency alone it never drops below 2.
 - An answer that says "too much" (429, 503, an error answer with Retry-After, or
   no answer at all) halves the limit at once. The answers to requests sent before
   that cut, refusals or not, tell of the old limit and are not counted (as TCP
@@ -85,10 +88,11 @@ that a server that became slower for good is not read as congested for ever."""
 
 @dataclass(frozen=True)
 class Ticket:
-    """One request in flight: when it left, and in which window."""
+    """One request in flight: when it left, in which window, and its kind."""
 
     sent: float
     window: int
+    kind: str = ""
 
 
 class Limiter:
@@ -124,15 +128,15 @@ class Limiter:
         """The most slots taken at once so far."""
         self.cuts = 0
         """Refusals acted on (one per window): each halved an adaptive limit."""
-        self.baseline: float | None = None
-        """The round trip of an unloaded server, as far as seen (seconds)."""
+        self.baselines: dict[str, float] = {}
+        """Per kind of request, its round trip on an unloaded server as far as seen (s)."""
         self._window = 0
         self._starting = adaptive
         """Slow start: doubling each window until the first sign of congestion."""
         self._judged = clock()
         self._cut_at = 0
         """The window the last cut opened: what was sent before it says nothing now."""
-        self._samples: list[float] = []
+        self._samples: list[tuple[str, float]] = []
         self._window_peak = 0
         self._paused_until = -math.inf
         self._next_send = -math.inf
@@ -159,7 +163,7 @@ class Limiter:
 
     # ---- slots ---------------------------------------------------------------------------
 
-    def begin(self) -> Ticket | None:
+    def begin(self, kind: str = "") -> Ticket | None:
         """Take a free slot now and send at once (no pacing): None when all are taken.
 
         The synchronous door, for callers with their own clock (tests); a request
@@ -168,20 +172,21 @@ class Limiter:
         if self.in_flight >= self.limit or self._waiters:
             return None
         self._take()
-        return Ticket(self.clock(), self._window)
+        return Ticket(self.clock(), self._window, kind)
 
     @asynccontextmanager
-    async def request(self) -> AsyncIterator[Answered]:
-        """A slot for one request, its turn under the rate and any Retry-After, and
-        what to tell of its answer. Leaving the block frees the slot; an exception
-        without an answer counts as no answer, a cancellation as nothing."""
+    async def request(self, kind: str = "") -> AsyncIterator[Answered]:
+        """A slot for one request of ``kind`` (its method), its turn under the rate and
+        any Retry-After, and what to tell of its answer. Leaving the block frees the
+        slot; an exception without an answer counts as no answer, a cancellation as
+        nothing."""
         await self._slot()
         try:
             await self._turn()
         except BaseException:
             self._free()
             raise
-        ticket = Ticket(self.clock(), self._window)
+        ticket = Ticket(self.clock(), self._window, kind)
         told: list[tuple[int | None, float | None]] = []
         try:
             yield lambda status, retry_after: told.append((status, retry_after))
@@ -204,7 +209,7 @@ class Limiter:
                 self._pause(now, retry_after)
             self._cut(ticket)
         elif ticket.window >= self._cut_at:
-            self._learn(now - ticket.sent)
+            self._learn(ticket.kind, now - ticket.sent)
         self._wake()
 
     def abandon(self) -> None:
@@ -286,34 +291,44 @@ class Limiter:
         self._next_window()
         self._cut_at = self._window
 
-    def _learn(self, rtt: float) -> None:
-        self._samples.append(rtt)
+    def _learn(self, kind: str, rtt: float) -> None:
+        self._samples.append((kind, rtt))
         if len(self._samples) >= max(self.limit, MIN_WINDOW):
-            self._judge(statistics.median(self._samples))
+            self._judge()
 
-    def _judge(self, rtt: float) -> None:
-        """The end of a window: move the limit by the gradient, then the baseline."""
-        baseline = rtt if self.baseline is None else self.baseline
-        busy = self._window_peak * 2 >= self.limit
-        if self.adaptive and busy:
-            gradient = 1.0 if rtt <= 0 else min(1.0, max(0.5, self.tolerance * baseline / rtt))
+    def _judge(self) -> None:
+        """The end of a window: move the limit by how much slower than their kinds'
+        baselines its answers came, then move the baselines."""
+        by_kind: dict[str, list[float]] = {}
+        for kind, rtt in self._samples:
+            by_kind.setdefault(kind, []).append(rtt)
+        medians = {kind: statistics.median(rtts) for kind, rtts in by_kind.items()}
+        usual = {kind: self.baselines.get(kind, median) for kind, median in medians.items()}
+        slower = statistics.median(
+            rtt / usual[kind] if usual[kind] > 0 else 1.0 for kind, rtt in self._samples
+        )
+        if self.adaptive and self._window_peak * 2 >= self.limit:  # else: nothing to learn
+            gradient = 1.0 if slower <= 0 else min(1.0, max(0.5, self.tolerance / slower))
             self._starting = self._starting and gradient >= 1.0
             before = self.limit
             if self._starting:
                 grown = self._limit * 2
+            elif gradient >= 1.0:
+                grown = self._limit + math.sqrt(self._limit)
             else:
-                grown = self._limit * gradient + math.sqrt(self._limit)
+                grown = self._limit * gradient + 1
             self._limit = min(float(self.ceiling), max(1.0, grown))
             if self.limit != before:
                 log.debug(
-                    "limiter: rtt %.1f ms (baseline %.1f ms); limit %d → %d",
-                    rtt * 1000,
-                    baseline * 1000,
+                    "limiter: answers %.2fx their baseline; limit %d → %d",
+                    slower,
                     before,
                     self.limit,
                 )
         now = self.clock()
-        self.baseline = min(rtt, baseline * (1 + DRIFT * (now - self._judged)))
+        rise = 1 + DRIFT * (now - self._judged)
+        for kind, median in medians.items():
+            self.baselines[kind] = min(median, usual[kind] * rise)
         self._judged = now
         self._next_window()
 
@@ -324,12 +339,12 @@ class Limiter:
 
 
 @asynccontextmanager
-async def slot(limiter: Limiter | None) -> AsyncIterator[Answered]:
-    """``limiter.request()``, or nothing to wait for and no one to tell without one."""
+async def slot(limiter: Limiter | None, kind: str = "") -> AsyncIterator[Answered]:
+    """``limiter.request(kind)``, or nothing to wait for and no one to tell without one."""
     if limiter is None:
         yield _ignored
         return
-    async with limiter.request() as answered:
+    async with limiter.request(kind) as answered:
         yield answered
 
 

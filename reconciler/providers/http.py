@@ -335,7 +335,7 @@ class ApiClient(Paging):
         """One attempt, once the limiter gives it a slot: journaled (intent before it
         leaves, outcome after), its latency and status told to the limiter. Returns the
         answer and, for an error status, the server's message."""
-        async with slot(self.limiter) as answered:
+        async with slot(self.limiter, method) as answered:
             settle = self._journal(method, path)  # before the request leaves
             self.request_count += 1
             try:

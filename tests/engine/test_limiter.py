@@ -83,10 +83,10 @@ def adaptive(clock: FakeClock, **kwargs: Any) -> Limiter:
     return Limiter(clock=clock, sleep=clock.sleep, **kwargs)
 
 
-def fill(limiter: Limiter) -> list[Ticket]:
+def fill(limiter: Limiter, kind: str = "GET") -> list[Ticket]:
     """Take every free slot."""
     tickets = []
-    while (ticket := limiter.begin()) is not None:
+    while (ticket := limiter.begin(kind)) is not None:
         tickets.append(ticket)
     return tickets
 
@@ -96,10 +96,12 @@ def round_trip(
     clock: FakeClock,
     latency: float = LATENCY,
     statuses: Sequence[int | None] = (),
+    kind: str = "GET",
 ) -> int:
-    """One saturated round: every slot taken, ``latency`` passes, all answered (the
-    first ones with ``statuses``, the rest 200). Returns how many were in flight."""
-    tickets = fill(limiter)
+    """One saturated round of ``kind`` requests: every slot taken, ``latency`` passes, all
+    answered (the first ones with ``statuses``, the rest 200). Returns how many were in
+    flight."""
+    tickets = fill(limiter, kind)
     clock.advance(latency)
     for i, ticket in enumerate(tickets):
         limiter.finish(ticket, statuses[i] if i < len(statuses) else 200)
@@ -216,8 +218,20 @@ def test_it_shrinks_when_the_latency_climbs(clock: FakeClock) -> None:
     for _ in range(5):
         round_trip(limiter, clock, latency=3 * LATENCY)
     assert limiter.limit < first
-    assert limiter.limit >= 4  # the queue allowance: latency alone never drives it to 1
+    assert limiter.limit >= 2  # latency alone never drives it to 1
     assert limiter.cuts == 0
+
+
+def test_a_slower_kind_of_request_is_not_congestion(clock: FakeClock) -> None:
+    """Reads at 50 ms, then creates at 150 ms that stay at 150 ms: nothing queues."""
+    limiter = grown(clock, 8)
+    before = limiter.limit
+    for _ in range(3):
+        round_trip(limiter, clock, latency=3 * LATENCY, kind="POST")
+    assert limiter.limit > before and set(limiter.baselines) == {"GET", "POST"}
+    grown_to = limiter.limit
+    round_trip(limiter, clock, latency=9 * LATENCY, kind="POST")  # creates slow down 3x
+    assert limiter.limit < grown_to
 
 
 def test_latency_within_the_tolerance_is_not_congestion(clock: FakeClock) -> None:
