@@ -184,7 +184,7 @@ class Limiter:
         try:
             await self._turn()
         except BaseException:
-            self._free()
+            self.abandon()
             raise
         ticket = Ticket(self.clock(), self._window, kind)
         told: list[tuple[int | None, float | None]] = []
@@ -286,7 +286,7 @@ class Limiter:
         if self.adaptive:
             before = self.limit
             self._limit = max(1.0, self._limit * BACKOFF)
-            log.debug("limiter: refused at %d in flight; limit %d → %d", before, before, self.limit)
+            log.debug("limiter: refused; limit %d → %d", before, self.limit)
         self.cuts += 1
         self._next_window()
         self._cut_at = self._window

@@ -65,6 +65,8 @@ class FakeClock:
                     await asyncio.sleep(0)
                 if task.done():
                     break
+                while self._alarms and self._alarms[0][2].done():
+                    heapq.heappop(self._alarms)  # its sleeper was cancelled
                 assert self._alarms, "blocked with no sleeper to wake"
                 when, _, alarm = heapq.heappop(self._alarms)
                 self.now = max(self.now, when)
@@ -520,3 +522,31 @@ def test_the_client_s_requests_and_pages_stay_within_the_limit() -> None:
 
     assert asyncio.run(main()) == list(range(200))
     assert peak == 3 and limiter.peak == 3
+
+
+def test_a_request_cancelled_while_waiting_for_its_turn_hands_its_slot_on(
+    clock: FakeClock,
+) -> None:
+    """Held back by a Retry-After, one request gives up: the next in line gets its slot."""
+    limiter = Limiter.fixed(1, clock=clock, sleep=clock.sleep)
+    ticket = limiter.begin("POST")
+    assert ticket is not None
+    limiter.finish(ticket, 429, retry_after=5.0)
+    sent: list[str] = []
+
+    async def one(name: str) -> None:
+        async with limiter.request() as answered:
+            sent.append(name)
+            answered(200, None)
+
+    async def main() -> None:
+        first = asyncio.create_task(one("first"))
+        second = asyncio.create_task(one("second"))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert limiter.in_flight == 1  # the first waits out the pause, the second a slot
+        first.cancel()
+        await asyncio.gather(first, second, return_exceptions=True)
+
+    clock.drive(main())
+    assert sent == ["second"] and limiter.in_flight == 0
