@@ -116,6 +116,12 @@ def _words(value: Any) -> str | None:
     return None
 
 
+def done_or_gone(status: int) -> bool:
+    """A success, or 404: what a delete (or a revoke) wants. The object is gone already,
+    which is what a repeat meets after the first attempt's answer was lost."""
+    return 200 <= status < 300 or status == 404
+
+
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     """Whether ``kind`` is in ``exc``'s chain (httpx wraps the OS error it met)."""
     seen: set[int] = set()
@@ -354,6 +360,12 @@ class ApiClient(Paging):
             answered(status, retry_after(response.headers.get("Retry-After")))
             return response, message
 
+    async def delete(
+        self, path: str, *, resource: str, params: Mapping[str, Any] | None = None
+    ) -> None:
+        """``DELETE`` by id, repeated when its answer is lost; 404 is done (see done_or_gone)."""
+        await self.send("DELETE", path, params=params, resource=resource, ok=done_or_gone)
+
     async def call(
         self,
         method: str,
@@ -406,6 +418,7 @@ __all__ = [
     "UnsafePathSegment",
     "check_path",
     "decoded",
+    "done_or_gone",
     "encode_segment",
     "path_problem",
     "segment_problem",

@@ -244,20 +244,17 @@ class IaasProvider(Provider):
         return str(email).lower() if email else None
 
     async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._delete(url_path("/tenants/{}", ctx.server_id(change.id)), str(change.id))
+        await self.client.delete(
+            url_path("/tenants/{}", ctx.server_id(change.id)), resource=str(change.id)
+        )
         return None
 
     async def _delete_user(self, change: Change, ctx: ApplyContext) -> Resource | None:
         # The API takes the user out of its tenant too: one call.
-        await self._delete(url_path("/users/{}", ctx.server_id(change.id)), str(change.id))
-        return None
-
-    async def _delete(self, path: str, rid: str) -> None:
-        """``DELETE`` by id; 404 is gone already, what a delete wants (a retry after a lost
-        answer meets it, as does a member that left)."""
-        await self.client.send(
-            "DELETE", path, resource=rid, ok=lambda status: 200 <= status < 300 or status == 404
+        await self.client.delete(
+            url_path("/users/{}", ctx.server_id(change.id)), resource=str(change.id)
         )
+        return None
 
     async def _create_tenant(self, change: Change, ctx: ApplyContext) -> Resource:
         """``POST /tenants`` with the members already known: users that exist and are in
@@ -336,7 +333,9 @@ class IaasProvider(Provider):
         if old_tenant and old_tenant != new_tenant:
             # One tenant per user: leave the old one first, then join the new one.
             old_id = ctx.server_id(ResourceId(Kind.TENANT, old_tenant))
-            await self._delete(url_path("/tenants/{}/users/{}", old_id, user_id), rid)
+            await self.client.delete(
+                url_path("/tenants/{}/users/{}", old_id, user_id), resource=rid
+            )
         if new_tenant:
             await self._join(new_tenant, user_id, new_key, ctx, rid)
         return None

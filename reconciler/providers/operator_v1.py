@@ -272,16 +272,6 @@ class OperatorV1Provider(Provider):
             idempotent=True if repeatable else None,
         )
 
-    async def _delete(self, path: str, change: Change) -> None:
-        """``DELETE`` by id; 404 is gone already, what a delete wants (a retry after a lost
-        answer meets it)."""
-        await self.client.send(
-            "DELETE",
-            path,
-            resource=str(change.id),
-            ok=lambda status: 200 <= status < 300 or status == 404,
-        )
-
     @staticmethod
     def _id(change: Change, ctx: ApplyContext) -> str:
         if change.live is not None and change.live.server_id is not None:
@@ -353,7 +343,9 @@ class OperatorV1Provider(Provider):
             )
 
     async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._delete(_path("/tenants/{}", self._id(change, ctx)), change)
+        await self.client.delete(
+            _path("/tenants/{}", self._id(change, ctx)), resource=str(change.id)
+        )
         return None
 
     async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -372,7 +364,7 @@ class OperatorV1Provider(Provider):
         return created
 
     async def _delete_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._delete(_path("/users/{}", self._id(change, ctx)), change)
+        await self.client.delete(_path("/users/{}", self._id(change, ctx)), resource=str(change.id))
         return None
 
     async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -417,7 +409,9 @@ class OperatorV1Provider(Provider):
             await self._send("POST", path, change, self.bodies.role(role), repeatable=True)
         for old in OPERATOR_ROLES:  # only these two names: a live role never reaches a path
             if old != role and old in held:
-                await self._delete(_path("/users/{}/roles/{}", user_id, old), change)
+                await self.client.delete(
+                    _path("/users/{}/roles/{}", user_id, old), resource=str(change.id)
+                )
 
 
 PROVIDER = OperatorV1Provider

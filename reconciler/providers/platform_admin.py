@@ -350,13 +350,8 @@ class PlatformAdminProvider(Provider):
     async def _delete_user(self, change: Change, ctx: ApplyContext) -> Resource | None:
         """404 is gone already, what a delete wants (a retry after a lost answer meets it)."""
         email = (change.live.server.get("email") if change.live else None) or change.id.key
-        await self.client.send(
-            "DELETE",
-            _path("/users/{}", ctx.server_id(change.id)),
-            params={"confirmation": email},
-            resource=str(change.id),
-            ok=lambda status: 200 <= status < 300 or status == 404,
-        )
+        path = _path("/users/{}", ctx.server_id(change.id))
+        await self.client.delete(path, params={"confirmation": email}, resource=str(change.id))
         return None
 
     async def _write_flag(self, change: Change, ctx: ApplyContext) -> Resource | None:

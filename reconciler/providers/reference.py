@@ -276,16 +276,6 @@ class ReferenceProvider(Provider):
             idempotent=True if repeatable else None,
         )
 
-    async def _delete(self, path: str, change: Change) -> None:
-        """``DELETE`` by id; 404 is gone already, what a delete wants (a retry after a lost
-        answer meets it)."""
-        await self.client.send(
-            "DELETE",
-            path,
-            resource=str(change.id),
-            ok=lambda status: 200 <= status < 300 or status == 404,
-        )
-
     @staticmethod
     def _live_id(change: Change) -> str:
         """The server id of the live object ``change`` acts on."""
@@ -338,7 +328,9 @@ class ReferenceProvider(Provider):
         return body
 
     async def _delete_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._delete(_path("/tenants/{}", self._live_id(change)), change)
+        await self.client.delete(
+            _path("/tenants/{}", self._live_id(change)), resource=str(change.id)
+        )
         return None
 
     async def _write_tenant(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -384,11 +376,11 @@ class ReferenceProvider(Provider):
     async def _delete_flag(self, change: Change, ctx: ApplyContext) -> Resource | None:
         resource, tenant_id = self._flag_paths(change, ctx)
         path = _path("/tenants/{}/feature-flags/{}", tenant_id, resource.fields["flag"])
-        await self._delete(path, change)
+        await self.client.delete(path, resource=str(change.id))
         return None
 
     async def _delete_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
-        await self._delete(_path("/users/{}", self._live_id(change)), change)
+        await self.client.delete(_path("/users/{}", self._live_id(change)), resource=str(change.id))
         return None
 
     async def _write_operator(self, change: Change, ctx: ApplyContext) -> Resource | None:
@@ -414,7 +406,9 @@ class ReferenceProvider(Provider):
             await self._send("POST", path, change, {"role": want["role"]}, repeatable=True)
             for old in change.live.server.get("roles", []):
                 if old != want["role"]:
-                    await self._delete(_path("/users/{}/roles/{}", user, old), change)
+                    await self.client.delete(
+                        _path("/users/{}/roles/{}", user, old), resource=str(change.id)
+                    )
         if "tenant" in want:
             tenant = want["tenant"]
             tenant_id = ctx.server_id(ResourceId(Kind.TENANT, tenant)) if tenant else None

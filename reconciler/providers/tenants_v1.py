@@ -52,7 +52,7 @@ from reconciler.providers.base import (
     Provider,
     path_value_problem,
 )
-from reconciler.providers.http import url_path
+from reconciler.providers.http import done_or_gone, url_path
 from reconciler.providers.tenants_v1_reading import BASE, TenantsV1Reader
 from reconciler.providers.tenants_v1_shapes import Shapes
 
@@ -196,16 +196,6 @@ class TenantsV1Provider(Provider):
         """One call for ``change``; ``path`` comes from :func:`_path`."""
         return await self.client.call(method, path, json_body=body, resource=str(change.id))
 
-    async def _delete(self, path: str, change: Change) -> None:
-        """``DELETE`` by id; 404 is gone already, what a delete wants (a retry after a lost
-        answer meets it)."""
-        await self.client.send(
-            "DELETE",
-            path,
-            resource=str(change.id),
-            ok=lambda status: 200 <= status < 300 or status == 404,
-        )
-
     async def _create(self, path: str, change: Change, body: dict[str, Any]) -> str:
         """``POST`` a new object; its server id, as the answer holds it."""
         made: str = await self.client.call(
@@ -295,7 +285,9 @@ class TenantsV1Provider(Provider):
         tenant_id, key = self._tenant_id(change, ctx), resource.fields["flag"]
         if change.action in (U, D):
             # No update in this API: an enabled flag changes by delete, then create.
-            await self._delete(_path("/{}/feature-flags/{}", tenant_id, key), change)
+            await self.client.delete(
+                _path("/{}/feature-flags/{}", tenant_id, key), resource=str(change.id)
+            )
         if change.action is C:
             assert change.desired is not None
             body = self.shapes.flag_body(key, change.desired.fields["enabled"])
@@ -338,7 +330,9 @@ class TenantsV1Provider(Provider):
     async def _role(self, change: Change, ctx: ApplyContext) -> Resource | None:
         tenant_id = self._tenant_id(change, ctx)
         if change.action is D:
-            await self._delete(_path("/{}/roles/{}", tenant_id, ctx.server_id(change.id)), change)
+            await self.client.delete(
+                _path("/{}/roles/{}", tenant_id, ctx.server_id(change.id)), resource=str(change.id)
+            )
             return None
         assert change.desired is not None
         f = change.desired.fields
@@ -369,7 +363,7 @@ class TenantsV1Provider(Provider):
                 path,
                 resource=str(change.id),
                 idempotent=True,
-                ok=lambda status: 200 <= status < 300 or status == 404,
+                ok=done_or_gone,
             )
             return None
         assert change.desired is not None
