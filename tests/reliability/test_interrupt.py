@@ -296,8 +296,12 @@ def test_a_second_signal_stops_at_once_and_the_next_run_re_reads_the_unanswered(
     path = tmp_path / "journal.jsonl"
     lines = journal.read(path)
     served = served_writes(box.db_path)
-    assert served == calls(lines, "intent")
-    unanswered = calls(lines, "intent") - calls(lines, "outcome")
+    intents = calls(lines, "intent")
+    # write-ahead: nothing reached the server without its intent; a create cut off while its
+    # connection was still opening has an intent the server never saw (re-read all the same)
+    assert served <= intents, (served, intents)
+    unanswered = intents - calls(lines, "outcome")
+    assert intents - served <= unanswered
     assert unanswered and all(call == ("POST", "/api/v1/operator/tenants") for call in unanswered)
 
     box.gate.holding = False
