@@ -78,8 +78,16 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
             assert target.url is not None and target.token is not None
             url, token = target.url, target.token
         limiter = limiter_for(target)
+        retries = target.retries
         client = ApiClient(
-            url, token, max_connections=max(limiter.ceiling, 16), verify=tls_verify(target)
+            url,
+            token,
+            max_connections=max(limiter.ceiling, 16),
+            verify=tls_verify(target),
+            max_attempts=retries.attempts,
+            backoff_base=retries.backoff,
+            max_backoff=retries.max_backoff,
+            retry_budget=retries.budget,
         )
         client.limiter = limiter
         await stack.enter_async_context(client)

@@ -46,6 +46,28 @@ below httpx's connection-pool knee (not imported: the spec language imports this
 EMBEDDED_DB = Path(".reconciler") / "sandbox.sqlite"
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a failed call is tried again (``retries:`` of a target): at most ``attempts``
+    tries in all, waiting ``backoff`` seconds doubled per try (with jitter) up to
+    ``max_backoff``, and never past ``budget`` seconds from the first try. APIs differ
+    in how long their 503s last; the defaults suit a platform that recovers in seconds."""
+
+    attempts: int = 4
+    backoff: float = 0.2
+    max_backoff: float = 10.0
+    budget: float = 60.0
+
+
+DEFAULT_RETRIES = RetryPolicy()
+"""What a target without ``retries:`` uses (read when a target is made, so a test
+suite may shorten the waits of every target it makes)."""
+
+
+def default_retries() -> RetryPolicy:
+    return DEFAULT_RETRIES
+
+
 @dataclass
 class Target:
     """An API a spec tree is applied to. ``url is None`` means the embedded sandbox.
@@ -72,6 +94,8 @@ class Target:
     """The most an adaptive limit may reach (``maxParallelism``)."""
     max_requests_per_second: float | None = None
     """The API's published rate limit (``maxRequestsPerSecond``), kept in any mode."""
+    retries: RetryPolicy = field(default_factory=default_retries)
+    """How failed calls are tried again (``retries:``)."""
     embedded_db: Path = EMBEDDED_DB
     rules: Rules = field(default_factory=Rules)
     guards: GuardPolicy = field(default_factory=GuardPolicy)

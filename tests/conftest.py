@@ -25,11 +25,13 @@ from typing import Any, Generic, TypeVar
 import httpx
 import pytest
 
+from reconciler import targets
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.faults import FaultConfig
 from reconciler.sandbox.server import BackgroundServer, EmbeddedSandbox
 
 SANDBOX_TOKEN = "test-token-SECRET-123"
+SHORT_RETRIES = targets.RetryPolicy(backoff=0.005, max_backoff=0.05)
 
 SandboxFactory = Callable[..., EmbeddedSandbox]
 
@@ -80,6 +82,14 @@ def _no_spec_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Test runs never write a spec cache into the repository's specs or examples;
     tests of the cache turn it back on (tests/spec/test_spec_cache.py)."""
     monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _short_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Targets the tests make wait milliseconds, not the default 0.2 s doubled, between
+    tries: what is tried again and how often is unchanged (a target's ``retries:`` and
+    tests/providers/test_http.py cover the waits themselves)."""
+    monkeypatch.setattr(targets, "DEFAULT_RETRIES", SHORT_RETRIES)
 
 
 @pytest.fixture(autouse=True)

@@ -145,7 +145,8 @@ def render_event(event: ChangeEvent) -> str:
 
 
 def _listing(title: str, items: Iterable[tuple[ResourceId, str]]) -> list[str]:
-    rows = [f"  {inline(rid)}: {inline(why)}" for rid, why in items]
+    # an API error names its resource already ("Tenant/acme: PATCH … returned 503")
+    rows = [f"  {inline(rid)}: {inline(why.removeprefix(f'{rid}: '))}" for rid, why in items]
     return [title, *rows] if rows else []
 
 

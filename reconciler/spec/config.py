@@ -55,7 +55,9 @@ from reconciler.targets import (
     DEFAULT_MAX_PARALLELISM,
     DEFAULT_PARALLELISM,
     DEFAULT_TOKEN_ENV,
+    RetryPolicy,
     Target,
+    default_retries,
     embedded_db_for,
 )
 
@@ -116,6 +118,28 @@ def _positive_rate(value: float) -> float:
     return value
 
 
+class RetriesSpec(_Model):
+    """``retries:`` of a target: how failed calls are tried again (unset: the defaults)."""
+
+    attempts: Annotated[int, Field(ge=1, le=20)] | None = None
+    """Tries in all, the first included (1: never tried again)."""
+    backoff: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)] | None = None
+    """Seconds before the second try, doubled for each next one (with jitter)."""
+    max_backoff: Annotated[float, Field(ge=0, le=3600, allow_inf_nan=False)] | None = None
+    """The longest wait between two tries, a ``Retry-After`` included."""
+    budget: Annotated[float, Field(gt=0, le=86400, allow_inf_nan=False)] | None = None
+    """Seconds from a call's first try after which it is not tried again."""
+
+    def policy(self) -> RetryPolicy:
+        base = default_retries()
+        return RetryPolicy(
+            attempts=base.attempts if self.attempts is None else self.attempts,
+            backoff=base.backoff if self.backoff is None else self.backoff,
+            max_backoff=base.max_backoff if self.max_backoff is None else self.max_backoff,
+            budget=base.budget if self.budget is None else self.budget,
+        )
+
+
 class TargetSpec(RulesSpec):
     """One API a spec tree can be applied to, as written in ``reconciler.yaml``."""
 
@@ -131,6 +155,8 @@ class TargetSpec(RulesSpec):
     """The ceiling of the concurrency found while running (default 32)."""
     max_requests_per_second: Annotated[float, AfterValidator(_positive_rate)] | None = None
     """The API's published rate limit: requests leave at most this often."""
+    retries: RetriesSpec | None = None
+    """How failed calls are tried again; none: :data:`~reconciler.targets.DEFAULT_RETRIES`."""
     ca_bundle: Annotated[str, StringConstraints(min_length=1)] | None = None
     insecure: bool = False
     allow_plain_http: bool = False
@@ -252,6 +278,7 @@ def load_config(spec_root: Path | str, env: Mapping[str, str] | None = None) -> 
                 parallelism=t.parallelism or DEFAULT_PARALLELISM,
                 max_parallelism=t.max_parallelism or DEFAULT_MAX_PARALLELISM,
                 max_requests_per_second=t.max_requests_per_second,
+                retries=t.retries.policy() if t.retries else default_retries(),
                 prune=_complete(defaults | {Kind(k): v for k, v in t.prune.items()}),
                 rules=_rules(spec, t, external[None] | external[name]),
                 guards=_guards(t.guards or spec.guards),
