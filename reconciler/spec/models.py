@@ -277,9 +277,26 @@ def spec_json_schema() -> dict[str, Any]:
     _keys_as_property_names(schema)
     _names_by_reference(schema)
     schema["$defs"].update({kind: dict(s) for kind, s in NAME_SCHEMAS.items()})
+    _external_documents(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"reconciler spec document ({API_VERSION})"
     return schema
+
+
+def _external_documents(schema: dict[str, Any]) -> None:
+    """A kind others refer to may be written ``managed: false`` (:class:`ExternalSpec`):
+    then its key alone. Said inside each kind's definition, so an editor that picks the
+    definition by ``kind`` (the discriminator) accepts it, and one that does not, too."""
+    for kind in EXTERNAL_KINDS:
+        definition = schema["$defs"][f"{kind}Spec"]
+        definition["properties"]["managed"] = {
+            "const": False,
+            "title": "managed",
+            "description": "false: a live object the specs refer to but never change; "
+            "the document then holds its key alone",
+        }
+        definition["if"] = {"required": ["managed"]}
+        definition["then"] = {"propertyNames": {"enum": list(EXTERNAL_FIELDS)}}
 
 
 def _defs_named_by_kind(schema: dict[str, Any]) -> None:
