@@ -82,6 +82,11 @@ def _type_name(annotation: Any) -> str:
         return " | ".join(_type_name(a) for a in get_args(annotation))
     if get_origin(annotation) is Literal:
         return " | ".join(repr(a) for a in get_args(annotation))
+    if get_origin(annotation) in (list, tuple, frozenset, set) and get_args(annotation):
+        return f"list of {_type_name(get_args(annotation)[0])}"
+    if get_origin(annotation) is dict and get_args(annotation):
+        key, value = get_args(annotation)
+        return f"mapping of {_type_name(key)} to {_type_name(value)}"
     return _NAMES.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
