@@ -10,6 +10,11 @@ secrets redacted, and no line a CI runner would take as a workflow command.
 Shared options are gathered into one value each (:mod:`reconciler.cli_options`);
 ``plan`` and ``drift`` reports are assembled in :mod:`reconciler.cli_report`;
 ``sandbox`` and the GitHub commands live in ``cli_sandbox`` and ``cli_github``.
+
+Importing this module stays light (issue 15, "CLI import time"): ``--version``
+and ``--help`` run before any command, so :mod:`reconciler.core` (and with it
+pydantic, httpx, the engine) is imported inside the commands that call it.
+``tests/test_import_time.py`` keeps it so.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ def _without_httpx_cli() -> None:
 
 _without_httpx_cli()
 
-from reconciler import __version__, core, redact  # noqa: E402  (after the stand-in)
+from reconciler import __version__, redact  # noqa: E402  (after the stand-in)
 from reconciler.cli_options import (  # noqa: E402
     ReportOptions,
     no_parallelism,
@@ -60,6 +65,8 @@ from reconciler.report.escape import inline  # noqa: E402
 
 if TYPE_CHECKING:
     from reconciler.interrupt import Caught
+    from reconciler.runs import PlanRun
+    from reconciler.targets import TargetChoice
 
 __all__ = ["ClickHandler", "main", "say", "stdin_is_terminal", "use_colour"]
 
@@ -75,13 +82,15 @@ class ReconcilerGroup(click.Group):
     error and a declined prompt included. click exits 2 on a usage error; here
     that is 1, so a cron job reading 2 as drift is never fooled by a typo.
 
-    A command registered with :meth:`lazy_command` is imported when it runs or is
-    listed (``--help``), so ``plan`` never loads the GitHub client or the
-    sandbox's server. ``commands`` holds them all, imported on access.
+    A command registered with :meth:`lazy_command` is imported when it runs, so
+    ``plan`` never loads the GitHub client or the sandbox's server; ``--help``
+    lists it by its summary without importing it. ``commands`` holds them all,
+    imported on access.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._lazy: dict[str, Callable[[], click.Command]] = {}
+        self._summaries: dict[str, str] = {}
         self._commands: dict[str, click.Command] = {}
         super().__init__(*args, **kwargs)
 
@@ -96,9 +105,15 @@ class ReconcilerGroup(click.Group):
     def commands(self, value: MutableMapping[str, click.Command]) -> None:
         self._commands = dict(value)
 
-    def lazy_command(self, name: str, load: Callable[[], click.Command]) -> None:
-        """Register command ``name``, which ``load()`` imports and gives when it is used."""
+    def lazy_command(self, name: str, load: Callable[[], click.Command], summary: str) -> None:
+        """Register command ``name``, which ``load()`` imports and gives when it is used;
+        ``summary`` (the first paragraph of its help) is what ``--help`` lists meanwhile."""
         self._lazy[name] = load
+        self._summaries[name] = summary
+
+    def summary(self, name: str) -> str | None:
+        """What ``--help`` lists for a lazy command without importing it."""
+        return self._summaries.get(name)
 
     def _import(self, name: str) -> None:
         self.add_command(self._lazy.pop(name)(), name)
@@ -110,6 +125,19 @@ class ReconcilerGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self._commands, *self._lazy})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's list of commands, a lazy one shown by its summary: ``--help`` imports
+        none of them (the GitHub commands alone import ~270 ms, issue 15)."""
+        listed = [
+            (name, self._commands.get(name) or click.Command(name, help=self._summaries[name]))
+            for name in self.list_commands(ctx)
+        ]
+        listed = [(name, cmd) for name, cmd in listed if not cmd.hidden]
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("standalone_mode", True) is False:
@@ -209,7 +237,7 @@ def main(verbose: int) -> None:
 @spec_argument
 @no_parallelism
 @target_options
-def validate(path: Path, choice: core.TargetChoice) -> None:
+def validate(path: Path, choice: TargetChoice) -> None:
     """Check the specs and reconciler.yaml without calling any API (no token needed).
 
     Every problem is reported with its file:line:column, and so is everything the
@@ -219,6 +247,8 @@ def validate(path: Path, choice: core.TargetChoice) -> None:
 
         reconciler validate specs
     """
+    from reconciler import core
+
     desired = core.validate(path, choice)
     say(f"{inline(path)}: {len(desired)} objects, all valid.")
 
@@ -244,7 +274,7 @@ def validate(path: Path, choice: core.TargetChoice) -> None:
 )
 def plan(
     path: Path,
-    choice: core.TargetChoice,
+    choice: TargetChoice,
     report: ReportOptions,
     only: tuple[ResourceId, ...],
     detailed_exitcode: bool,
@@ -261,6 +291,7 @@ def plan(
 
         reconciler plan specs --out plan.json --format markdown --base origin/main
     """
+    from reconciler import core
     from reconciler.cli_report import show_review
 
     review = core.review(path, choice, base=report.base, show_calls=show_calls, only=only)
@@ -278,7 +309,7 @@ def plan(
 @spec_argument
 @target_options
 @report_options
-def drift(path: Path, choice: core.TargetChoice, report: ReportOptions) -> None:
+def drift(path: Path, choice: TargetChoice, report: ReportOptions) -> None:
     """Compare the live platform with the specs; exit 2 when they differ.
 
     Exit codes: 0 no drift, 2 drift, 1 error. Run it on a schedule to notice
@@ -288,6 +319,7 @@ def drift(path: Path, choice: core.TargetChoice, report: ReportOptions) -> None:
 
         reconciler drift specs --format markdown --output drift.md
     """
+    from reconciler import core
     from reconciler.cli_report import show_review
 
     review = core.review(path, choice, base=report.base)
@@ -307,7 +339,7 @@ def drift(path: Path, choice: core.TargetChoice, report: ReportOptions) -> None:
     default="mermaid",
     show_default=True,
 )
-def graph(path: Path, choice: core.TargetChoice, fmt: str) -> None:
+def graph(path: Path, choice: TargetChoice, fmt: str) -> None:
     """Draw the pending changes in dependency order (mermaid or Graphviz dot).
 
     An arrow A --> B means B waits for A.
@@ -316,6 +348,7 @@ def graph(path: Path, choice: core.TargetChoice, fmt: str) -> None:
 
         reconciler graph specs --format dot | dot -Tsvg > changes.svg
     """
+    from reconciler import core
     from reconciler.report import graph as graphs
 
     run = core.plan(path, choice)
@@ -345,7 +378,7 @@ def graph(path: Path, choice: core.TargetChoice, fmt: str) -> None:
 )
 def apply(
     path: Path,
-    choice: core.TargetChoice,
+    choice: TargetChoice,
     only: tuple[ResourceId, ...],
     auto_approve: bool,
     allow_mass_changes: bool,
@@ -369,7 +402,7 @@ def apply(
         reconciler apply specs --auto-approve
         reconciler apply plan.json --auto-approve
     """
-    from reconciler import planfile
+    from reconciler import core, planfile
     from reconciler.cli_report import target_dict
     from reconciler.interrupt import StopRequest, signals_stop
     from reconciler.progress import ApplyProgress, render_stopped, stopping_notice
@@ -383,7 +416,7 @@ def apply(
     stop = StopRequest()
     stop.listen(lambda s: progress.note(stopping_notice(s.reason, s.at_once, s.grace)))
 
-    def approve(run: core.PlanRun) -> bool:
+    def approve(run: PlanRun) -> bool:
         human(text.render_plan(run.plan, run.target.describe(), colour))
         if not auto_approve:
             if not interactive:
@@ -487,7 +520,7 @@ def _interrupted_before_applying(caught: Caught) -> None:
 )
 def export(
     out_dir: Path,
-    choice: core.TargetChoice,
+    choice: TargetChoice,
     layout: str,
     force: bool,
     config_dir: Path | None,
@@ -501,6 +534,7 @@ def export(
 
         reconciler export specs --api reference --url https://platform.example.com
     """
+    from reconciler import core
     from reconciler import export as exporting
     from reconciler.spec.config import load_config
 
@@ -631,5 +665,16 @@ def _lazy(name: str) -> click.Command:
     return probe
 
 
-for _name in ("comment", "drift-issue", "github", "sandbox", "init", "probe"):
-    main.lazy_command(_name, functools.partial(_lazy, _name))
+LAZY_SUMMARIES = {
+    "comment": "Post REPORT_FILE as the one sticky reconciler comment on a pull request.",
+    "drift-issue": "Keep one GitHub issue open while the live platform drifts from the specs.",
+    "github": "The steps of reconciler's GitHub workflow (action.yml runs them).",
+    "sandbox": "Run the sandbox: a local HTTP server that emulates the documented APIs.",
+    "init": "Write a starter spec directory: reconciler.yaml, one example per kind, .gitignore.",
+    "probe": "Check, reading only, that the target's API answers as its dialect and options say.",
+}
+"""The first paragraph of each lazy command's help, listed by ``--help`` without importing
+the command (``tests/test_import_time.py`` checks each against the command's own)."""
+
+for _name, _summary in LAZY_SUMMARIES.items():
+    main.lazy_command(_name, functools.partial(_lazy, _name), _summary)

@@ -3,7 +3,7 @@
 As sqlite-utils does it: a decorator adds a group of options to a command and
 hands the command one object instead of a parameter per option.
 :func:`target_options` (with :func:`tls_options` when the command connects)
-gives ``choice: core.TargetChoice``; :func:`report_options` gives
+gives ``choice: TargetChoice``; :func:`report_options` gives
 ``report: ReportOptions`` to ``plan`` and ``drift``; :func:`only_option` gives
 ``only``, the objects ``--only`` names, to ``plan`` and ``apply``.
 """
@@ -15,13 +15,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from reconciler import core
 from reconciler.model import ResourceId
 from reconciler.report.limits import COMMENT_LIMIT
+
+if TYPE_CHECKING:
+    from reconciler.targets import TargetChoice
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,19 +42,11 @@ def spec_argument(func: F) -> F:
 
 def target_options(func: F) -> F:
     """``--target`` / ``--api`` / ``--url`` / ``--parallelism``, and with :func:`tls_options`
-    the TLS choices, as one ``choice: core.TargetChoice`` argument."""
+    the TLS choices, as one ``choice: TargetChoice`` argument."""
 
     @functools.wraps(func)
     def gathered(*args: Any, **kwargs: Any) -> Any:
-        kwargs["choice"] = core.TargetChoice(
-            name=kwargs.pop("target"),
-            dialect=kwargs.pop("dialect"),
-            url=kwargs.pop("url"),
-            parallelism=kwargs.pop("parallelism", None),
-            ca_bundle=kwargs.pop("ca_bundle", None),
-            insecure=bool(kwargs.pop("insecure", False)),
-            allow_http=bool(kwargs.pop("allow_http", False)),
-        )
+        kwargs["choice"] = _target_choice(kwargs)
         return func(*args, **kwargs)
 
     return _add(
@@ -80,11 +74,29 @@ def target_options(func: F) -> F:
     )
 
 
+def _target_choice(kwargs: dict[str, Any]) -> TargetChoice:
+    """The target options, popped from ``kwargs``: imported when a command runs, since
+    :mod:`reconciler.targets` brings pydantic's models along (``--help`` needs none)."""
+    from reconciler.targets import TargetChoice
+
+    return TargetChoice(
+        name=kwargs.pop("target"),
+        dialect=kwargs.pop("dialect"),
+        url=kwargs.pop("url"),
+        parallelism=kwargs.pop("parallelism", None),
+        ca_bundle=kwargs.pop("ca_bundle", None),
+        insecure=bool(kwargs.pop("insecure", False)),
+        allow_http=bool(kwargs.pop("allow_http", False)),
+    )
+
+
 def _checked_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """``--url`` as ``reconciler.yaml``'s ``url`` must be: refused before anything runs."""
+    if value is None:
+        return None  # click calls this for every run: the spec models only when needed
     from reconciler.spec.models import URL_PATTERN
 
-    if value is not None and not re.fullmatch(URL_PATTERN, value):
+    if not re.fullmatch(URL_PATTERN, value):
         hint = f" (did you mean 'https://{value}'?)" if "://" not in value else ""
         raise click.BadParameter(f"'{value}' is not an http(s) URL{hint}")
     return value
@@ -109,6 +121,8 @@ def _parsed_only(
 ) -> tuple[ResourceId, ...]:
     """Each ``--only`` as the object it names: a kind as the specs write it, then its key
     (in Unicode NFC, as names are compared); a kind that does not exist is refused here."""
+    if not values:
+        return ()  # click calls this for every run: the spec language only when needed
     from reconciler.rules import RuleError, rule_id
     from reconciler.spec.names import nfc
 

@@ -1,7 +1,7 @@
 """A review rendered for ``plan`` and ``drift``: text, JSON or Markdown, to stdout or a file.
 
 The renderers live in :mod:`reconciler.report`; this module only puts one
-:class:`reconciler.core.Review` through the one the user chose, with the
+:class:`reconciler.runs.Review` through the one the user chose, with the
 options of :class:`reconciler.cli_options.ReportOptions`, and writes the result
 redacted (and CI-safe on stdout).
 
@@ -18,13 +18,16 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler import core, redact
+from reconciler import redact
 from reconciler.cli_options import ReportOptions
 from reconciler.cli_output import say, use_colour
-from reconciler.report import json_report, markdown, metadata, text
+from reconciler.report import json_report, metadata, text
 from reconciler.report.escape import inline
+
+if TYPE_CHECKING:
+    from reconciler.runs import PlanRun, Review
 
 
 def emit(report: str, output: Path | None, *, json: bool = False) -> None:
@@ -40,13 +43,13 @@ def emit(report: str, output: Path | None, *, json: bool = False) -> None:
         say(f"Report written to {inline(output)}", err=True)
 
 
-def target_dict(run: core.PlanRun) -> dict[str, Any]:
+def target_dict(run: PlanRun) -> dict[str, Any]:
     t = run.target
     # "api": the JSON report's key for the dialect's name, as in reconciler.yaml
     return {"name": t.name, "api": t.dialect, "url": t.url, "embedded": t.embedded}
 
 
-def show_review(review: core.Review, title: str, options: ReportOptions) -> None:
+def show_review(review: Review, title: str, options: ReportOptions) -> None:
     """Render one review in the chosen format, to stdout or a file (and the JSON report)."""
     run = review.run
     document = redact.scrub(json_report.review_dict(review, target_dict(run)))
@@ -74,7 +77,9 @@ def report_metadata(
     )
 
 
-def _markdown(review: core.Review, title: str, options: ReportOptions) -> str:
+def _markdown(review: Review, title: str, options: ReportOptions) -> str:
+    from reconciler.report import markdown  # jinja2: only a Markdown report needs it
+
     run = review.run
     built = markdown.build_report(
         title=title,
@@ -98,7 +103,7 @@ def _markdown(review: core.Review, title: str, options: ReportOptions) -> str:
     return built.render(options.max_length)
 
 
-def _text(review: core.Review, no_color: bool) -> str:
+def _text(review: Review, no_color: bool) -> str:
     run = review.run
     rendered = text.render_plan(run.plan, run.target.describe(), use_colour(no_color))
     guards = text.render_guards(run.mass_changes, run.lockout)

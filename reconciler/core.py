@@ -12,7 +12,10 @@ done by the module that owns it, and this one only puts them in order.
 - guards and execution: :mod:`reconciler.engine.guards`, :mod:`reconciler.engine.executor`;
 - what comes back: :mod:`reconciler.runs` (``PlanRun``, ``ApplyRun``, ``Review``).
 
-Nothing here prints.
+Nothing here prints. Importing this module loads what ``validate`` needs (the
+spec language, the targets, the providers' registry); the engine, the session
+and the saved-plan format are imported by the functions that use them, and the
+names re-exported from them come on first access (issue 15, "CLI import time").
 
 Example::
 
@@ -23,22 +26,12 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from reconciler import planfile
-from reconciler.basespecs import load_base
-from reconciler.engine.executor import execute
-from reconciler.engine.external import require_external
-from reconciler.engine.guards import lockout_problems, mass_change_problems
-from reconciler.engine.plan import Plan, Selection, change_support_problems
-from reconciler.engine.planner import PlannerCapabilities, paused_gc
-from reconciler.engine.results import ChangeEvent
-from reconciler.engine.select import narrow, selected, warn
 from reconciler.errors import (
     GuardError,
     MalformedResponse,
@@ -47,27 +40,23 @@ from reconciler.errors import (
     StalePlanError,
     UnsupportedError,
 )
-from reconciler.interrupt import StopRequest
-from reconciler.model import ResourceId, State
-from reconciler.origin import describe_origin
 from reconciler.providers import provider_class
-from reconciler.providers.base import ApplyContext
-from reconciler.providers.preview import previewing
-from reconciler.runs import ApplyRun, PlanRun, Preview, Review
-from reconciler.session import (
-    Session,
-    journal_path,
-    journaled,
-    open_session,
-    read_live,
-    warn_unfinished,
-)
 from reconciler.spec import load_specs
 from reconciler.spec.cache import SpecCache
 from reconciler.spec.config import Config, load_config
 from reconciler.targets import Target, TargetChoice, read_token, resolve_target
-from reconciler.transport import check_transport, use_transport
 from reconciler.workdir import spec_root
+
+if TYPE_CHECKING:  # imported where used: ``validate`` needs none of them (issue 15)
+    from reconciler.engine.plan import Plan, Selection
+    from reconciler.engine.planner import paused_gc
+    from reconciler.engine.results import ChangeEvent
+    from reconciler.interrupt import StopRequest
+    from reconciler.model import ResourceId, State
+    from reconciler.providers.base import ApplyContext
+    from reconciler.runs import ApplyRun, PlanRun, Preview, Review
+    from reconciler.session import Session, journal_path, open_session, read_live
+    from reconciler.transport import check_transport
 
 __all__ = [  # the library API; the names from other modules stay importable from here
     "ApplyRun",
@@ -100,6 +89,33 @@ __all__ = [  # the library API; the names from other modules stay importable fro
     "validate",
 ]
 
+
+def __getattr__(name: str) -> object:
+    """The names re-exported from modules a run imports only once it plans or applies
+    (the engine, the session and its HTTP client), imported on first use."""
+    if name in ("ApplyRun", "PlanRun", "Preview", "Review"):
+        from reconciler import runs
+
+        return getattr(runs, name)
+    if name in ("Session", "journal_path", "open_session", "read_live"):
+        from reconciler import session
+
+        return getattr(session, name)
+    if name == "StopRequest":
+        from reconciler.interrupt import StopRequest
+
+        return StopRequest
+    if name == "check_transport":
+        from reconciler.transport import check_transport
+
+        return check_transport
+    if name == "paused_gc":
+        from reconciler.engine.planner import paused_gc
+
+        return paused_gc
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 T = TypeVar("T")
 
 
@@ -119,6 +135,8 @@ def load(spec_path: Path | str) -> tuple[State, Config]:
 
 
 def _load_desired(path: Path) -> State:
+    from reconciler.engine.planner import paused_gc
+
     with paused_gc():
         return load_specs(path, cache=SpecCache.for_specs(path))
 
@@ -157,6 +175,8 @@ def resolve_for_export(config: Config | None, choice: TargetChoice) -> Target:
 
 
 def _resolve(config: Config, choice: TargetChoice) -> Target:
+    from reconciler.transport import use_transport
+
     target = resolve_target(config, choice)
     use_transport(target, choice, keep=True)
     return target
@@ -186,6 +206,9 @@ def _planned(
     latency (docs/performance.md), at the price of reads sent for a plan that
     then fails; the cache keeps the load itself short instead.
     """
+    from reconciler.basespecs import load_base
+    from reconciler.session import read_live
+
     path = Path(spec_path)
     try:
         config = load_config(path if path.is_dir() else path.parent)
@@ -211,6 +234,8 @@ def _run(main: Callable[[], Awaitable[T]]) -> T:
     the repr of its main task, result included: every object of a plan's states
     (a tenth of a second at 110,000 objects, seconds under a profiler).
     """
+    import asyncio
+
     result: list[T] = []
 
     async def boxed() -> None:
@@ -226,6 +251,7 @@ def _connected(target: Target, workdir: Path | None, work: Callable[[Session], A
     ``workdir`` is where local state lives (:mod:`reconciler.workdir`): callers pass
     the spec root, never the current directory.
     """
+    from reconciler.session import open_session, warn_unfinished
 
     async def run() -> T:
         async with open_session(target, workdir) as session:
@@ -255,6 +281,10 @@ async def read_plan(
     name an object in the specs or declared external for this target. ``live``: the
     live state already read (while the specs loaded), else it is read here.
     """
+    from reconciler.engine.external import require_external
+    from reconciler.engine.select import narrow
+    from reconciler.session import read_live
+
     live = await read_live(session) if live is None else live
     plan = session.planner().plan(desired, live)
     require_external(plan.external, desired, live if partial else None)
@@ -264,6 +294,10 @@ async def read_plan(
 
 async def _guarded(session: Session, desired: State, live: State, plan: Plan) -> PlanRun:
     """Check a plan against the API's support and the guards; refuse protected removals."""
+    from reconciler.engine.guards import lockout_problems, mass_change_problems
+    from reconciler.engine.plan import change_support_problems
+    from reconciler.runs import PlanRun
+
     provider = session.provider
     problems = plan.protected + change_support_problems(plan, provider)
     if problems:
@@ -281,6 +315,10 @@ async def _guarded(session: Session, desired: State, live: State, plan: Plan) ->
 
 async def preview_calls(session: Session, run: PlanRun) -> Preview:
     """The writes an apply of ``run`` would send, found by running it without sending."""
+    from reconciler.engine.executor import execute
+    from reconciler.providers.preview import previewing
+    from reconciler.runs import Preview
+
     provider_type = type(session.provider)
     client, calls = previewing(
         session.client,
@@ -330,6 +368,8 @@ async def _plan_in(
     only: Sequence[ResourceId] = (),
     live: State | None = None,
 ) -> PlanRun:
+    from reconciler.engine.select import warn
+
     planned = await read_plan(session, desired, only, live=live)
     warn(planned.plan.selection)
     if show_calls:
@@ -351,6 +391,7 @@ def review(
     Both halves of the split are planned like the main plan: the target's rules
     (prune, ``ignoreFields``, ``protect``) and the API's capabilities hold in each.
     """
+    from reconciler.runs import Review
 
     async def work(session: Session, loaded: _Loaded, live: State) -> Review:
         desired, base_state = loaded.desired, loaded.base
@@ -371,6 +412,10 @@ def review(
 
 def save_plan(run: PlanRun, out: Path | str, spec_path: Path | str) -> None:
     """Write ``run`` as a saved plan that ``apply_saved`` can execute exactly."""
+    from reconciler import planfile
+    from reconciler.engine.planner import PlannerCapabilities
+    from reconciler.origin import describe_origin
+
     capabilities = PlannerCapabilities.of(provider_class(run.target.dialect))
     document = planfile.dump(
         run.plan,
@@ -400,6 +445,9 @@ def check_guards(run: PlanRun, allow_mass_changes: bool) -> None:
 
 
 def _context(run: PlanRun) -> ApplyContext:
+    from reconciler.origin import describe_origin
+    from reconciler.providers.base import ApplyContext
+
     return ApplyContext(
         ids={r.id: sid for r in run.live if (sid := r.server_id) is not None},
         origin=describe_origin(),
@@ -420,6 +468,11 @@ async def apply_planned(
     the next plan). A re-read that fails keeps what the writes did: ``result.verify_error``
     holds its error and ``remaining`` stays None (not verified).
     """
+    from reconciler.engine.executor import execute
+    from reconciler.engine.select import selected
+    from reconciler.runs import ApplyRun
+    from reconciler.session import journaled
+
     ctx = _context(run)
     with journaled(session, ctx.origin) as journal:
         result = await execute(
@@ -463,6 +516,9 @@ async def _guard_approve_apply(
     stop: StopRequest | None = None,
 ) -> ApplyRun:
     """The steps every apply shares once it has a plan: guards, approval, apply, verify."""
+    from reconciler.engine.select import warn
+    from reconciler.runs import ApplyRun
+
     warn(planned.plan.selection)
     if not planned.plan.has_changes:
         return ApplyRun(planned=planned, remaining=planned.plan)
@@ -523,6 +579,11 @@ def apply_saved(
     ``stop`` is as for :func:`apply`. ``only``, if given, must be the selection the
     plan was made with (``plan --only``): a saved plan is never narrowed again.
     """
+    from reconciler import planfile
+    from reconciler.engine.planner import PlannerCapabilities
+    from reconciler.session import read_live
+    from reconciler.transport import use_transport
+
     path = Path(plan_path)
     saved = planfile.load(path)
     made_with = saved.plan.selection.only if saved.plan.selection is not None else ()

@@ -8,6 +8,8 @@ move. Both come from the same executor events.
 An apply that is stopped (Ctrl-C, a cancelled CI job) says so as it stops
 (:meth:`ApplyProgress.note`) and ends with :func:`render_stopped`: what was
 applied, failed, not started, and what is unknown because it was in flight.
+
+rich is imported when a bar starts: an apply in CI never loads it (issue 15).
 """
 
 from __future__ import annotations
@@ -15,24 +17,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TextIO
-
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING, TextIO
 
 from reconciler.engine.results import ApplyResult, ChangeEvent
 from reconciler.model import ResourceId
 from reconciler.redact import redact
 from reconciler.report.escape import inline, workflow_safe
 from reconciler.report.text import render_event
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 NOT_STARTED_SHOWN = 20
 
@@ -51,6 +45,15 @@ class ApplyProgress:
     def start(self, total: int) -> None:
         self.total = total
         if self.live and total:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             console = Console(file=self.stream, stderr=True)
             self._bar = Progress(
                 TextColumn("Applying"),
@@ -67,6 +70,8 @@ class ApplyProgress:
     def __call__(self, event: ChangeEvent) -> None:
         if event.kind == "started":
             if self._bar is not None and self._task is not None:
+                from rich.markup import escape
+
                 # the column reads rich markup: a name like "[/]" must stay text
                 self._bar.update(self._task, description=escape(inline(event.change.id)))
             return
