@@ -192,6 +192,21 @@ def test_the_plan_is_saved_under_the_name_apply_looks_for_and_applies_leave_thei
     }
 
 
+def test_plan_and_drift_keep_the_spec_cache_and_apply_never_restores_it() -> None:
+    """A pull request's plan re-parses only the specs it changed (issue 15); the apply
+    job reads nothing a pull request's run could have written."""
+    jobs = load(ROOT / ".github/workflows/reconcile.yml")["jobs"]
+    for name in ("plan", "drift"):
+        uses = [s.get("uses", "") for s in jobs[name]["steps"]]
+        [at] = [i for i, u in enumerate(uses) if u.startswith("actions/cache@")]
+        first_run = min(i for i, u in enumerate(uses) if u == "./.reconciler-action")
+        assert at < first_run, name
+        cache = jobs[name]["steps"][at]["with"]
+        assert cache["path"] == "${{ inputs.specs }}/.reconciler/cache", name
+        assert "${{ inputs.reconciler-ref }}" in cache["key"], name
+    assert not any("actions/cache" in s.get("uses", "") for s in jobs["apply"]["steps"])
+
+
 def test_every_output_of_the_action_is_documented_and_written() -> None:
     action = load(ACTION)
     script = next(s["run"] for s in action["runs"]["steps"] if s.get("id") == "run")
