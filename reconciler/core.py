@@ -398,13 +398,16 @@ def review(
         run = await _plan_in(session, desired, show_calls, only, live)
         if base_state is None:
             return Review(run=run, spec_path=str(spec_path), drift=run.plan)
-        planner = session.planner()
+        from reconciler.engine.select import narrow
+
+        # with --only, each half shows the selection's part of it, as the plan does
+        planner, selection = session.planner(), run.plan.selection
         return Review(
             run=run,
             spec_path=str(spec_path),
             base_label=base,
-            pr_changes=planner.plan(desired, base_state),
-            drift=planner.plan(base_state, run.live),
+            pr_changes=narrow(planner.plan(desired, base_state), selection, desired, base_state),
+            drift=narrow(planner.plan(base_state, run.live), selection, base_state, run.live),
         )
 
     return _planned(spec_path, choice, workdir, work, base=base)

@@ -92,6 +92,30 @@ def test_base_ref_splits_this_branchs_changes_from_drift(
     assert base_dir.exit_code == 1 and "git" in base_dir.stderr
 
 
+def test_base_split_with_only_shows_the_selection_in_both_halves(
+    sandbox: Any, applied: Path, tmp_path: Path
+) -> None:
+    repo = applied.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    acme = applied / "tenants" / "acme.yaml"
+    acme.write_text(acme.read_text().replace("Acme Corporation", "Acme Group"))
+    hand_rename(sandbox, "globex", "Changed by hand")
+    args = ["plan", str(applied), *target_args(sandbox), "--base", "main", "--format", "json"]
+
+    def split(*only: str) -> tuple[list[str], list[str]]:
+        result = run_cli([*args, *only], sandbox.token)
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        pr = [c["id"] for c in document["pr_changes"]]
+        return pr, [c["id"] for c in document["drift"]]
+
+    assert split() == (["Tenant/acme"], ["Tenant/globex"])
+    assert split("--only", "Tenant/acme") == (["Tenant/acme"], [])
+    assert split("--only", "Tenant/globex") == ([], ["Tenant/globex"])
+
+
 def test_base_split_flags_a_new_suspension_and_names_the_base_files_in_the_repository(
     sandbox: Any, applied: Path, tmp_path: Path
 ) -> None:
