@@ -158,7 +158,13 @@ def render_apply(result: ApplyResult, converged: bool, remaining: Plan | None) -
     ]
     lines += _listing("Failed:", sorted(result.failed.items()))
     lines += _listing("Skipped:", sorted(result.skipped.items()))
-    if converged:
+    if converged and remaining is not None and remaining.selection is not None:
+        chosen = ", ".join(inline(r) for r in remaining.selection.only)
+        lines.append(
+            f"Verified for --only {chosen}: a re-read matches the specs there "
+            "(the rest was not checked)."
+        )
+    elif converged:
         lines.append("Verified: a re-read of the target matches the specs.")
     elif remaining is not None:
         lines += _pending(remaining.changes)

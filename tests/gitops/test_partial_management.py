@@ -288,7 +288,8 @@ def test_only_plans_and_applies_one_object_and_what_it_needs(sandbox: Any, tmp_p
 
     applied = run_cli(["apply", *args, "--auto-approve"], sandbox.token)
     assert applied.exit_code == 0, applied.output
-    assert "4 applied, 0 failed" in applied.stdout and "Verified" in applied.stdout
+    assert "4 applied, 0 failed" in applied.stdout
+    assert "Verified for --only Tenant/x: a re-read matches the specs there" in applied.stdout
     assert "--only Tenant/x (with what it needs" in applied.stderr
     names = set(live(sandbox))
     assert names == {"plan/gold", "tenant/parent-co", "tenant/x"}
@@ -363,7 +364,8 @@ def test_a_saved_plan_with_only_applies_exactly_its_selection(sandbox: Any, tmp_
 
     applied = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
     assert applied.exit_code == 0, applied.output
-    assert "1 applied, 0 failed" in applied.stdout and "Verified" in applied.stdout
+    assert "1 applied, 0 failed" in applied.stdout
+    assert "Verified for --only Tenant/y: a re-read matches the specs there" in applied.stdout
     assert "--only Tenant/y: 6 other changes pending are not shown" in applied.stderr
     assert set(live(sandbox)) == {"tenant/y"}
     assert [(m, p) for m, p, _ in writes(sandbox.db_path)] == [("POST", f"{BASE}/tenants")]
