@@ -4,6 +4,10 @@ At each size (objects, ``reference`` tenants x ``--flags``), an apply from empty
 and then a no-op plan, each in its own process against the given server. Per
 object: the peak RSS above the process's RSS before any work (the interpreter
 and the imports), and the wall time. Flat from 1k to 50k is the target.
+
+The specs are written fresh at each size, so the apply loads them with the spec
+cache cold (every file parsed) and writes the cache; the no-op plan then finds
+it warm, as a second CLI run would. ``spec_cache`` in each row says which.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.scenarios import Config, Runner, load_average
+from bench.scenarios import CACHE, Config, Runner, load_average
 from bench.specgen import object_count, write_specs
 
 
@@ -47,7 +51,9 @@ def measure_memory(sizes: list[int], base: Config, work: Path) -> list[dict[str,
         specs = write_specs(where / "specs", cfg.tenants, cfg.flags, dialect=cfg.dialect)
         empty = runner.spec.initial_state(where)
         full = where / f"full{runner.spec.suffix}"
+        cold = not (specs / CACHE).exists()
         applied = runner.best_of("apply-empty", specs, empty, save=full)
+        warm = (specs / CACHE).exists()
         planned = runner.best_of("noop-plan", specs, full)
         found.append(
             {
@@ -56,6 +62,10 @@ def measure_memory(sizes: list[int], base: Config, work: Path) -> list[dict[str,
                 "objects": applied["objects"],
                 "apply-empty": _per_object(applied),
                 "noop-plan": _per_object(planned),
+                "spec_cache": {
+                    "apply-empty": "cold" if cold else "warm",
+                    "noop-plan": "warm" if warm else "none",
+                },
                 "load_avg": [before, load_average()],
             }
         )

@@ -122,6 +122,24 @@ def done_or_gone(status: int) -> bool:
     return 200 <= status < 300 or status == 404
 
 
+_READ = httpx.ByteStream(b"")
+"""What a response's stream is once its body was read (it is in ``response.content``)."""
+
+
+def unbind(response: httpx.Response) -> None:
+    """Break the reference cycle between a read response and its stream.
+
+    httpx wraps each response's stream in one that refers back to the response
+    (to set ``elapsed`` when it closes), so every answer and its body would wait
+    for the cyclic collector, which is paused while the live state is read (and
+    what it holds then is frozen for good): at 110,000 objects, every page of the
+    read. The client reads each body whole, so the stream is spent; replaced by an
+    empty one, the response and its body go as soon as the caller drops them.
+    """
+    if response.is_stream_consumed and response.is_closed:
+        response.stream = _READ
+
+
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     """Whether ``kind`` is in ``exc``'s chain (httpx wraps the OS error it met)."""
     seen: set[int] = set()
@@ -354,6 +372,7 @@ class ApiClient(Paging):
             except httpx.TransportError as exc:
                 settle(None, str(exc) or type(exc).__name__)
                 raise
+            unbind(response)
             status = response.status_code
             message = None if status < 400 else server_message(response, self.error_key)
             settle(status, message)

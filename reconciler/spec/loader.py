@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from reconciler.errors import ReconcilerError, SourceLocation, SpecError, SpecProblem
 from reconciler.model import Kind, State
-from reconciler.spec.cache import LoadedFile, SpecCache
+from reconciler.spec.cache import REFERENCES, CachedReferences, LoadedFile, SpecCache
 from reconciler.spec.external import External, external_document, external_resource
 from reconciler.spec.models import (
     API_VERSION,
@@ -110,13 +110,12 @@ def load_specs(
 def _checked(part: LoadedFile, known: Mapping[str, set[str]]) -> list[tuple[AnySpec, Document]]:
     """The documents of a file the checks across files must see, in file order.
 
-    A parsed file gives them all. A cached one gives a stand-in only for a document
-    where a check can find something: one with a parent (cycles) or a reference
-    ``known`` lacks (dangling). The others cannot add a problem, so the checks
-    report exactly what they would over every document.
+    Parsed or cached, a file keeps the references of its documents (``part.cached``),
+    and a stand-in is made only for a document where a check can find something:
+    one with a parent (cycles) or a reference ``known`` lacks (dangling). The others
+    cannot add a problem, so the checks report exactly what they would over every
+    document.
     """
-    if not part.cached:
-        return part.specs
     return [
         cached.stand_in()
         for cached in part.cached
@@ -164,7 +163,29 @@ def _load_file(
         part.external = [external_resource(spec, doc) for spec, doc in externals]
         if cache is not None and key is not None:
             cache.put(key, part)
+    part.cached = [r for spec, doc in part.specs if (r := _references(spec, doc)) is not None]
+    part.specs = []
     return part, result.complete
+
+
+def _references(spec: AnySpec, doc: Document) -> CachedReferences | None:
+    """What the checks across files read of a parsed document, as a cached file keeps it.
+
+    Holding these instead of the models and documents lets each file's YAML nodes,
+    positions and models go as soon as its resources are made, rather than all of
+    them staying until every file is read (175 MB of heap at 110,000 objects for
+    80 MB of resources, mostly a location and a path per YAML key and value).
+    """
+    refs = {
+        f: (value, doc.locate((f,)))
+        for f in REFERENCES.get(type(spec), ())
+        if (value := getattr(spec, f)) is not None
+    }
+    return (
+        CachedReferences(spec.kind, getattr(spec, spec.KEY_FIELD), doc.start, refs)
+        if refs
+        else None
+    )
 
 
 def _external_in_config(root: Path, env: Mapping[str, str]) -> tuple[External, bool]:
