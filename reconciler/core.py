@@ -489,6 +489,7 @@ async def apply_planned(
         )
         if result.unknown and not (stop is not None and stop.at_once):
             journal.unanswered("cancelled in flight when the apply stopped: outcome unknown")
+    del ctx  # a server id per object (11 MB at 110,000): not needed by the re-read
     if result.stopped:
         return ApplyRun(planned=run, result=result)
     try:

@@ -27,6 +27,14 @@ outcome is such a call, or one of an apply stopped at once: :func:`unfinished`
 finds those of the last run on a target, and the next plan or apply reports
 each as "unknown outcome, re-read" (the plan re-reads the live state anyway).
 Lines written before intents existed have no ``type``: they are outcomes.
+
+A run that journaled any call ends with one ``"end"`` line (written by
+:meth:`Journal.close` when its apply's block closes, cleanly or not): ``calls``
+made and how many were ``unsettled`` then. :func:`unfinished` stops there at
+once when none were, and after finding that many otherwise, so after a run of
+100,000 writes a plan reads a few lines, not the whole run. A run that died
+has no end line and is read back to its first call; journals from before end
+lines existed read as before.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from reconciler.model import Change
 from reconciler.redact import redact
 
 DEFAULT_JOURNAL = Path(".reconciler") / "journal.jsonl"
-INTENT, OUTCOME = "intent", "outcome"
+INTENT, OUTCOME, END = "intent", "outcome", "end"
 SCAN_LIMIT = 64 << 20
 """How far back from its end :func:`unfinished` reads a journal (bytes): every plan reads it."""
 
@@ -95,6 +103,8 @@ class Journal:
         self.commit = environ.get("GITHUB_SHA") or environ.get("RECONCILER_COMMIT")
         self.run = secrets.token_hex(6)
         self._calls = itertools.count(1)
+        self._made = 0
+        self._closed = False
         self._open: dict[int, tuple[str, str, Change | None]] = {}
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +114,7 @@ class Journal:
         to call with its outcome. The change is the one the calling task works on."""
         change = current_change.get()
         with self._lock:
-            call = next(self._calls)
+            call = self._made = next(self._calls)
             self._open[call] = (method, path, change)
         self._append(self._line(INTENT, call, method, path, change))
         return partial(self._settle, call)
@@ -126,12 +136,24 @@ class Journal:
             self._settle(call, None, error)
         return len(calls)
 
+    def close(self) -> None:
+        """End the run with its ``"end"`` line (once): the calls it made, and how many
+        have no outcome yet. A run that journaled no call writes nothing, so the run
+        before it stays the last one :func:`unfinished` reads."""
+        with self._lock:
+            if self._closed or not self._made:
+                return
+            self._closed = True
+            calls, unsettled = self._made, len(self._open)
+        entry = self._line(END, None, None, None, None)
+        self._append({**entry, "calls": calls, "unsettled": unsettled})
+
     def _line(
         self,
         kind: str,
-        call: int,
-        method: str,
-        path: str,
+        call: int | None,
+        method: str | None,
+        path: str | None,
         change: Change | None,
         status: int | None = None,
         error: str | None = None,
@@ -187,13 +209,16 @@ def unfinished(path: Path, target: str, dialect: str) -> list[dict[str, Any]]:
     """The intents without an outcome of the last run that journaled a call on this
     target, oldest first: calls whose outcome that run never learned.
 
-    Read from the end of the file, back to that run's first call only (at most
-    :data:`SCAN_LIMIT` bytes). A journal that cannot be read, and lines that are
+    Read from the end of the file, back to that run's end line when it says no
+    call was left unsettled, else until it has found as many as that line says,
+    else (a run that died) back to the run's first call; at most
+    :data:`SCAN_LIMIT` bytes. A journal that cannot be read, and lines that are
     not JSON objects, count as none.
     """
     run: object = None
     settled: set[object] = set()
     found: list[dict[str, Any]] = []
+    left: int | None = None  # once past the run's end line: unsettled intents still before it
     try:
         for entry in _backwards(path):
             if entry.get("target") != target or entry.get("dialect") != dialect:
@@ -204,16 +229,30 @@ def unfinished(path: Path, target: str, dialect: str) -> list[dict[str, Any]]:
                 run = entry["run"]
             if entry["run"] != run:
                 continue
-            if entry.get("type") == OUTCOME:
+            kind = entry.get("type")
+            if kind == OUTCOME:
                 settled.add(entry.get("call"))
-            elif entry.get("type") == INTENT:
+            elif kind == INTENT:
                 if entry.get("call") not in settled:
                     found.append(entry)
-                if entry.get("call") == 1:
-                    break  # the run's first line
+                    if left is not None:
+                        left -= 1
+                if entry.get("call") == 1 or (left is not None and left <= 0):
+                    break  # the run's first line, or every call it left open is found
+            elif kind == END and left is None:
+                left = _count(entry.get("unsettled"))
+                if left == 0:
+                    break  # the run ended with every call answered
     except OSError:
         return []
     return found[::-1]
+
+
+def _count(value: object) -> int | None:
+    """An end line's ``unsettled``, if it is a count (else the run is read as one that died)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _backwards(

@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,11 +124,10 @@ async def read_live(session: Session, progress: ReadProgress | None = None) -> S
     except Exception as exc:
         log.debug("the %s provider failed reading the live state", dialect, exc_info=True)
         raise ProviderBug(dialect, "reading the live state", exc, _where(exc)) from exc
-    for resource in live:
-        try:
-            check_shape(resource)
-        except TypeError as exc:
-            raise ProviderBug(dialect, "reading the live state", exc) from None
+    try:
+        check_shapes(live)
+    except TypeError as exc:
+        raise ProviderBug(dialect, "reading the live state", exc) from None
     if live.duplicates:
         shown = "; ".join(
             f"{a.id} (ids {a.server_id} and {b.server_id})" for a, b in live.duplicates[:5]
@@ -142,6 +141,23 @@ async def read_live(session: Session, progress: ReadProgress | None = None) -> S
 
 
 REFERENCE_FIELDS = ("plan", "parent", "tenant", "role", "flag", "name", "email")
+_REFERENCES = frozenset(REFERENCE_FIELDS)
+
+
+def check_shapes(resources: Iterable[Resource]) -> None:
+    """:func:`check_shape` of each resource, in one pass over the fields each one has.
+
+    A live read holds 100,000 objects of three fields; looking each of
+    :data:`REFERENCE_FIELDS` up in every one of them cost more than the rest of the
+    check. What fails is checked again by :func:`check_shape`, which says why.
+    """
+    for resource in resources:
+        key = resource.id.key
+        if type(key) is not str or not key:
+            check_shape(resource)
+        for name, value in resource.fields.items():
+            if value is not None and type(value) is not str and name in _REFERENCES:
+                check_shape(resource)
 
 
 def check_shape(resource: Resource) -> None:
@@ -187,7 +203,11 @@ def journaled(session: Session, origin: str) -> Iterator[Journal]:
 
     The client tells the journal of each write attempt before sending it (an
     intent line) and when it ends (its outcome); the hook is set for the block
-    only, so a later read (the verifying plan) is never journaled.
+    only, so a later read (the verifying plan) is never journaled. Leaving the
+    block, however it is left, ends the run with its end line (calls made, and
+    how many are still unanswered), which lets the next plan's
+    :func:`warn_unfinished` stop reading there; a process that dies writes none,
+    and its run is read back to its first call.
     """
     journal = Journal(
         path=journal_path(workdir=session.workdir),
@@ -200,6 +220,10 @@ def journaled(session: Session, origin: str) -> Iterator[Journal]:
         yield journal
     finally:
         session.client.on_write = None
+        try:
+            journal.close()
+        except OSError:  # without its end line the run reads as one that died: only slower
+            log.debug("the journal's end line could not be written", exc_info=True)
 
 
 def warn_unfinished(session: Session) -> list[dict[str, object]]:

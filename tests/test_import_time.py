@@ -54,8 +54,6 @@ NOT_FOR_VALIDATE = (
 """What ``validate`` (no call, no plan) has no use for."""
 
 BLOCKED: dict[str, str] = {
-    "deepdiff": "reconciler/engine/diff.py imports deepdiff at the top, and loading specs "
-    "needs engine.planner's paused_gc (which imports engine.diff)",
     "httpx": "the support check loads the dialect's provider class, whose module imports "
     "reconciler.providers.http (httpx) at the top",
 }

@@ -14,9 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import notpresent
-
 from reconciler.engine.external import ExternalRef, check_external
 from reconciler.model import (
     KIND_ORDER,
@@ -79,37 +76,58 @@ def diff(
     live: State,
     prune: Mapping[Kind, PrunePolicy] | None = None,
     rules: Rules | None = None,
+    *,
+    share: bool = False,
 ) -> DiffResult:
     """Compare ``desired`` with ``live`` and say what must change.
 
     ``prune`` (kept for callers that only prune) overrides ``rules.prune``.
+    ``share``: each unchanged live object whose fields equal its spec's takes the
+    spec's dict, as :func:`share_unchanged` does, found here without a second pass.
 
     Complexity: O(D + L) dictionary look-ups plus, per matched resource, one
-    ``==`` per field the spec sets (per key for dict fields); deepdiff runs only
-    on values already known to differ, so a no-op diff never calls it. Sorting
-    the results adds O(n log n) with a C-level tuple key.
+    ``==`` of its fields dict (C: equal ones, the common case, stop there), then
+    one ``==`` per field the spec sets (per key for dict fields); deepdiff runs
+    only on values already known to differ, so a no-op diff never calls (nor
+    imports) it. The live objects are walked for prunes only when some of them
+    have no spec. Sorting the results adds O(n log n) with a C-level tuple key.
     """
     rules = rules or Rules()
     policies = prune if prune is not None else rules.prune
     now = rules.now or datetime.now(UTC)
     result = DiffResult(external=check_external(desired, live, rules.external))
+    live_get, unchanged = live.get, result.unchanged
+    ignore_rules = rules.ignore_fields
+    matched = 0  # desired objects found live: all of the live ones, when it reaches len(live)
     for want in desired:
         if not want.managed:
+            matched += want.id in live
             continue  # checked above; never created nor changed
-        have = live.get(want.id)
+        have = live_get(want.id)
         change: Change | None
         if have is None:
             change = _create(want)
         else:
-            ignore = want.ignore_fields | rules.ignore_fields.get(want.id.kind, frozenset())
-            if ignore:
+            matched += 1
+            extra = ignore_rules.get(want.id.kind)
+            if want.ignore_fields or extra:
+                ignore = want.ignore_fields | (extra or frozenset())
                 differing = _ignored_differences(want, have, ignore)
                 if differing:
                     result.ignored[want.id] = differing
-                want = _without(want, ignore)
-            change = compare(want, have)
+                change = compare(_without(want, ignore), have)
+                if change is None and share and have.fields == want.fields:
+                    have.fields = want.fields
+            elif want.fields == have.fields:
+                # Equal whole (the common case at scale): what compare() would find.
+                unchanged.append(want.id)
+                if share:
+                    have.fields = want.fields
+                continue
+            else:
+                change = compare(want, have)
         if change is None:
-            result.unchanged.append(want.id)
+            unchanged.append(want.id)
             continue
         if change.is_destructive and (want.protect or want.id in rules.protect):
             result.protected.append(
@@ -118,7 +136,7 @@ def diff(
             )
             continue
         result.changes.append(change)
-    for have in live:
+    for have in live if matched < len(live) else ():
         if have.id in desired or have.id in result.external or not have.managed:
             continue  # specified, external (never pruned), or a declaration in base specs
         policy = policies.get(have.id.kind, DEFAULT_PRUNE)
@@ -140,7 +158,8 @@ def diff(
 
 
 def share_unchanged(desired: State, live: State, unchanged: Iterable[ResourceId]) -> int:
-    """Let each unchanged live object whose fields equal its spec's use the spec's dict.
+    """Let each unchanged live object whose fields equal its spec's use the spec's dict
+    (``diff(..., share=True)`` does the same as it compares).
 
     Its own copy is then freed: after a plan the live state holds, per such
     object, only what the desired state does not (its id, its ``server`` data).
@@ -260,14 +279,22 @@ def _compare_keys(name: str, want: dict[str, Any], have: dict[str, Any]) -> list
 
 
 def _detail(path: str, old: Any, new: Any) -> list[FieldChange]:
-    """Field-level detail of two unequal values: deepdiff for nested containers."""
+    """Field-level detail of two unequal values: deepdiff for nested containers.
+
+    deepdiff is imported here, when two containers differ, never by importing this
+    module: a plan with no such change (and ``validate``) never loads it.
+    """
     if not (isinstance(old, dict | list) and isinstance(new, dict | list)):
         return [FieldChange(path, old, new)]
+    from deepdiff import DeepDiff
+    from deepdiff.helper import notpresent
+
+    def value(found: Any) -> Any:
+        return None if found is notpresent else found
+
     tree = DeepDiff(old, new, view="tree")
     details = [
-        FieldChange(
-            _join(path, level.path(output_format="list")), _value(level.t1), _value(level.t2)
-        )
+        FieldChange(_join(path, level.path(output_format="list")), value(level.t1), value(level.t2))
         for levels in tree.values()
         for level in levels
     ]
@@ -279,10 +306,6 @@ def _join(path: str, parts: Iterable[Any]) -> str:
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
-
-
-def _value(value: Any) -> Any:
-    return None if value is notpresent else value
 
 
 _OWNER: Mapping[Kind, Kind] = {

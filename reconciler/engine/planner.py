@@ -11,9 +11,9 @@ value built from the provider once (:meth:`PlannerCapabilities.of`): which kinds
 it never lists as inactive, which fields are sensitive, its admin role, and why
 a change could not address its object safely. The steps:
 
-diff (rules) → drop what the API cannot address → drop what absence already
-meets → mark demotions → admin handover order → dependency order → mask
-sensitive values → unchanged live objects share their spec's fields (memory).
+diff (rules; unchanged live objects take their spec's equal fields dict, for
+memory) → drop what the API cannot address → drop what absence already meets →
+mark demotions → admin handover order → dependency order → mask sensitive values.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Final
 
-from reconciler.engine.diff import DiffResult, diff, share_unchanged, sort_key
+from reconciler.engine.diff import DiffResult, diff, sort_key
 from reconciler.engine.graph import order
 from reconciler.engine.guards import admin_handover
 from reconciler.engine.plan import UNSAFE_NOTE, Plan
@@ -158,14 +159,13 @@ class Planner:
         such a plan); nothing here calls an API.
         """
         with paused_gc():
-            result = diff(desired, live, rules=self.rules)
+            result = diff(desired, live, rules=self.rules, share=True)
             unsafe = self._drop_unaddressable(result, live)
             self._drop_met_by_absence(result)
             self._mark_demotions(result.changes)
             admin_handover(result.changes, self.capabilities.admin_role)
             changes = order(result.changes)
         self._mask(changes)
-        share_unchanged(desired, live, result.unchanged)
         return Plan(
             changes=changes,
             unchanged=result.unchanged,
@@ -251,6 +251,9 @@ class Planner:
             ]
 
 
+_KIND_OF = attrgetter("id.kind")
+
+
 def _counts(state: State) -> dict[Kind, int]:
-    counts = Counter(resource.id.kind for resource in state)
+    counts = Counter(map(_KIND_OF, state))
     return {kind: counts[kind] for kind in KIND_ORDER if counts[kind]}

@@ -221,26 +221,28 @@ class ReferenceProvider(Provider):
         ]
 
     async def _read_flags(self, scope: ReadScope) -> list[Resource]:
-        # One paged listing of every tenant's flags, not a request per tenant.
+        """One paged listing of every tenant's flags, not a request per tenant.
+
+        The loop runs once per flag (100,000 at 10,000 tenants): plain statements,
+        no comprehension or unpacking per flag.
+        """
         tenant_names, flags = await asyncio.gather(
             self._tenant_names(scope),
             self._listing(scope, "feature flags"),
         )
-        found = []
+        kind, found = Kind.FEATURE_FLAG, []
         for f in flags:
             tenant = tenant_names.get(f.get("tenant_id"))
             if tenant is None:
                 continue  # a flag of a tenant that vanished between the two listings
-            found.append(
-                Resource(
-                    ResourceId(Kind.FEATURE_FLAG, flag_key(tenant, f["key"])),
-                    {"tenant": tenant, "flag": f["key"], "enabled": f.get("enabled")},
-                    server={
-                        "id": f["key"],
-                        **{k: f[k] for k in ("created_at", "updated_at") if k in f},
-                    },
-                )
-            )
+            key = f["key"]
+            server = {"id": key}
+            if "created_at" in f:
+                server["created_at"] = f["created_at"]
+            if "updated_at" in f:
+                server["updated_at"] = f["updated_at"]
+            fields = {"tenant": tenant, "flag": key, "enabled": f.get("enabled")}
+            found.append(Resource(ResourceId(kind, flag_key(tenant, key)), fields, server))
         return found
 
     async def _read_operators(self, scope: ReadScope) -> list[Resource]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import importlib
 from typing import Any
 
 import pytest
@@ -171,11 +171,17 @@ def test_results_are_sorted_deterministically() -> None:
     assert [c.id for c in reversed_result.changes] == [c.id for c in result.changes]
 
 
-@pytest.mark.timeout(60)
-def test_no_op_diff_of_110k_objects_is_fast() -> None:
+def test_a_no_op_diff_compares_each_object_once_and_never_in_detail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """How a no-op plan of 110,000 objects stays cheap (its time is measured in bench/,
+    never asserted here): equal objects are settled by ``==``, none reaches the
+    field-by-field detail (deepdiff), and none is reported."""
+    diff_module = importlib.import_module("reconciler.engine.diff")
+
     def build() -> list[Resource]:
         out = []
-        for t in range(22_000):
+        for t in range(2_000):
             out.append(
                 res(
                     T,
@@ -189,13 +195,13 @@ def test_no_op_diff_of_110k_objects_is_fast() -> None:
             out.extend(flag(f"t{t}", f"f{i}") for i in range(4))
         return out
 
+    def detail(*args: object, **kwargs: object) -> object:
+        raise AssertionError("an unchanged object was compared in detail")
+
+    monkeypatch.setattr(diff_module, "_detail", detail)
     desired, live = State(build()), State(build())
-    assert len(desired) == 110_000
-    start = time.process_time()
     result = diff(desired, live, {})
-    elapsed = time.process_time() - start
-    assert result.changes == [] and len(result.unchanged) == 110_000
-    assert elapsed < 1.0, f"no-op diff took {elapsed:.2f}s of CPU"
+    assert result.changes == [] and len(result.unchanged) == 10_000
 
 
 @pytest.mark.parametrize("state", ["suspended", "inactive"])
