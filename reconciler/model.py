@@ -357,26 +357,118 @@ class FieldChange:
     new: Any
 
 
-@dataclass(slots=True)
+def create_fields(resource: Resource) -> list[FieldChange]:
+    """What a create of ``resource`` moves: every field its spec sets, by name (dict keys
+    set to None are dropped: they ask for absence, which a new object already has)."""
+    return [
+        FieldChange(name, None, _without_nones(value))
+        for name, value in sorted(resource.fields.items())
+    ]
+
+
+def _without_nones(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if v is not None}
+    return value
+
+
 class Change:
     """What the engine will do to one resource, and why.
 
     It refers to the desired and live :class:`Resource` objects; it never copies them.
+    A create made by :meth:`create` keeps no field list of its own: ``fields`` is
+    made from ``desired`` each time it is read (:func:`create_fields`), so a plan of
+    100,000 creates does not hold a second copy of every field its specs set.
+    Assigning ``fields`` stores that list instead. Compares and prints as the
+    dataclass it was.
+
+    ``waits_for``: changes that must succeed before this one runs although this one
+    does not refer to them (a guard's order: disable the old admin only once the new
+    one exists); a failure among them skips this change. ``demotion``: a role moved
+    down the dialect's order (a promotion is not one), set by the planner, the one
+    that knows the order (:func:`is_demotion`).
     """
 
-    action: Action
-    id: ResourceId
-    desired: Resource | None = None
-    live: Resource | None = None
-    fields: list[FieldChange] = field(default_factory=list)
-    reason: str = ""
-    waits_for: frozenset[ResourceId] = frozenset()
-    """Changes that must succeed before this one runs although this one does not
-    refer to them (a guard's order: disable the old admin only once the new one
-    exists); a failure among them skips this change."""
-    demotion: bool = False
-    """A role moved down the dialect's order (a promotion is not one). Set by the
-    planner, the one that knows the order (:func:`is_demotion`)."""
+    __slots__ = ("_fields", "action", "demotion", "desired", "id", "live", "reason", "waits_for")
+    __match_args__ = (
+        "action",
+        "id",
+        "desired",
+        "live",
+        "fields",
+        "reason",
+        "waits_for",
+        "demotion",
+    )
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __init__(
+        self,
+        action: Action,
+        id: ResourceId,
+        desired: Resource | None = None,
+        live: Resource | None = None,
+        fields: list[FieldChange] | None = None,
+        reason: str = "",
+        waits_for: frozenset[ResourceId] = frozenset(),
+        demotion: bool = False,
+    ) -> None:
+        self.action = action
+        self.id = id
+        self.desired = desired
+        self.live = live
+        self._fields: list[FieldChange] | None = [] if fields is None else fields
+        self.reason = reason
+        self.waits_for = waits_for
+        self.demotion = demotion
+
+    @classmethod
+    def create(cls, desired: Resource, reason: str) -> Change:
+        """A create of ``desired`` whose field list is derived from it when read."""
+        change = cls(Action.CREATE, desired.id, desired=desired, reason=reason)
+        change._fields = None
+        return change
+
+    @property
+    def fields(self) -> list[FieldChange]:
+        """Each field's move, by path; a create's from its desired resource, made anew."""
+        found = self._fields
+        if found is None:
+            assert self.desired is not None  # set by create()
+            return create_fields(self.desired)
+        return found
+
+    @fields.setter
+    def fields(self, value: list[FieldChange]) -> None:
+        self._fields = value
+
+    @property
+    def fields_derived(self) -> bool:
+        """Whether ``fields`` is made from ``desired`` when read (nothing stored)."""
+        return self._fields is None
+
+    def _values(self) -> tuple[Any, ...]:
+        return (
+            self.action,
+            self.id,
+            self.desired,
+            self.live,
+            self.fields,
+            self.reason,
+            self.waits_for,
+            self.demotion,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Change)
+        return self._values() == other._values()
+
+    def __repr__(self) -> str:
+        pairs = zip(self.__match_args__, self._values(), strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"{type(self).__name__}({shown})"
 
     @property
     def is_destructive(self) -> bool:

@@ -99,8 +99,9 @@ def change_support_problems(plan: Plan, provider: Provider) -> list[str]:
         lifecycle = LIFECYCLE.get(kind)
         if lifecycle is not None:
             status = lifecycle.field
-            moves_more = any(fc.path.split(".", 1)[0] != status for fc in change.fields)
-            if change.action in (Action.SUSPEND, Action.RESUME) and moves_more:
+            if change.action in (Action.SUSPEND, Action.RESUME) and any(
+                fc.path.split(".", 1)[0] != status for fc in change.fields
+            ):  # (a create's fields are made when read: not for every create)
                 needed.append(Action.UPDATE)
             starts_inactive = change.desired is not None and lifecycle.is_inactive(
                 change.desired.fields.get(status)
