@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.gitops.test_drift_and_base import hand_rename
-from tests.integration.helpers import copy_specs, git, run_cli, target_args
+from tests.integration.helpers import commit_main, copy_specs, run_cli, target_args
 
 
 def with_rules(specs: Path, rules: str) -> Path:
@@ -67,9 +67,7 @@ def test_the_base_drift_section_keeps_the_targets_rules(
     sandbox: Any, applied: Path, tmp_path: Path
 ) -> None:
     repo = applied.parent
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    commit_main(repo)
     acme = applied / "tenants" / "acme.yaml"
     acme.write_text(acme.read_text().replace("data_retention_days: 365", "data_retention_days: 30"))
     hand_rename(sandbox, "globex", "Changed by hand")

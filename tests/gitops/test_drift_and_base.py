@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import api, copy_specs, git, run_cli, target_args
+from tests.integration.helpers import api, commit_main, copy_specs, git, run_cli, target_args
 
 
 def hand_rename(sandbox: Any, name: str, display: str) -> None:
@@ -49,9 +49,7 @@ def test_base_ref_splits_this_branchs_changes_from_drift(
     sandbox: Any, applied: Path, tmp_path: Path
 ) -> None:
     repo = applied.parent
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    commit_main(repo)
     git(repo, "checkout", "-q", "-b", "feature")
     acme = applied / "tenants" / "acme.yaml"
     acme.write_text(acme.read_text().replace("Acme Corporation", "Acme Group"))
@@ -96,9 +94,7 @@ def test_base_split_with_only_shows_the_selection_in_both_halves(
     sandbox: Any, applied: Path, tmp_path: Path
 ) -> None:
     repo = applied.parent
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    commit_main(repo)
     acme = applied / "tenants" / "acme.yaml"
     acme.write_text(acme.read_text().replace("Acme Corporation", "Acme Group"))
     hand_rename(sandbox, "globex", "Changed by hand")
@@ -122,9 +118,7 @@ def test_base_split_flags_a_new_suspension_and_names_the_base_files_in_the_repos
     """The issue's reproduction: the branch adds ``status: suspended`` to globex, whose base
     spec sets no status; acme was renamed by hand (drift, from the base branch's file)."""
     repo = applied.parent
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    commit_main(repo)
     git(repo, "checkout", "-q", "-b", "feature")
     globex = applied / "tenants" / "globex.yaml"
     globex.write_text(globex.read_text() + "status: suspended\n")

@@ -70,6 +70,13 @@ def git(repo: Path, *args: str) -> None:
     )
 
 
+def commit_main(repo: Path) -> None:
+    """Make ``repo`` a git repository whose ``main`` holds everything in it (the base)."""
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+
+
 def assert_converges_through_faults(
     sandbox_factory: Any,
     dialect: str,

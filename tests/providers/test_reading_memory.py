@@ -8,9 +8,8 @@ page of it. And a read holds every row of a listing until it is joined.
 from __future__ import annotations
 
 import asyncio
-import gc
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,18 +20,6 @@ from reconciler.options.common import Listing
 from reconciler.providers.http import ApiClient
 
 ROWS = [{"id": str(i), "name": f"row-{i}"} for i in range(7)]
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _serving(answers: list[weakref.ref[httpx.Response]]) -> Callable[[httpx.Request], Any]:

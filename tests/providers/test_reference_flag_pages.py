@@ -9,9 +9,8 @@ refers to it any more.
 from __future__ import annotations
 
 import asyncio
-import gc
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -56,18 +55,6 @@ class PagingClient:
             for row in page:
                 yield decode(row)
             del page
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @pytest.mark.usefixtures("collector_off")
