@@ -272,6 +272,20 @@ class Provider:
             )
         return await write(change, ctx)
 
+    async def _send(
+        self, method: str, path: str, change: Change, body: Any = None, *, repeatable: bool = False
+    ) -> Any:
+        """One call for ``change`` (``path`` already made with ``url_path``); ``repeatable``
+        marks a ``POST`` that sets a state, so sent again it lands in the same one (never a
+        create). Errors name the change's resource and the call."""
+        return await self.client.call(
+            method,
+            path,
+            json_body=body,
+            resource=str(change.id),
+            idempotent=True if repeatable else None,
+        )
+
     async def whoami(self) -> str | None:
         """The email of the account the token belongs to, when the API says; else None.
 

@@ -259,19 +259,6 @@ class OperatorV1Provider(Provider):
 
     # ---- writing -------------------------------------------------------------
 
-    async def _send(
-        self, method: str, path: str, change: Change, body: JSON = None, *, repeatable: bool = False
-    ) -> JSON:
-        """One call for ``change`` (``path`` from :func:`_path`); ``repeatable`` marks a
-        ``POST`` that sets a state, so sent again it lands in the same one (never a create)."""
-        return await self.client.call(
-            method,
-            path,
-            json_body=body,
-            resource=str(change.id),
-            idempotent=True if repeatable else None,
-        )
-
     @staticmethod
     def _id(change: Change, ctx: ApplyContext) -> str:
         if change.live is not None and change.live.server_id is not None:

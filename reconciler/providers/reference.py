@@ -27,7 +27,7 @@ from reconciler.providers.base import (
     ReadScope,
     path_value_problem,
 )
-from reconciler.providers.http import JSON, segment_problem, url_path
+from reconciler.providers.http import segment_problem, url_path
 from reconciler.providers.reference_shapes import (
     Row,
     flag_row,
@@ -276,19 +276,6 @@ class ReferenceProvider(Provider):
         ]
 
     # ---- writing -------------------------------------------------------------
-
-    async def _send(
-        self, method: str, path: str, change: Change, body: JSON = None, *, repeatable: bool = False
-    ) -> JSON:
-        """One call for ``change`` (``path`` from :func:`_path`); ``repeatable`` marks a
-        ``POST`` that sets a state, so sent again it lands in the same one (never a create)."""
-        return await self.client.call(
-            method,
-            path,
-            json_body=body,
-            resource=str(change.id),
-            idempotent=True if repeatable else None,
-        )
 
     @staticmethod
     def _live_id(change: Change) -> str:

@@ -192,10 +192,6 @@ class TenantsV1Provider(Provider):
 
     # ---- writing -------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, change: Change, body: Any = None) -> Any:
-        """One call for ``change``; ``path`` comes from :func:`_path`."""
-        return await self.client.call(method, path, json_body=body, resource=str(change.id))
-
     async def _create(self, path: str, change: Change, body: dict[str, Any]) -> str:
         """``POST`` a new object; its server id, as the answer holds it."""
         made: str = await self.client.call(
