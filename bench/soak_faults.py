@@ -32,7 +32,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,7 @@ from reconciler.model import LIFECYCLE, Action, Kind
 from reconciler.providers import provider_class
 from reconciler.runs import ApplyRun
 from reconciler.sandbox.faults import FaultConfig
-from reconciler.sandbox.server import EmbeddedSandbox
+from reconciler.testing.plugin import sandbox_starter
 from reconciler.testing.workbench import Workbench
 
 REPO = Path(__file__).resolve().parents[1]
@@ -198,25 +198,6 @@ def _round(bench: Workbench, why: list[str], applies: int) -> Round:
     return Round(None, clean=False)
 
 
-def _starter(stack: ExitStack, root: Path) -> Callable[..., EmbeddedSandbox]:
-    count = 0
-
-    def start(
-        dialect: str,
-        *,
-        seed: Mapping[str, Any] | None = None,
-        faults: FaultConfig | None = None,
-        db_path: Path | None = None,
-    ) -> EmbeddedSandbox:
-        nonlocal count
-        count += 1
-        path = db_path or root / f"sandbox-{count}.sqlite"
-        box = EmbeddedSandbox(dialect, db_path=path, token=TOKEN, seed=seed, faults=faults)
-        return stack.enter_context(box)
-
-    return start
-
-
 def soak_one(
     dialect: str, seed: int, rate: float, root: Path, applies: int = MAX_APPLIES
 ) -> Outcome:
@@ -225,7 +206,9 @@ def soak_one(
     Needs ``RECONCILER_TOKEN`` set to :data:`TOKEN` (as :func:`main` does)."""
     scenario, outcome = SCENARIOS[dialect], Outcome(dialect, seed)
     with ExitStack() as stack:
-        bench = Workbench(dialect, scenario.specs, root, _starter(stack, root), _no_cli)
+        bench = Workbench(
+            dialect, scenario.specs, root, sandbox_starter(stack, root, TOKEN), _no_cli
+        )
         noisy = bench.serve(scenario.seed, faults=FaultConfig(rate=rate, seed=seed))
         outcome.create = _round(bench, outcome.why, applies)
         if outcome.create.applies is not None:

@@ -54,30 +54,34 @@ class CliRun(Protocol):
     def __call__(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> Result: ...
 
 
+def sandbox_starter(stack: ExitStack, root: Path, token: str = SANDBOX_TOKEN) -> SandboxStarter:
+    """A starter of sandboxes with ``token``, each on its own database in ``root`` (or
+    on ``db_path``), each stopped when ``stack`` closes."""
+    from reconciler.sandbox.server import EmbeddedSandbox
+
+    count = 0
+
+    def start(
+        dialect: str,
+        *,
+        seed: Mapping[str, Any] | None = None,
+        faults: FaultConfig | None = None,
+        db_path: Path | None = None,
+    ) -> EmbeddedSandbox:
+        nonlocal count
+        count += 1
+        path = db_path or root / f"sandbox-{count}.sqlite"
+        sandbox = EmbeddedSandbox(dialect, db_path=path, token=token, seed=seed, faults=faults)
+        return stack.enter_context(sandbox)
+
+    return start
+
+
 @pytest.fixture
 def reconciler_sandbox(tmp_path: Path) -> Iterator[SandboxStarter]:
     """Start sandboxes for this test; each on its own database in ``tmp_path``."""
-    from reconciler.sandbox.server import EmbeddedSandbox
-
     with ExitStack() as stack:
-        count = 0
-
-        def start(
-            dialect: str,
-            *,
-            seed: Mapping[str, Any] | None = None,
-            faults: FaultConfig | None = None,
-            db_path: Path | None = None,
-        ) -> EmbeddedSandbox:
-            nonlocal count
-            count += 1
-            path = db_path or tmp_path / f"sandbox-{count}.sqlite"
-            sandbox = EmbeddedSandbox(
-                dialect, db_path=path, token=SANDBOX_TOKEN, seed=seed, faults=faults
-            )
-            return stack.enter_context(sandbox)
-
-        yield start
+        yield sandbox_starter(stack, tmp_path)
 
 
 @pytest.fixture
@@ -93,4 +97,11 @@ def reconciler_cli() -> CliRun:
     return run
 
 
-__all__ = ["SANDBOX_TOKEN", "CliRun", "SandboxStarter", "reconciler_cli", "reconciler_sandbox"]
+__all__ = [
+    "SANDBOX_TOKEN",
+    "CliRun",
+    "SandboxStarter",
+    "reconciler_cli",
+    "reconciler_sandbox",
+    "sandbox_starter",
+]
