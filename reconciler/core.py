@@ -279,7 +279,7 @@ async def read_plan(
     ``desired`` is a part of the specs (a library caller's few objects), so a
     reference to a live object outside it resolves; a spec tree's references must
     name an object in the specs or declared external for this target. ``live``: the
-    live state already read (while the specs loaded), else it is read here.
+    live state already read (after the specs loaded), else it is read here.
     """
     from reconciler.engine.external import require_external
     from reconciler.engine.select import narrow
@@ -349,9 +349,8 @@ def plan(
     """Load specs, read the target and return what would change.
 
     With ``show_calls``, also the exact writes an apply would send (``run.preview``);
-    with ``only``, just those objects' changes and what they need. The live read
-    starts while the specs load: a spec problem is raised before any write, but
-    reads may already have been sent (:func:`_planned`).
+    with ``only``, just those objects' changes and what they need. The specs load
+    first: a spec problem is raised before any API call (:func:`_planned`).
     """
     return _planned(
         spec_path,
