@@ -45,8 +45,8 @@ PAST = {
 def sort_key(rid: ResourceId) -> tuple[int, str]:
     """Stable order of ids: by kind (dependency order), then key.
 
-    A plain tuple key keeps sorting 100,000 ids in C rather than calling the
-    dataclass ``__lt__`` a million times.
+    An id's own tuple order would sort kinds by name; this key sorts them in
+    dependency order and still compares in C.
     """
     return _KIND_INDEX[rid.kind], rid.key
 
