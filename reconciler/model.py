@@ -294,12 +294,15 @@ class State:
     """A set of resources keyed by id: the desired state or the live state."""
 
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
-        self._by_id: dict[ResourceId, Resource] = {}
+        listed = resources if isinstance(resources, list | tuple) else list(resources)
+        self._by_id: dict[ResourceId, Resource] = {r.id: r for r in listed}
         self.duplicates: list[tuple[Resource, Resource]] = []
         """Pairs that share a natural key (the later one replaced the earlier): a live
         platform holding two objects under one name is ambiguous, and reads refuse it."""
-        for r in resources:
-            self.add(r)
+        if len(self._by_id) < len(listed):  # rare: find the pairs one by one
+            self._by_id = {}
+            for r in listed:
+                self.add(r)
 
     def add(self, resource: Resource) -> None:
         earlier = self._by_id.get(resource.id)
