@@ -83,7 +83,7 @@ async def open_session(target: Target, workdir: Path | None = None) -> AsyncIter
             url,
             token,
             max_connections=max(limiter.ceiling, 16),
-            verify=tls_verify(target),
+            verify=tls_verify(target, url),
             max_attempts=retries.attempts,
             backoff_base=retries.backoff,
             max_backoff=retries.max_backoff,
