@@ -99,8 +99,14 @@ class Paging:
         resource: str | None = None,
         concurrency: int | None = None,
         decode: Decode | None = None,
+        share_text: bool = True,
     ) -> AsyncIterator[Any]:
-        """Every item of a listing, paged as ``listing`` (a target option) says."""
+        """Every item of a listing, paged as ``listing`` (a target option) says.
+
+        Equal texts within a page are made one object (:func:`shared_text`) unless
+        ``share_text`` is False: for a reader that keeps few of the items' texts
+        and shares those itself, the pass over every text of every item is wasted.
+        """
         items = _items_at(listing.items)
 
         def total(body: JSON) -> int | None:
@@ -119,9 +125,11 @@ class Paging:
                 page_param=listing.page_param,
                 limit_param=listing.limit_param,
                 decode=decode,
+                share_text=share_text,
             )
         if listing.paging in ("cursor", "link", "none"):
-            return self._paginate_onward(path, listing, items, total, params, resource, decode)
+            rows = _Rows(decode, path, resource, share_text)
+            return self._paginate_onward(path, listing, items, total, params, resource, rows)
         return self.paginate_offset(
             path,
             items,
@@ -133,6 +141,7 @@ class Paging:
             limit_param=listing.limit_param,
             concurrency=concurrency,
             decode=decode,
+            share_text=share_text,
         )
 
     async def _paginate_onward(
@@ -143,11 +152,10 @@ class Paging:
         total: Callable[[JSON], int | None],
         params: Mapping[str, Any] | None,
         resource: str | None,
-        decode: Decode | None,
+        rows: _Rows,
     ) -> AsyncIterator[Any]:
         """Cursor, next-link and single-answer listings: each answer says where the next is."""
         seen = _SeenItems(path)
-        rows = _Rows(decode, path, resource)
         query: dict[str, Any] = dict(params or {})
         if listing.paging != "none":
             query[listing.limit_param] = listing.page_size
@@ -208,6 +216,7 @@ class Paging:
         limit_param: str = "limit",
         concurrency: int | None = None,
         decode: Decode | None = None,
+        share_text: bool = True,
     ) -> AsyncIterator[Any]:
         """Follow ``offset``/``limit`` pages to the end, items in order.
 
@@ -219,12 +228,13 @@ class Paging:
         one; a last sequential walk picks up anything beyond (a total that grew
         meanwhile). The walk ends on an empty page or when the reported total is
         reached, never merely on a short page. Each item is yielded as
-        ``decode`` makes it (as listed without one).
+        ``decode`` makes it (as listed without one), its texts shared as
+        :meth:`paginate` says.
         """
         if concurrency is None:
             concurrency = self.limiter.ceiling if self.limiter is not None else PAGES_AT_ONCE
         seen = _SeenItems(path)
-        rows = _Rows(decode, path, resource)
+        rows = _Rows(decode, path, resource, share_text)
 
         async def fetch(offset: int) -> tuple[list[Any], int | None]:
             query = dict(params or {})
@@ -289,11 +299,12 @@ class Paging:
         page_param: str = "page",
         limit_param: str = "limit",
         decode: Decode | None = None,
+        share_text: bool = True,
     ) -> AsyncIterator[Any]:
         """Follow ``page``/``limit`` pages to the end (empty page or total reached)."""
         page_no = first_page
         seen = _SeenItems(path)
-        rows = _Rows(decode, path, resource)
+        rows = _Rows(decode, path, resource, share_text)
         while True:
             query = dict(params or {})
             query[page_param] = page_no
@@ -339,12 +350,16 @@ def _page(items: Callable[[JSON], list[Any]], body: JSON, path: str) -> list[Any
 class _Rows:
     """The items of a page as the provider's decoder makes them, errors naming the page's call."""
 
-    def __init__(self, decode: Decode | None, path: str, resource: str | None) -> None:
+    def __init__(
+        self, decode: Decode | None, path: str, resource: str | None, share_text: bool = True
+    ) -> None:
         self.decode, self.path, self.resource = decode, path, resource
+        self.share_text = share_text
 
     def of(self, page: list[Any]) -> list[Any]:
         """One ``try`` for the page, not a call and a ``try`` per item (100,000 flags)."""
-        shared_text(page)
+        if self.share_text:
+            shared_text(page)
         decode = self.decode
         if decode is None:
             return page
