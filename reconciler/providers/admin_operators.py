@@ -38,7 +38,7 @@ from reconciler.providers.base import (
     Provider,
     ReadScope,
 )
-from reconciler.providers.http import url_path
+from reconciler.providers.paths import url_path
 from reconciler.providers.shapes import obj, present
 
 PATH = "/admin/operators"

@@ -38,7 +38,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from reconciler.errors import PlanError, SpecProblem
 from reconciler.limiter import Limiter
@@ -54,8 +54,11 @@ from reconciler.model import (
 from reconciler.options import DialectOptions
 from reconciler.options.common import Errors, Listing
 from reconciler.providers.capabilities import Capabilities, KindSupport
-from reconciler.providers.http import ApiClient, Decode
+from reconciler.providers.paging import Decode
 from reconciler.providers.paths import segment_problem, shown_value
+
+if TYPE_CHECKING:  # annotations only: the client (httpx) loads when a run makes one
+    from reconciler.providers.http import ApiClient
 
 T = TypeVar("T")
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Iterator, Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
@@ -37,8 +37,12 @@ from reconciler.providers.base import (
     Provider,
     ReadScope,
 )
-from reconciler.providers.http import ApiClient, InconsistentRead, url_path
 from reconciler.providers.iaas_v1_shapes import Row, Shapes, items, total
+from reconciler.providers.paging import InconsistentRead
+from reconciler.providers.paths import url_path
+
+if TYPE_CHECKING:  # annotations only: the client (httpx) loads when a run makes one
+    from reconciler.providers.http import ApiClient
 
 C, U, D = Action.CREATE, Action.UPDATE, Action.DELETE
 

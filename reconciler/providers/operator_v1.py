@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ApiError, SpecProblem
 from reconciler.model import Action, Change, Kind, Resource, ResourceId, State
@@ -38,7 +38,6 @@ from reconciler.providers.base import (
     Provider,
     ReadScope,
 )
-from reconciler.providers.http import JSON, ApiClient, segment_problem, url_path
 from reconciler.providers.operator_v1_bodies import Bodies, changed
 from reconciler.providers.operator_v1_shapes import (
     OPERATOR_ROLES,
@@ -47,6 +46,11 @@ from reconciler.providers.operator_v1_shapes import (
     tolerant_items,
     total_at,
 )
+from reconciler.providers.paging import JSON
+from reconciler.providers.paths import segment_problem, url_path
+
+if TYPE_CHECKING:  # annotations only: the client (httpx) loads when a run makes one
+    from reconciler.providers.http import ApiClient
 
 BASE = "/api/v1/operator"
 TIER_DEFAULT_READS = 16

@@ -15,7 +15,7 @@ from reconciler.errors import PlanError
 from reconciler.model import Action, Change, Kind, ResourceId
 from reconciler.options.operator_v1 import OperatorV1Options
 from reconciler.providers.base import ApplyContext
-from reconciler.providers.http import JSON
+from reconciler.providers.paging import JSON
 
 _WHOLE = re.compile(r"^-?[0-9]{1,18}$")
 _PREVIEWED = re.compile(r"^<new-[0-9]+>$")

@@ -19,7 +19,7 @@ from typing import Any
 from reconciler.model import Kind, Resource, ResourceId
 from reconciler.options.common import Listing, maybe_at
 from reconciler.options.operator_v1 import OperatorV1Options
-from reconciler.providers.http import JSON
+from reconciler.providers.paging import JSON
 from reconciler.providers.shapes import ShapeError, optional_text, present, scalar
 
 OPERATOR_ROLES = ("operator-admin", "operator")

@@ -13,8 +13,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-import httpx
-
 from reconciler.errors import ApiError, MalformedResponse
 from reconciler.limiter import Limiter
 from reconciler.options.common import Listing, at, maybe_at
@@ -189,6 +187,8 @@ class Paging:
         The link comes from the server: one that leads to another host, scheme or
         port, or out of the target's path, is refused (the token would follow it).
         """
+        import httpx  # here, not at the top: only a link-paged listing needs it
+
         base = httpx.URL(self.base_url)
         found = base.join(link)
         if (found.scheme, found.host, found.port) != (base.scheme, base.host, base.port):

@@ -45,7 +45,8 @@ from reconciler.providers.base import (
     Provider,
     ReadScope,
 )
-from reconciler.providers.http import InconsistentRead, segment_problem, url_path
+from reconciler.providers.paging import InconsistentRead
+from reconciler.providers.paths import segment_problem, url_path
 from reconciler.providers.platform_admin_shapes import (
     Row,
     data,

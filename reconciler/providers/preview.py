@@ -22,7 +22,8 @@ from urllib.parse import unquote
 import httpx
 
 from reconciler.calls import PlannedCall
-from reconciler.providers.http import JSON, ApiClient
+from reconciler.providers.http import ApiClient
+from reconciler.providers.paging import JSON
 
 MASK = "***"
 PLACEHOLDER = re.compile(r"%3Cnew-[0-9]+%3E")

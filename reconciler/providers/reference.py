@@ -28,7 +28,7 @@ from reconciler.providers.base import (
     ReadScope,
     path_value_problem,
 )
-from reconciler.providers.http import segment_problem, url_path
+from reconciler.providers.paths import segment_problem, url_path
 from reconciler.providers.reference_shapes import (
     Row,
     flag_row,

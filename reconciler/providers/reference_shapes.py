@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.providers.http import JSON
+from reconciler.providers.paging import JSON
 from reconciler.providers.shapes import (
     ShapeError,
     name,

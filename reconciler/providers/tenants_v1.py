@@ -52,7 +52,7 @@ from reconciler.providers.base import (
     Provider,
     path_value_problem,
 )
-from reconciler.providers.http import done_or_gone, url_path
+from reconciler.providers.paths import url_path
 from reconciler.providers.tenants_v1_reading import BASE, TenantsV1Reader
 from reconciler.providers.tenants_v1_shapes import Shapes
 
@@ -351,6 +351,8 @@ class TenantsV1Provider(Provider):
     async def _grant(self, change: Change, ctx: ApplyContext) -> Resource | None:
         tenant_id = self._tenant_id(change, ctx)
         if change.action is D:
+            from reconciler.providers.http import done_or_gone  # the client's: loaded by now
+
             # Revoking sets a state: repeated, it lands the same; 404 (no active
             # assignment by that id: revoked already, or gone) is what it wants.
             path = _path("/{}/role-assignments/{}/revoke", tenant_id, ctx.server_id(change.id))

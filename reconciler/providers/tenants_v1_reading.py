@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.model import Kind, Resource, ResourceId, assignment_key, flag_key, role_key
 from reconciler.options.common import Listing
 from reconciler.options.tenants_v1 import TenantsV1Options
 from reconciler.providers.base import ReadScope
-from reconciler.providers.http import ApiClient, Decode, segment_problem, url_path
+from reconciler.providers.paging import Decode
+from reconciler.providers.paths import segment_problem, url_path
 from reconciler.providers.tenants_v1_shapes import Row, Shapes, label
+
+if TYPE_CHECKING:  # annotations only: the client (httpx) loads when a run makes one
+    from reconciler.providers.http import ApiClient
 
 BASE = "/v1/tenants"
 UNDER_TENANT = {
