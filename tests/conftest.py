@@ -15,8 +15,12 @@ output or errors.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 import sqlite3
+import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -29,6 +33,33 @@ from reconciler import targets
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.faults import FaultConfig
 from reconciler.sandbox.server import BackgroundServer, EmbeddedSandbox
+from tests.integration.helpers import States
+
+
+def _bytecode_outside_the_tree() -> None:
+    """Compile each module once per change, not once per process.
+
+    This machine's environment sets ``PYTHONDONTWRITEBYTECODE`` (no ``__pycache__``
+    in the shared working tree), so every Python process of a run compiled every
+    module it imports again: each xdist worker its ~150 test modules and the
+    package (about 4 s of its start), each CLI that the action and interrupt tests
+    start as a child (about 0.15 s each). Compiled files go to a cache outside the
+    tree instead, for this process, the xdist workers and the children alike (they
+    inherit the environment; this conftest is loaded before the workers start).
+    A module is compiled again when its source changes.
+    """
+    if not (sys.dont_write_bytecode or os.environ.get("PYTHONDONTWRITEBYTECODE")):
+        return
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX") or str(
+        Path(tempfile.gettempdir()) / f"reconciler-pycache-{os.getuid()}"
+    )
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
+
+
+_bytecode_outside_the_tree()
 
 SANDBOX_TOKEN = "test-token-SECRET-123"
 SHORT_RETRIES = targets.RetryPolicy(backoff=0.005, max_backoff=0.05)
@@ -92,10 +123,30 @@ def _short_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(targets, "DEFAULT_RETRIES", SHORT_RETRIES)
 
 
+_JOURNAL_NUMBERS = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def _journals(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("journals")
+
+
 @pytest.fixture(autouse=True)
-def _journal_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Applies journal their writes; keep every test's journal out of the repository."""
-    monkeypatch.setenv("RECONCILER_JOURNAL", str(tmp_path / "journal.jsonl"))
+def _journal_in_tmp(
+    request: pytest.FixtureRequest, _journals: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applies journal their writes; keep every test's journal out of the repository.
+
+    A test with a ``tmp_path`` (its own or a fixture's) has it there, as
+    ``tmp_path / "journal.jsonl"``, where tests read it; any other gets a file of its
+    own in one folder, so that most tests make no directory at all (a ``tmp_path``
+    is about a millisecond, and most of the ~2,000 tests never journal).
+    """
+    if "tmp_path" in request.fixturenames:
+        path = request.getfixturevalue("tmp_path") / "journal.jsonl"
+    else:
+        path = _journals / f"{next(_JOURNAL_NUMBERS)}.jsonl"
+    monkeypatch.setenv("RECONCILER_JOURNAL", str(path))
 
 
 # ---- fresh databases without a new sandbox ---------------------------------------------
@@ -119,20 +170,30 @@ class Templates:
             app = create_app(self.dialect, db_path=template, token=self.token, seed=seed)
             app.state.store.close()
             self._made[key] = template
-        source = sqlite3.connect(template)
-        try:
-            source.backup(into)  # every page: tables, request log and counters alike
-        finally:
-            source.close()
+        copy_database(template, into)
+
+
+def copy_database(source: Path | sqlite3.Connection, target: Path | sqlite3.Connection) -> None:
+    """Every page of one SQLite database over another (tables, request log, counters),
+    each given as a file or as an open connection."""
+    with ExitStack() as stack:
+        ends = []
+        for end in (source, target):
+            if isinstance(end, Path):
+                end = sqlite3.connect(end)
+                stack.callback(end.close)
+            ends.append(end)
+        ends[0].backup(ends[1])
 
 
 class SharedSandbox:
     """A real sandbox server (127.0.0.1, a free port) that a module's tests share.
 
     :meth:`fresh` makes it a new sandbox again: the database becomes exactly what
-    ``create_app`` makes with that seed, empty request log included. The copy runs
-    on the server's own event loop, so it never falls inside a request. Looks like
-    an :class:`EmbeddedSandbox` to tests: ``dialect``, ``url``, ``token``, ``db_path``.
+    ``create_app`` makes with that seed, empty request log included (:meth:`restore`:
+    exactly one saved earlier). The copy runs on the server's own event loop, so it
+    never falls inside a request. Looks like an :class:`EmbeddedSandbox` to tests:
+    ``dialect``, ``url``, ``token``, ``db_path``.
     """
 
     def __init__(self, dialect: str, root: Path, token: str = SANDBOX_TOKEN) -> None:
@@ -150,6 +211,18 @@ class SharedSandbox:
     def fresh(self, seed: Mapping[str, Any] | None = None) -> SharedSandbox:
         db = self.app.state.store.db
         self._server.run_in_loop(lambda: self._templates.restore(db, seed))
+        return self
+
+    def save(self, path: Path) -> None:
+        """The database as it is now, copied to ``path`` (for :meth:`restore`)."""
+        db = self.app.state.store.db
+        self._server.run_in_loop(lambda: copy_database(db, path))
+
+    def restore(self, path: Path) -> SharedSandbox:
+        """Make the database exactly the one :meth:`save` wrote to ``path``: a state
+        that takes a while to make (an apply) is made once and restored per test."""
+        db = self.app.state.store.db
+        self._server.run_in_loop(lambda: copy_database(path, db))
         return self
 
     def close(self) -> None:
@@ -298,3 +371,10 @@ def in_process(in_process_sandboxes: Pool[InProcessSandbox]) -> InProcessFactory
     reconciler as a client, uses a real server.
     """
     return _fresh_per_test(in_process_sandboxes)
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory: pytest.TempPathFactory) -> States:
+    """``states.made(sandbox, "the starter specs applied", apply)``: a state of the module's
+    shared sandbox made by its first test and put back for the others (helpers.States)."""
+    return States(tmp_path_factory.mktemp("states"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from reconciler import cli
 from reconciler.engine.planner import Planner
 from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.report.text import render_plan
-from tests.integration.helpers import copy_specs, run_cli, target_args, writes
+from tests.integration.helpers import States, copy_specs, run_cli, target_args, writes
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -25,10 +26,15 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 @pytest.fixture
-def applied(sandbox: Any, tmp_path: Path) -> Path:
+def applied(sandbox: Any, tmp_path: Path, states: States) -> Path:
     specs = copy_specs(tmp_path)
-    result = run_cli(["apply", str(specs), *target_args(sandbox), "--auto-approve"], sandbox.token)
-    assert result.exit_code == 0, result.output
+
+    def apply() -> None:
+        args = ["apply", str(specs), *target_args(sandbox), "--auto-approve"]
+        result = run_cli(args, sandbox.token)
+        assert result.exit_code == 0, result.output
+
+    states.made(sandbox, "the starter specs applied", apply)
     return specs
 
 
@@ -112,13 +118,13 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setattr(cli.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     assert cli.use_colour() is True
     assert cli.use_colour(no_colour=True) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert cli.use_colour() is False
     monkeypatch.delenv("NO_COLOR")
-    monkeypatch.setattr(cli.sys.stdout, "isatty", lambda: False, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
     assert cli.use_colour() is False
 
     plan = Planner().plan(

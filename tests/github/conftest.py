@@ -1,4 +1,8 @@
-"""A fake GitHub per test, and the Actions environment a command would see in a workflow."""
+"""A fake GitHub per test, and the Actions environment a command would see in a workflow.
+
+``sandbox`` here: a running reference sandbox, new for each test, on a server the
+module's tests share (no start and stop per test; see ``fresh_sandbox``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from tests.conftest import FreshSandbox, Pool, SharedSandbox
 from tests.github.fake_github import GH_TOKEN, FakeGitHub, RunGh, RunningFake
+from tests.github.scenario import Gateway, Platform, SpecsRepo
 
 ACTIONS_VARIABLES = (
     "GITHUB_TOKEN",
@@ -22,6 +28,35 @@ ACTIONS_VARIABLES = (
     "GITHUB_SERVER_URL",
     "GITHUB_RUN_ID",
 )
+
+
+@pytest.fixture
+def sandbox(fresh_sandbox: FreshSandbox) -> SharedSandbox:
+    return fresh_sandbox("reference")
+
+
+@pytest.fixture(scope="module")
+def platform(
+    shared_sandboxes: Pool[SharedSandbox], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    """The gateway and the starter state of the module's end-to-end tests (scenario.py)."""
+    made = Platform(shared_sandboxes.get("reference", 0), tmp_path_factory.mktemp("platform"))
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def repo(
+    tmp_path: Path, github: FakeGitHub, sandbox: SharedSandbox, platform: Platform
+) -> SpecsRepo:
+    """The specs repository with pull request #7 to come, the platform as its main says."""
+    return SpecsRepo(tmp_path, github, sandbox, platform)
+
+
+@pytest.fixture
+def gateway(repo: SpecsRepo, platform: Platform) -> tuple[Gateway, str]:
+    """The gateway in front of the sandbox (nothing seen yet this test) and its URL."""
+    return platform.gateway, platform.gateway_url
 
 
 @pytest.fixture

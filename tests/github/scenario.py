@@ -8,16 +8,20 @@
 - jobs: the action's "Run reconciler" step run as the plan job of pull request
   #7 (with the read-only token) and as the apply job after its merge (with the
   write token), against the fake GitHub; an upload is the fake's artifact.
+
+The origin and the applied platform are made once per module (:class:`Platform`)
+and copied for each test: every test starts from the same main and the same state.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -26,10 +30,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.sandbox.server import BackgroundServer
-from tests.conftest import request_log
+from tests.conftest import SharedSandbox, request_log
 from tests.github.fake_github import BOT, GH_TOKEN, FakeGitHub
 from tests.github.runner import ROOT, Runner, Step, run_inputs
-from tests.integration.helpers import copy_tree, run_cli
+from tests.integration.helpers import GIT_SETTINGS, copy_tree, run_cli
 
 READ_TOKEN = "platform-READ-only-7321"
 PR = 7
@@ -38,7 +42,7 @@ RUN_OF_PLAN, RUN_OF_APPLY = 100, 200
 
 def git(repo: Path, *args: str) -> str:
     done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        ["git", *GIT_SETTINGS, *args],
         cwd=repo,
         check=True,
         capture_output=True,
@@ -56,11 +60,23 @@ class Gateway:
     seen: list[tuple[str, str, str]] = field(default_factory=list)
     """(method, path, "read" | "write" | "other") of every request."""
 
+    _upstream: httpx.AsyncClient | None = None
+
     def app(self) -> Starlette:
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            # one client while the gateway runs: a client per request built its TLS
+            # context each time, about 20 ms of CPU per proxied call
+            async with httpx.AsyncClient(base_url=self.upstream) as client:
+                self._upstream = client
+                yield
+            self._upstream = None
+
         return Starlette(
             routes=[
                 Route("/{path:path}", self.proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-            ]
+            ],
+            lifespan=lifespan,
         )
 
     async def proxy(self, request: Request) -> Response:
@@ -73,17 +89,17 @@ class Gateway:
             return JSONResponse({"error": "unauthorized", "message": "bad token"}, 401)
         if kind == "read" and request.method != "GET":
             return JSONResponse({"error": "forbidden", "message": "read-only token"}, 403)
-        async with httpx.AsyncClient(base_url=self.upstream) as client:
-            answer = await client.request(
-                request.method,
-                request.url.path,
-                params=request.query_params,
-                content=await request.body(),
-                headers={
-                    "Authorization": f"Bearer {self.write_token}",
-                    "Content-Type": request.headers.get("content-type", "application/json"),
-                },
-            )
+        assert self._upstream is not None, "the gateway is not running"
+        answer = await self._upstream.request(
+            request.method,
+            request.url.path,
+            params=request.query_params,
+            content=await request.body(),
+            headers={
+                "Authorization": f"Bearer {self.write_token}",
+                "Content-Type": request.headers.get("content-type", "application/json"),
+            },
+        )
         return Response(answer.content, answer.status_code, media_type="application/json")
 
     def since(self, start: int) -> list[tuple[str, str, str]]:
@@ -120,23 +136,60 @@ def config(url: str, token_env: str = "PLATFORM_TOKEN") -> str:
     )
 
 
-class SpecsRepo:
-    """The repository of specs, its pull request #7, and the jobs GitHub would run for it."""
+class Platform:
+    """What each test of a module starts from, made by the first (a git repository and an
+    apply: about a second) and copied for the others: the gateway in front of the module's
+    shared sandbox, the bare origin whose main holds the starter specs with a
+    ``reconciler.yaml`` naming that gateway, and the sandbox's database once they are
+    applied."""
 
-    def __init__(self, tmp: Path, github: FakeGitHub, sandbox: Any, gateway_url: str) -> None:
-        self.tmp, self.github, self.sandbox = tmp, github, sandbox
-        self.origin = tmp / "origin.git"
-        git(tmp, "init", "-q", "--bare", "-b", "main", str(self.origin))
-        seed = self.clone("seed")
+    def __init__(self, sandbox: SharedSandbox, root: Path) -> None:
+        self.sandbox = sandbox
+        self.gateway = Gateway(sandbox.url, sandbox.token)
+        self._server, self.gateway_url = serve(self.gateway.app(), "gateway")
+        self._origin = root / "origin.git"
+        self._database = root / "applied.sqlite"
+        self._root = root
+
+    def start(self, origin: Path, sandbox: SharedSandbox) -> None:
+        """The origin copied to ``origin``; ``sandbox`` (the shared one, made fresh for
+        the test) holding the starter specs as applied; no request seen by the gateway."""
+        assert sandbox is self.sandbox, "the test's sandbox is the one behind the gateway"
+        if self._database.exists():
+            sandbox.restore(self._database)
+        else:
+            self._make()
+        shutil.copytree(self._origin, origin, symlinks=True)
+        self.gateway.seen.clear()
+
+    def _make(self) -> None:
+        git(self._root, "init", "-q", "--bare", "-b", "main", str(self._origin))
+        seed = self._root / "seed"
+        git(self._root, "clone", "-q", str(self._origin), str(seed))
         copy_tree(ROOT / "specs", seed / "specs", dirs_exist_ok=True)
-        (seed / "specs" / "reconciler.yaml").write_text(config(gateway_url))
+        (seed / "specs" / "reconciler.yaml").write_text(config(self.gateway_url))
         git(seed, "add", "-A")
         git(seed, "commit", "-q", "-m", "the platform as it should be")
         git(seed, "push", "-q", "origin", "main")
         applied = run_cli(
-            ["apply", str(seed / "specs"), "--auto-approve"], PLATFORM_TOKEN=sandbox.token
+            ["apply", str(seed / "specs"), "--auto-approve"], PLATFORM_TOKEN=self.sandbox.token
         )
         assert applied.exit_code == 0, applied.output
+        self.sandbox.save(self._database)
+
+    def close(self) -> None:
+        self._server.stop()
+
+
+class SpecsRepo:
+    """The repository of specs, its pull request #7, and the jobs GitHub would run for it."""
+
+    def __init__(
+        self, tmp: Path, github: FakeGitHub, sandbox: SharedSandbox, platform: Platform
+    ) -> None:
+        self.tmp, self.github, self.sandbox = tmp, github, sandbox
+        self.origin = tmp / "origin.git"
+        platform.start(self.origin, sandbox)
         self.head = ""
         self.merge_sha = ""
         self.before = ""

@@ -8,34 +8,18 @@ token from the write token (see scenario.py).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.github.fake_github import FakeGitHub
-from tests.github.scenario import PR, RUN_OF_APPLY, Gateway, SpecsRepo, calls, serve
+from tests.github.scenario import PR, RUN_OF_APPLY, Gateway, SpecsRepo, calls
 from tests.integration.helpers import api
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bash") is None or shutil.which("git") is None, reason="needs bash and git"
 )
-
-
-@pytest.fixture
-def gateway(sandbox: Any) -> Iterator[tuple[Gateway, str]]:
-    gate = Gateway(sandbox.url, sandbox.token)
-    server, url = serve(gate.app(), "gateway")
-    yield gate, url
-    server.stop()
-
-
-@pytest.fixture
-def repo(
-    tmp_path: Path, github: FakeGitHub, sandbox: Any, gateway: tuple[Gateway, str]
-) -> SpecsRepo:
-    return SpecsRepo(tmp_path, github, sandbox, gateway[1])
 
 
 def rename_acme_and_flip_a_flag(specs: Path) -> None:

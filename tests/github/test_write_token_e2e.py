@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.github.fake_github import FakeGitHub
-from tests.github.scenario import PR, READ_TOKEN, Gateway, Recorder, SpecsRepo, config, serve
+from tests.github.scenario import PR, READ_TOKEN, Recorder, SpecsRepo, config, serve
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bash") is None or shutil.which("git") is None, reason="needs bash and git"
@@ -28,14 +28,6 @@ def elsewhere() -> Iterator[tuple[Recorder, str]]:
     recorder = Recorder()
     server, url = serve(recorder.app(), "elsewhere")
     yield recorder, url
-    server.stop()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, github: FakeGitHub, sandbox: Any) -> Iterator[SpecsRepo]:
-    gate = Gateway(sandbox.url, sandbox.token)
-    server, url = serve(gate.app(), "gateway")
-    yield SpecsRepo(tmp_path, github, sandbox, url)
     server.stop()
 
 

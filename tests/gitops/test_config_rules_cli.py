@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.gitops.test_drift_and_base import hand_rename
-from tests.integration.helpers import commit_main, copy_specs, run_cli, target_args
+from tests.integration.helpers import States, commit_main, copy_specs, run_cli, target_args
 
 
 def with_rules(specs: Path, rules: str) -> Path:
@@ -42,12 +42,17 @@ def test_validate_refuses_a_misspelt_field_or_kind_with_its_place(
 
 
 @pytest.fixture
-def applied(sandbox: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+def applied(sandbox: Any, tmp_path: Path, request: pytest.FixtureRequest, states: States) -> Path:
     """The starter specs with ``Tenant: [<field>]`` ignored in reconciler.yaml, applied."""
     field = getattr(request, "param", "displayName")
     specs = with_rules(copy_specs(tmp_path / "repo"), f"ignoreFields:\n  Tenant: [{field}]\n")
-    result = run_cli(["apply", str(specs), *target_args(sandbox), "--auto-approve"], sandbox.token)
-    assert result.exit_code == 0, result.output
+
+    def apply() -> None:
+        args = ["apply", str(specs), *target_args(sandbox), "--auto-approve"]
+        result = run_cli(args, sandbox.token)
+        assert result.exit_code == 0, result.output
+
+    states.made(sandbox, f"the starter specs applied, Tenant {field} ignored", apply)
     return specs
 
 

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import api, commit_main, copy_specs, git, run_cli, target_args
+from tests.integration.helpers import (
+    States,
+    api,
+    commit_main,
+    copy_specs,
+    git,
+    run_cli,
+    target_args,
+)
 
 
 def hand_rename(sandbox: Any, name: str, display: str) -> None:
@@ -18,10 +26,15 @@ def hand_rename(sandbox: Any, name: str, display: str) -> None:
 
 
 @pytest.fixture
-def applied(sandbox: Any, tmp_path: Path) -> Path:
+def applied(sandbox: Any, tmp_path: Path, states: States) -> Path:
     specs = copy_specs(tmp_path / "repo")
-    result = run_cli(["apply", str(specs), *target_args(sandbox), "--auto-approve"], sandbox.token)
-    assert result.exit_code == 0, result.output
+
+    def apply() -> None:
+        args = ["apply", str(specs), *target_args(sandbox), "--auto-approve"]
+        result = run_cli(args, sandbox.token)
+        assert result.exit_code == 0, result.output
+
+    states.made(sandbox, "the starter specs applied", apply)
     return specs
 
 

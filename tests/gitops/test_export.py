@@ -7,20 +7,25 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import api, copy_specs, run_cli, target_args
+from tests.integration.helpers import States, api, copy_specs, run_cli, target_args
 
 TRICKY = ["yes", "null", "1.0", "${HOME} and $${x}", "line one\nline two", "<b>@team #1</b>"]
 
 
 @pytest.fixture
-def applied(sandbox: Any, tmp_path: Path) -> Path:
+def applied(sandbox: Any, tmp_path: Path, states: States) -> Path:
     specs = copy_specs(tmp_path)
-    result = run_cli(["apply", str(specs), *target_args(sandbox), "--auto-approve"], sandbox.token)
-    assert result.exit_code == 0, result.output
-    with api(sandbox) as client:  # objects made by hand, with values YAML reads otherwise
-        for i, display in enumerate(TRICKY):
-            made = client.post("/tenants", json={"name": f"odd-{i}", "display_name": display})
-            assert made.status_code == 201, made.text
+
+    def make() -> None:
+        args = ["apply", str(specs), *target_args(sandbox), "--auto-approve"]
+        result = run_cli(args, sandbox.token)
+        assert result.exit_code == 0, result.output
+        with api(sandbox) as client:  # objects made by hand, with values YAML reads otherwise
+            for i, display in enumerate(TRICKY):
+                made = client.post("/tenants", json={"name": f"odd-{i}", "display_name": display})
+                assert made.status_code == 201, made.text
+
+    states.made(sandbox, "the starter specs applied, tricky tenants made by hand", make)
     return specs
 
 

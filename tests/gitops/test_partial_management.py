@@ -23,7 +23,6 @@ from reconciler.engine.select import narrow
 from reconciler.errors import PlanError
 from reconciler.model import Action, Kind, Resource, ResourceId, State
 from reconciler.rules import Rules
-from tests.conftest import FreshSandbox
 from tests.integration.helpers import api, requests, run_cli, target_args, writes
 
 HEAD = "apiVersion: reconciler.dev/v1\n"
@@ -59,11 +58,6 @@ features: {{sso: true}}
     "reconciler.yaml": f"{HEAD}external: [Tenant/holding]\n",
 }
 """One team's tree: its tenant, on the platform's plan, under the platform's tenant."""
-
-
-@pytest.fixture
-def sandbox(fresh_sandbox: FreshSandbox) -> Any:
-    return fresh_sandbox("reference")
 
 
 def tree(root: Path, files: dict[str, str]) -> Path:

@@ -24,11 +24,10 @@ from reconciler.session import limiter_for
 from reconciler.spec.config import load_config
 from reconciler.targets import TargetChoice, resolve_target
 from tests.conftest import SANDBOX_TOKEN, request_log
-from tests.integration.helpers import run_cli
+from tests.integration.helpers import run_cli, tls
 
 TENANTS = 40
 FLAGS = 2
-CHANGES = 1 + 1 + TENANTS * (1 + FLAGS)  # a plan, its tier defaults, tenants and their flags
 
 
 class Counting:
@@ -87,7 +86,7 @@ def serve(tmp_path: Path) -> Any:
         box.server.stop()
 
 
-def specs(tmp_path: Path, config: str | None = None) -> Path:
+def specs(tmp_path: Path, config: str | None = None, tenants: int = TENANTS) -> Path:
     """One plan and :data:`TENANTS` tenants with :data:`FLAGS` flags each: independent
     changes enough for any concurrency to show."""
     root = tmp_path / "specs"
@@ -97,7 +96,7 @@ def specs(tmp_path: Path, config: str | None = None) -> Path:
     flags = ", ".join(f"f{f}: true" for f in range(FLAGS))
     documents += [
         f"{head}kind: Tenant\nname: t{t:03d}\nplan: pro\nstatus: active\nfeatures: {{{flags}}}\n"
-        for t in range(TENANTS)
+        for t in range(tenants)
     ]
     (root / "all.yaml").write_text("---\n".join(documents))
     if config is not None:
@@ -105,13 +104,18 @@ def specs(tmp_path: Path, config: str | None = None) -> Path:
     return root
 
 
-def apply(root: Path, box: Server, *extra: str) -> str:
+def changes(tenants: int = TENANTS) -> int:
+    return 1 + 1 + tenants * (1 + FLAGS)  # a plan, its tier defaults, tenants and their flags
+
+
+def apply(root: Path, box: Server, *extra: str, tenants: int = TENANTS) -> str:
     result = run_cli(
         ["apply", str(root), "--api", "reference", "--url", box.url, "--auto-approve", *extra],
         SANDBOX_TOKEN,
     )
     assert result.exit_code == 0, result.output
-    assert f"Apply: {CHANGES} applied, 0 failed, 0 skipped." in result.output, result.output
+    applied = f"Apply: {changes(tenants)} applied, 0 failed, 0 skipped."
+    assert applied in result.output, result.output
     return result.output
 
 
@@ -123,7 +127,9 @@ def assert_converged_once(root: Path, box: Server) -> None:
     )
     assert again.exit_code == 0, again.output
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    with httpx.Client(base_url=box.url + "/api/v1/operator", headers=headers) as client:
+    with httpx.Client(
+        base_url=box.url + "/api/v1/operator", headers=headers, verify=tls()
+    ) as client:
         listed = client.get("/tenants", params={"limit": 500}).json()["items"]
     names = Counter(t["name"] for t in listed)
     assert len(names) == TENANTS and set(names.values()) == {1}
@@ -158,13 +164,15 @@ def test_refused_with_429_it_backs_off_and_converges_without_duplicates(
     apply(specs(tmp_path), box)  # a client that stays above 6 fails here (4 refusals, out)
     # it grew into the cap by itself, was refused, and backed off: a few refusals, not
     # one per request above the cap, round after round
-    assert 0 < box.counting.refused < CHANGES // 3, box.counting.refused
+    assert 0 < box.counting.refused < changes() // 3, box.counting.refused
     assert_converged_once(tmp_path / "specs", box)
 
 
 def test_a_pinned_parallelism_is_never_exceeded(serve: Any, tmp_path: Path) -> None:
     box = serve()
-    apply(specs(tmp_path), box, "--parallelism", "2")
+    # a pin is kept from the first call on: 10 tenants' 32 changes show it (at 2 at once,
+    # 20 ms away, each change more is 10 ms of waiting)
+    apply(specs(tmp_path, tenants=10), box, "--parallelism", "2", tenants=10)
     assert box.counting.peak == 2  # reads and writes alike, from the first listing on
 
 

@@ -16,7 +16,7 @@ from reconciler.providers.base import ApplyContext
 from reconciler.providers.http import ApiClient
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
-from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "admin-operators"
 # ids: 1 the current admin, 2 maintenance (a plain user), 3 former-contractor (an operator)
@@ -32,7 +32,7 @@ def target(box: Any) -> list[str]:
 def by_hand(box: Any) -> httpx.Client:
     """A person at the admin console, changing accounts without reconciler."""
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    return httpx.Client(base_url=box.url, headers=headers, timeout=10.0)
+    return httpx.Client(base_url=box.url, headers=headers, timeout=10.0, verify=tls())
 
 
 def listing(box: Any) -> dict[str, dict[str, Any]]:

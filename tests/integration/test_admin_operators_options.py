@@ -24,7 +24,7 @@ from reconciler.options.admin_operators import AdminOperatorsOptions
 from reconciler.providers.admin_operators import AdminOperatorsProvider
 from reconciler.providers.http import ApiClient, url_path
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, request_log
-from tests.integration.helpers import REPO, copy_tree, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "admin-operators"
 CAP = 1
@@ -61,7 +61,9 @@ def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
 
 
 def client(box: Any) -> httpx.Client:
-    return httpx.Client(base_url=box.url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"})
+    return httpx.Client(
+        base_url=box.url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}, verify=tls()
+    )
 
 
 def apply(root: Path) -> Any:

@@ -9,7 +9,7 @@ import httpx
 import yaml
 
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox
-from tests.integration.helpers import REPO, run_cli
+from tests.integration.helpers import REPO, run_cli, tls
 
 AUTH = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
 
@@ -31,22 +31,25 @@ def apply_example(box: Any, dialect: str) -> None:
 def test_operator_v1_adopts_a_hand_made_plan_and_tenant(fresh_sandbox: FreshSandbox) -> None:
     box = fresh_sandbox("operator-v1")
     base = box.url + "/api/v1/operator"
-    assert httpx.post(base + "/plans", json={"name": "fleet"}, headers=AUTH).status_code == 201
-    made = httpx.post(base + "/tenants", json={"name": "contoso-farms"}, headers=AUTH)
-    assert made.status_code == 201
+    for path, name in (("/plans", "fleet"), ("/tenants", "contoso-farms")):
+        made = httpx.post(base + path, json={"name": name}, headers=AUTH, verify=tls())
+        assert made.status_code == 201
     apply_example(box, "operator-v1")
     for path in ("/plans", "/tenants"):
-        names = Counter(i["name"] for i in httpx.get(base + path, headers=AUTH).json()["items"])
+        names = Counter(
+            i["name"] for i in httpx.get(base + path, headers=AUTH, verify=tls()).json()["items"]
+        )
         assert max(names.values()) == 1, names
 
 
 def test_tenants_v1_adopts_a_hand_made_tenant(fresh_sandbox: FreshSandbox) -> None:
     box = fresh_sandbox("tenants-v1")
     base = box.url + "/v1/tenants"
-    assert httpx.post(base, json={"name": "globex"}, headers=AUTH).status_code == 201
+    assert httpx.post(base, json={"name": "globex"}, headers=AUTH, verify=tls()).status_code == 201
     apply_example(box, "tenants-v1")
     names = Counter(
-        t["name"] for t in httpx.get(base, params={"limit": 100}, headers=AUTH).json()["data"]
+        t["name"]
+        for t in httpx.get(base, params={"limit": 100}, headers=AUTH, verify=tls()).json()["data"]
     )
     assert names["globex"] == 1 and len(names) == 3
 
@@ -57,6 +60,6 @@ def test_platform_admin_adopts_a_seeded_tenant(fresh_sandbox: FreshSandbox) -> N
     )
     box = fresh_sandbox("platform-admin", seed=data)  # holds "Acme Corp" already
     apply_example(box, "platform-admin")
-    body = httpx.get(box.url + "/api/v1/platform/admin/tenants", headers=AUTH).json()
+    body = httpx.get(box.url + "/api/v1/platform/admin/tenants", headers=AUTH, verify=tls()).json()
     names = Counter(t["company_name"] for t in body["data"]["tenants"])
     assert names == {"Acme Corp": 1, "Demo Account": 1}

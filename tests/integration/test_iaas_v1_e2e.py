@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
-from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "iaas-v1"
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -32,7 +32,9 @@ def target(box: Any) -> list[str]:
 
 def client(box: Any) -> httpx.Client:
     return httpx.Client(
-        base_url=box.url + "/api", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+        base_url=box.url + "/api",
+        headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+        verify=tls(),
     )
 
 

@@ -24,7 +24,7 @@ from reconciler.options.iaas_v1 import BARE_ARRAY, IaasV1Options
 from reconciler.providers.http import ApiClient, url_path
 from reconciler.providers.iaas_v1 import IaasProvider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, request_log
-from tests.integration.helpers import REPO, copy_tree, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "iaas-v1"
 KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -63,7 +63,9 @@ def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
 
 def client(box: Any) -> httpx.Client:
     return httpx.Client(
-        base_url=box.url + "/api", headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+        base_url=box.url + "/api",
+        headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"},
+        verify=tls(),
     )
 
 

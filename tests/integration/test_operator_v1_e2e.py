@@ -13,7 +13,15 @@ from click.testing import Result
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
-from tests.integration.helpers import REPO, api, assert_converges_through_faults, copy_tree, run_cli
+from tests.integration.helpers import (
+    REPO,
+    States,
+    api,
+    assert_converges_through_faults,
+    copy_tree,
+    run_cli,
+    tls,
+)
 
 EXAMPLE = REPO / "examples" / "operator-v1"
 BASE = "/api/v1/operator"
@@ -75,9 +83,12 @@ def specs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def applied(box: Any, specs: Path) -> Any:
-    result = apply(specs, box)
-    assert result.exit_code == 0, result.output
+def applied(box: Any, specs: Path, states: States) -> Any:
+    def make() -> None:
+        result = apply(specs, box)
+        assert result.exit_code == 0, result.output
+
+    states.made(box, "the example applied", make)
     return box
 
 
@@ -401,5 +412,5 @@ def test_faults_still_converge(sandbox_factory: SandboxFactory) -> None:
 def test_the_token_never_shows(box: Any) -> None:
     result = apply(EXAMPLE, box)
     assert SANDBOX_TOKEN not in result.output
-    with httpx.Client() as c:
+    with httpx.Client(verify=tls()) as c:
         assert c.get(box.url + BASE + "/tenants").status_code == 401

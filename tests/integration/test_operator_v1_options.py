@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox
-from tests.integration.helpers import REPO, copy_tree, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "operator-v1"
 BASE = "/api/v1/operator"
@@ -69,7 +69,7 @@ def plan_exit(root: Path) -> int:
 
 def client(box: Any) -> httpx.Client:
     return httpx.Client(
-        base_url=box.url + BASE, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+        base_url=box.url + BASE, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}, verify=tls()
     )
 
 

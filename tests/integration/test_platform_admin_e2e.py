@@ -22,7 +22,7 @@ from reconciler.providers.http import ApiClient
 from reconciler.providers.platform_admin import PlatformAdminProvider
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory
-from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "platform-admin"
 DATA: dict[str, Any] = yaml.safe_load((EXAMPLE / ".sandbox" / "data.yaml").read_text())
@@ -37,7 +37,7 @@ def target(box: Any) -> list[str]:
 
 def call(box: Any, method: str, path: str, **kw: Any) -> Any:
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    response = httpx.request(method, box.url + BASE + path, headers=headers, **kw)
+    response = httpx.request(method, box.url + BASE + path, headers=headers, **kw, verify=tls())
     assert response.status_code < 300, response.text
     return response.json()["data"]
 

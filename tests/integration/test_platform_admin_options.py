@@ -24,7 +24,7 @@ from reconciler.options.platform_admin import PlatformAdminOptions
 from reconciler.providers.http import ApiClient
 from reconciler.providers.platform_admin import PlatformAdminProvider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox
-from tests.integration.helpers import REPO, copy_tree, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "platform-admin"
 DATA: dict[str, Any] = yaml.safe_load((EXAMPLE / ".sandbox" / "data.yaml").read_text())
@@ -79,7 +79,7 @@ def queries(box: Any, since: int = 0) -> list[tuple[str, str, str]]:
 
 
 def get(box: Any, path: str, **params: Any) -> Any:
-    return httpx.get(box.url + BASE + path, params=params, headers=HEADERS).json()
+    return httpx.get(box.url + BASE + path, params=params, headers=HEADERS, verify=tls()).json()
 
 
 def tenant(box: Any, name: str) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def test_that_server_answers_as_its_options_say(other: Any) -> None:
     flags = get(other, f"/tenants/{acme}/feature-flags", p=2, per_page=5)["data"]
     assert [f["flag_name"] for f in flags["flags"]] == ["api_access"] and flags["total"] == 3
     user = second["data"][0]["id"]
-    refused = httpx.delete(f"{other.url}{BASE}/users/{user}", headers=HEADERS)
+    refused = httpx.delete(f"{other.url}{BASE}/users/{user}", headers=HEADERS, verify=tls())
     assert refused.status_code == 400
     assert refused.json() == {
         "success": False,
@@ -105,7 +105,10 @@ def test_that_server_answers_as_its_options_say(other: Any) -> None:
     }
     override = {"plan_id": "plan_pro"}
     patched = httpx.patch(
-        f"{other.url}{BASE}/tenants/{acme}", json={"plan_override": override}, headers=HEADERS
+        f"{other.url}{BASE}/tenants/{acme}",
+        json={"plan_override": override},
+        headers=HEADERS,
+        verify=tls(),
     )
     assert patched.status_code == 200
     shown = tenant(other, "Acme Corp")

@@ -23,7 +23,7 @@ from reconciler.options.reference import ReferenceOptions
 from reconciler.providers.http import ApiClient, url_path
 from reconciler.providers.reference import ReferenceProvider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, request_log
-from tests.integration.helpers import REPO, copy_tree, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli, tls
 
 BASE = "/api/v1/operator"
 CAP = 2
@@ -66,7 +66,7 @@ def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
 
 def client(box: Any) -> httpx.Client:
     return httpx.Client(
-        base_url=box.url + BASE, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+        base_url=box.url + BASE, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}, verify=tls()
     )
 
 

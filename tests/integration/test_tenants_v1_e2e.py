@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox, SandboxFactory, request_log
-from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli
+from tests.integration.helpers import REPO, assert_converges_through_faults, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "tenants-v1"
 LIMITED = "limited-token-SECRET-456"
@@ -23,7 +23,7 @@ def target(box: Any) -> list[str]:
 
 def call(box: Any, method: str, path: str, token: str = SANDBOX_TOKEN, **kw: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"}
-    return httpx.request(method, box.url + BASE + path, headers=headers, **kw)
+    return httpx.request(method, box.url + BASE + path, headers=headers, **kw, verify=tls())
 
 
 def writes(box: Any, since: int = 0) -> list[tuple[str, str, int]]:

@@ -23,7 +23,7 @@ from reconciler.options.tenants_v1 import TenantsV1Options
 from reconciler.providers.http import ApiClient
 from reconciler.providers.tenants_v1 import TenantsV1Provider
 from tests.conftest import SANDBOX_TOKEN, FreshSandbox
-from tests.integration.helpers import REPO, copy_tree, run_cli
+from tests.integration.helpers import REPO, copy_tree, run_cli, tls
 
 EXAMPLE = REPO / "examples" / "tenants-v1"
 BASE = "/v1/tenants"
@@ -51,19 +51,27 @@ def specs(tmp_path: Path, box: Any, options: dict[str, Any] | None) -> Path:
 
 def configuration_of(box: Any, name: str) -> Any:
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    listed = httpx.get(box.url + "/v1/tenants", params={"limit": 100}, headers=headers).json()
+    listed = httpx.get(
+        box.url + "/v1/tenants", params={"limit": 100}, headers=headers, verify=tls()
+    ).json()
     tid = next(t["id"] for t in listed["data"] if t["name"] == name)
-    return httpx.get(f"{box.url}/v1/tenants/{tid}/configuration", headers=headers).json()
+    return httpx.get(
+        f"{box.url}/v1/tenants/{tid}/configuration", headers=headers, verify=tls()
+    ).json()
 
 
 def test_the_sandbox_takes_the_option(box: Any) -> None:
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    made = httpx.post(box.url + "/v1/tenants", json={"name": "acme"}, headers=headers).json()
+    made = httpx.post(
+        box.url + "/v1/tenants", json={"name": "acme"}, headers=headers, verify=tls()
+    ).json()
     path = f"{box.url}/v1/tenants/{made['id']}/configuration"
-    bare = httpx.patch(path, json={"locale": "en-US"}, headers=headers)
+    bare = httpx.patch(path, json={"locale": "en-US"}, headers=headers, verify=tls())
     assert bare.status_code == 400
     assert bare.json()["message"] == "settings is required"
-    wrapped = httpx.patch(path, json={"settings": {"locale": "en-US"}}, headers=headers)
+    wrapped = httpx.patch(
+        path, json={"settings": {"locale": "en-US"}}, headers=headers, verify=tls()
+    )
     assert wrapped.status_code == 200 and wrapped.json() == {"locale": "en-US"}
 
 
@@ -139,7 +147,7 @@ def queries(box: Any, since: int = 0) -> list[tuple[str, str, str]]:
 
 
 def test_that_server_answers_as_its_options_say(other: Any) -> None:
-    with httpx.Client(base_url=other.url, headers=HEADERS) as api:
+    with httpx.Client(base_url=other.url, headers=HEADERS, verify=tls()) as api:
         made = api.post(BASE, json={"name": "acme", "title": "Acme"})
         assert made.status_code == 201, made.text
         acme = made.json()["data"]
@@ -168,7 +176,7 @@ def test_a_target_configured_alike_converges_paging_past_the_cap_and_plans_empty
     root = configured(tmp_path, other, SERVER)
     applied = apply(root)
     assert applied.exit_code == 0, applied.output
-    with httpx.Client(base_url=other.url, headers=HEADERS) as api:
+    with httpx.Client(base_url=other.url, headers=HEADERS, verify=tls()) as api:
         listed = [api.get(BASE, params={"page": n}).json()["tenants"] for n in (1, 2, 3)]
         tenants = {t["name"]: t for page in listed for t in page}
         globex = tenants["globex"]["uuid"]
@@ -216,7 +224,7 @@ def test_export_of_a_deactivated_tenant_round_trips_under_the_options(
 ) -> None:
     root = configured(tmp_path, other, SERVER)
     assert apply(root).exit_code == 0
-    with httpx.Client(base_url=other.url, headers=HEADERS) as api:
+    with httpx.Client(base_url=other.url, headers=HEADERS, verify=tls()) as api:
         listed = [api.get(BASE, params={"page": n}).json()["tenants"] for n in (1, 2, 3)]
         globex = next(t["uuid"] for page in listed for t in page if t["name"] == "globex")
         assert api.post(f"{BASE}/{globex}/deactivate").json()["data"]["state"] == "inactive"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from reconciler import core
-from tests.integration.helpers import copy_specs, run_cli, target_args
+from tests.integration.helpers import copy_specs, run_cli, target_args, tls
 
 
 def test_two_concurrent_applies_leave_no_duplicates(
@@ -32,7 +32,9 @@ def test_two_concurrent_applies_leave_no_duplicates(
     )
     assert plan.exit_code == 0, plan.output
     headers = {"Authorization": f"Bearer {sandbox.token}"}
-    with httpx.Client(base_url=sandbox.url + "/api/v1/operator", headers=headers) as client:
+    with httpx.Client(
+        base_url=sandbox.url + "/api/v1/operator", headers=headers, verify=tls()
+    ) as client:
         for path in ("/tenants", "/plans", "/users"):
             items = client.get(path, params={"limit": 500}).json()["items"]
             names = Counter(i.get("name") or i.get("email") for i in items)

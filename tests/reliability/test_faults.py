@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.sandbox.faults import FaultConfig
 from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
-from tests.integration.helpers import copy_specs, run_cli, target_args
+from tests.integration.helpers import copy_specs, run_cli, target_args, tls
 
 
 def test_fault_injection_is_seeded_and_deterministic(
@@ -22,7 +22,7 @@ def test_fault_injection_is_seeded_and_deterministic(
         box = sandbox_factory(faults=FaultConfig(rate=0.5, seed=7))
         seen = []
         with httpx.Client(
-            base_url=box.url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}
+            base_url=box.url, headers={"Authorization": f"Bearer {SANDBOX_TOKEN}"}, verify=tls()
         ) as client:
             for _ in range(60):
                 try:
@@ -37,7 +37,7 @@ def test_fault_injection_is_seeded_and_deterministic(
 def test_500_after_commit_really_commits(sandbox_factory: SandboxFactory) -> None:
     box = sandbox_factory(faults=FaultConfig(rate=1.0, seed=3))
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    with httpx.Client(base_url=box.url, headers=headers) as client:
+    with httpx.Client(base_url=box.url, headers=headers, verify=tls()) as client:
         outcomes = []
         for i in range(12):
             try:
@@ -47,7 +47,7 @@ def test_500_after_commit_really_commits(sandbox_factory: SandboxFactory) -> Non
                 outcomes.append(-1)
     box.stop()
     again = sandbox_factory(db_path=box.db_path)
-    with httpx.Client(base_url=again.url, headers=headers) as client:
+    with httpx.Client(base_url=again.url, headers=headers, verify=tls()) as client:
         names = {p["name"] for p in client.get("/api/v1/operator/plans").json()["items"]}
     committed = {f"p{i}" for i, status in enumerate(outcomes) if status in (500, -1)}
     refused = {f"p{i}" for i, status in enumerate(outcomes) if status in (503, 429)}
@@ -79,7 +79,9 @@ def test_repeated_applies_converge_through_20_percent_faults(
     plan = run_cli(["plan", str(specs), *target_args(check), "--detailed-exitcode"], SANDBOX_TOKEN)
     assert plan.exit_code == 0, plan.output
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    with httpx.Client(base_url=check.url + "/api/v1/operator", headers=headers) as client:
+    with httpx.Client(
+        base_url=check.url + "/api/v1/operator", headers=headers, verify=tls()
+    ) as client:
         for path in ("/tenants", "/plans", "/users"):
             items: list[dict[str, Any]] = client.get(path, params={"limit": 500}).json()["items"]
             names = Counter(i.get("name") or i.get("email") for i in items)

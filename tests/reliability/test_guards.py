@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import time
+import json
+import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.helpers import api, copy_specs, run_cli, target_args, writes
+from tests.integration.helpers import States, api, copy_specs, run_cli, target_args, writes
 
 HEADER = "apiVersion: reconciler.dev/v1\n"
 
@@ -23,11 +25,28 @@ def hand_made_tenants(sandbox: Any, count: int) -> None:
             assert client.post("/tenants", json={"name": f"hand-{i:02d}"}).status_code == 201
 
 
+def backdate_suspension(sandbox: Any, name: str, by: timedelta) -> None:
+    """Move the sandbox's record of when tenant ``name`` was suspended ``by`` into the past:
+    its grace period has passed as far as the API can tell, without waiting for it."""
+    with sqlite3.connect(sandbox.db_path) as db:
+        [(ident, text)] = db.execute("SELECT id, data FROM tenants WHERE key = ?", (name,))
+        tenant = json.loads(text)
+        since = datetime.fromisoformat(tenant["suspended_at"].replace("Z", "+00:00")) - by
+        tenant["suspended_at"] = since.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        db.execute("UPDATE tenants SET data = ? WHERE id = ?", (json.dumps(tenant), ident))
+    db.close()
+
+
 @pytest.fixture
-def applied(sandbox: Any, tmp_path: Path) -> Path:
+def applied(sandbox: Any, tmp_path: Path, states: States) -> Path:
     specs = copy_specs(tmp_path)
-    result = run_cli(["apply", str(specs), *target_args(sandbox), "--auto-approve"], sandbox.token)
-    assert result.exit_code == 0, result.output
+
+    def apply() -> None:
+        args = ["apply", str(specs), *target_args(sandbox), "--auto-approve"]
+        result = run_cli(args, sandbox.token)
+        assert result.exit_code == 0, result.output
+
+    states.made(sandbox, "the starter specs applied", apply)
     return specs
 
 
@@ -166,12 +185,15 @@ def test_ignored_fields_are_left_alone_and_shown(sandbox: Any, applied: Path) ->
 
 def test_suspend_then_delete_waits_for_the_grace_period(sandbox: Any, applied: Path) -> None:
     hand_made_tenants(sandbox, 1)
-    config(applied, "prune: {Tenant: suspend-then-delete}\ngrace: {Tenant: 1s}\n")
+    config(applied, "prune: {Tenant: suspend-then-delete}\ngrace: {Tenant: 1h}\n")
     args = ["apply", str(applied), *target_args(sandbox), "--auto-approve"]
     first = run_cli(args, sandbox.token)
     assert first.exit_code == 0, first.output
     assert "! Tenant/hand-00 will be suspended" in first.stdout
-    time.sleep(1.5)  # let the grace period pass; not a timing assertion
+    waiting = run_cli(args, sandbox.token)  # within the grace period: left suspended
+    assert waiting.exit_code == 0, waiting.output
+    assert "Tenant/hand-00 will be deleted" not in waiting.stdout
+    backdate_suspension(sandbox, "hand-00", timedelta(hours=1, seconds=1))  # the hour is over
     second = run_cli(args, sandbox.token)
     assert "- Tenant/hand-00 will be deleted" in second.stdout, second.output
     with api(sandbox) as client:

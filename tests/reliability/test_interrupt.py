@@ -44,7 +44,7 @@ from reconciler.sandbox.faults import FaultConfig
 from reconciler.sandbox.server import BackgroundServer
 from reconciler.targets import TargetChoice
 from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
-from tests.integration.helpers import copy_specs, run_cli
+from tests.integration.helpers import copy_specs, run_cli, tls
 
 PROCESS_BOUND = 60.0
 """No process of these tests may run longer: a hang fails the test instead of stalling it."""
@@ -217,7 +217,7 @@ def assert_converged_without_duplicates(specs: Path, url: str) -> None:
     )
     assert plan.exit_code == 0, plan.output
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    with httpx.Client(base_url=url + "/api/v1/operator", headers=headers) as client:
+    with httpx.Client(base_url=url + "/api/v1/operator", headers=headers, verify=tls()) as client:
         for path in ("/tenants", "/plans", "/users"):
             items: list[dict[str, Any]] = client.get(path, params={"limit": 500}).json()["items"]
             names = Counter(i.get("name") or i.get("email") for i in items)

@@ -15,7 +15,7 @@ and what landed is adopted. Last, a scaled-down soak of ``bench/soak_faults.py``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,8 @@ from bench.soak_faults import soak_one
 from reconciler.providers import provider_class
 from reconciler.sandbox.faults import FaultConfig, FirstAttempt
 from reconciler.sandbox.server import EmbeddedSandbox
-from tests.conftest import SANDBOX_TOKEN, SandboxFactory, request_log
-from tests.integration.helpers import run_cli
+from tests.conftest import SANDBOX_TOKEN, SandboxFactory, copy_database, request_log
+from tests.integration.helpers import run_cli, tls
 
 API = "reconciler.dev/v1"
 ID = "[^/]+"
@@ -313,18 +313,48 @@ def plan_exit(root: Path, box: EmbeddedSandbox, dialect: str) -> int:
     return int(result.exit_code)
 
 
+CalmState = Callable[[Scenario], Path]
+
+
+@pytest.fixture(scope="module")
+def calm_state(tmp_path_factory: pytest.TempPathFactory) -> CalmState:
+    """``calm_state(scenario)``: the database of a sandbox after one calm apply of the
+    scenario's ``before``, made once per dialect for the module (the 503 and the lost-answer
+    tests start from the same state); each test moves a copy of it.
+
+    Made on a test's first call, not at fixture setup, so the test's own environment
+    (journal, retry waits) is in place for that apply."""
+    made: dict[str, Path] = {}
+
+    def get(scenario: Scenario) -> Path:
+        d = scenario.dialect
+        if d not in made:
+            root = tmp_path_factory.mktemp(f"calm-{d}")
+            with EmbeddedSandbox(
+                d, db_path=root / "calm.sqlite", token=SANDBOX_TOKEN, seed=scenario.seed
+            ) as calm:
+                done = apply(write_specs(root / "specs", objects(scenario.before), {}), calm, d)
+                assert done.exit_code == 0, done.output
+            made[d] = root / "calm.sqlite"
+        return made[d]
+
+    return get
+
+
 def moved(
-    sandbox_factory: SandboxFactory, tmp_path: Path, scenario: Scenario, fault: str
+    sandbox_factory: SandboxFactory,
+    calm_state: CalmState,
+    tmp_path: Path,
+    scenario: Scenario,
+    fault: str,
 ) -> tuple[EmbeddedSandbox, Path, list[tuple[str, str, int]]]:
     """The scenario's state made calmly, then moved with the first attempt of each of its
     repeatable writes failed by ``fault``: the second sandbox, the specs, its request log."""
     d, root = scenario.dialect, tmp_path / "specs"
-    calm = sandbox_factory(d, seed=scenario.seed)
-    made = apply(write_specs(root, objects(scenario.before), {}), calm, d)
-    assert made.exit_code == 0, made.output
-    calm.stop()
+    db_path = tmp_path / "moved.sqlite"
+    copy_database(calm_state(scenario), db_path)
     rules = tuple(FirstAttempt(m, p, fault) for m, p in scenario.writes.values())
-    box = sandbox_factory(d, db_path=calm.db_path, faults=FaultConfig(first=rules))
+    box = sandbox_factory(d, db_path=db_path, faults=FaultConfig(first=rules))
     since = len(request_log(box.db_path))
     result = apply(write_specs(root, objects(scenario.after), scenario.prune), box, d)
     assert result.exit_code == 0, result.output
@@ -350,10 +380,10 @@ def creates(log: list[tuple[str, str, int]], path: str) -> list[int]:
 
 @pytest.mark.parametrize("dialect", list(BY_NAME))
 def test_a_503_on_each_repeatable_write_is_retried_and_lands(
-    sandbox_factory: SandboxFactory, tmp_path: Path, dialect: str
+    sandbox_factory: SandboxFactory, calm_state: CalmState, tmp_path: Path, dialect: str
 ) -> None:
     scenario = BY_NAME[dialect]
-    box, root, log = moved(sandbox_factory, tmp_path, scenario, "503-before")
+    box, root, log = moved(sandbox_factory, calm_state, tmp_path, scenario, "503-before")
     for label, (method, pattern) in scenario.writes.items():
         calls = calls_of(log, method, pattern)
         assert calls, f"{label}: no {method} {pattern} was sent"
@@ -373,10 +403,10 @@ assignment is not found (404)."""
 
 @pytest.mark.parametrize("dialect", list(BY_NAME))
 def test_a_repeat_after_a_lost_answer_meets_the_work_done_and_counts_it_done(
-    sandbox_factory: SandboxFactory, tmp_path: Path, dialect: str
+    sandbox_factory: SandboxFactory, calm_state: CalmState, tmp_path: Path, dialect: str
 ) -> None:
     scenario = BY_NAME[dialect]
-    box, root, log = moved(sandbox_factory, tmp_path, scenario, "drop")
+    box, root, log = moved(sandbox_factory, calm_state, tmp_path, scenario, "drop")
     for label, (method, pattern) in scenario.writes.items():
         calls = calls_of(log, method, pattern)
         assert calls, f"{label}: no {method} {pattern} was sent"
@@ -469,7 +499,9 @@ def test_first_attempt_rules_fail_each_matching_call_once(
     rules = (FirstAttempt("get", "/api/v1/operator/(plans|users)"),)
     box = sandbox_factory(faults=FaultConfig(first=rules))
     headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
-    with httpx.Client(base_url=box.url + "/api/v1/operator", headers=headers) as client:
+    with httpx.Client(
+        base_url=box.url + "/api/v1/operator", headers=headers, verify=tls()
+    ) as client:
         seen = [client.get(path).status_code for path in ("/plans", "/plans", "/users", "/users")]
         seen += [client.get("/tenants").status_code]
     assert seen == [503, 200, 503, 200, 200]
