@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 import pytest
 
-from reconciler import targets
+from reconciler import redact, targets
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.faults import FaultConfig
 from reconciler.sandbox.server import BackgroundServer, EmbeddedSandbox
@@ -113,6 +113,17 @@ def _no_spec_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Test runs never write a spec cache into the repository's specs or examples;
     tests of the cache turn it back on (tests/spec/test_spec_cache.py)."""
     monkeypatch.setenv("RECONCILER_NO_CACHE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_of_other_tests() -> None:
+    """Each test starts with no registered secret, as each CLI run does.
+
+    Secrets are process-wide (``redact.register``): without this, a token that
+    one test registered would be redacted from another test's output on the
+    same worker, so that a test's result would depend on which ran before it.
+    """
+    redact.forget_all()
 
 
 @pytest.fixture(autouse=True)

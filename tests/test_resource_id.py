@@ -29,12 +29,6 @@ T, F, P, D = Kind.TENANT, Kind.FEATURE_FLAG, Kind.SUBSCRIPTION_PLAN, Kind.TIER_D
 HERE = SourceLocation("specs/t.yaml", 3, 1)
 
 
-@pytest.fixture(autouse=True)
-def _no_secrets_of_other_tests() -> None:
-    """A plan file refuses text holding a registered secret; earlier tests register some."""
-    redact.forget_all()
-
-
 def test_equal_ids_made_apart_are_one_key() -> None:
     key = "".join(["ac", "me"])  # not the interned literal: equal, not identical
     a, b = ResourceId(T, "acme"), ResourceId.parse("Tenant/" + key)
