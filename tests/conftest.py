@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
+import trustme
 
 from reconciler import redact, targets
 from reconciler.sandbox.app import create_app
@@ -389,3 +390,22 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> States:
     """``states.made(sandbox, "the starter specs applied", apply)``: a state of the module's
     shared sandbox made by its first test and put back for the others (helpers.States)."""
     return States(tmp_path_factory.mktemp("states"))
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    """A certificate authority of the test's own, which nothing trusts by default."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_sandbox(ca: trustme.CA, tmp_path: Path) -> Iterator[EmbeddedSandbox]:
+    """A reference sandbox serving HTTPS on 127.0.0.1 with a certificate ``ca`` issued."""
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    with EmbeddedSandbox(
+        db_path=tmp_path / "tls.sqlite", token=SANDBOX_TOKEN, tls=(str(cert_file), str(key_file))
+    ) as box:
+        yield box

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,6 @@ import trustme
 from reconciler.sandbox.server import EmbeddedSandbox
 from reconciler.targets import Target
 from reconciler.transport import tls_verify
-from tests.conftest import SANDBOX_TOKEN
 
 
 def target(**settings: object) -> Target:
@@ -43,23 +41,10 @@ def test_insecure_is_still_off_and_warned_for_plain_http(caplog: pytest.LogCaptu
     assert "TLS certificate verification is OFF" in caplog.text
 
 
-@pytest.fixture
-def tls_sandbox(tmp_path: Path) -> Iterator[tuple[EmbeddedSandbox, trustme.CA]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(cert_file))
-    cert.private_key_pem.write_to_path(str(key_file))
-    with EmbeddedSandbox(
-        db_path=tmp_path / "tls.sqlite", token=SANDBOX_TOKEN, tls=(str(cert_file), str(key_file))
-    ) as box:
-        yield box, ca
-
-
 def test_the_plain_http_context_fails_closed_on_a_tls_server(
-    tls_sandbox: tuple[EmbeddedSandbox, trustme.CA],
+    tls_sandbox: EmbeddedSandbox, ca: trustme.CA
 ) -> None:
-    box, ca = tls_sandbox
+    box = tls_sandbox
     made = tls_verify(target(), "http://127.0.0.1:8080")
     assert isinstance(made, ssl.SSLContext)
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):

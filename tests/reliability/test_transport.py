@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import trustme
 
 from reconciler.sandbox.server import EmbeddedSandbox
 from tests.conftest import SANDBOX_TOKEN
 from tests.integration.helpers import copy_specs, run_cli, writes
-
-
-@pytest.fixture
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def tls_sandbox(ca: trustme.CA, tmp_path: Path) -> Iterator[EmbeddedSandbox]:
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(cert_file))
-    cert.private_key_pem.write_to_path(str(key_file))
-    with EmbeddedSandbox(
-        db_path=tmp_path / "tls.sqlite", token=SANDBOX_TOKEN, tls=(str(cert_file), str(key_file))
-    ) as box:
-        yield box
 
 
 def plan(specs: Path, url: str, *extra: str) -> Any:
