@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import cli
+from reconciler import cli, cli_apply
 from reconciler.engine.planner import Planner
 from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.report.text import render_plan
@@ -99,7 +99,7 @@ def test_apply_on_a_terminal_asks_and_a_no_changes_nothing(
     sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     specs = copy_specs(tmp_path)
-    monkeypatch.setattr(cli, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(cli_apply, "stdin_is_terminal", lambda: True)
     from click.testing import CliRunner
 
     result = CliRunner().invoke(
