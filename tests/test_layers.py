@@ -33,6 +33,9 @@ FORBIDDEN: dict[str, set[str]] = {
 }
 """Stage → the stages it must not import (``*``: nothing from reconciler at all)."""
 
+CORE_PARTS = {"preparing", "planning", "applying"}
+"""The modules ``core`` is made of (it re-exports them): the same stage as ``core``."""
+
 
 def stage(module: str) -> str | None:
     """The stage a module belongs to (``reconciler.cli_options`` → ``cli``), if any."""
@@ -44,6 +47,8 @@ def stage(module: str) -> str | None:
         return "cli"
     if top == "dialects":
         return "registry"
+    if top in CORE_PARTS:
+        return "core"
     return top
 
 
@@ -99,6 +104,8 @@ def test_the_walk_sees_every_stage_and_every_kind_of_import() -> None:
     stages = {stage(m) for m in MODULES}
     assert {"spec", "providers", "sandbox", "report", "engine", "cli", "registry"} <= stages
     assert stage("reconciler.cli_report") == "cli" and stage("reconciler.cli") == "cli"
+    assert {stage(f"reconciler.{part}") for part in CORE_PARTS} == {"core"}
+    assert {m.split(".")[1] for m in MODULES if m.count(".") == 1} >= CORE_PARTS
     found = {target for _, target in imports("reconciler.cli", PACKAGE / "cli.py")}
     assert "reconciler.export" in found  # imported inside a function
     assert "reconciler.dialects" in found  # ``from reconciler import dialects``
