@@ -10,27 +10,62 @@ would apply something nobody reviewed. It also records a digest of the spec
 tree it was made from (every file the loader reads, ``reconciler.yaml`` too):
 ``apply`` refuses the plan when the specs on disk are no longer those, so a
 plan reviewed on a pull request is applied only from the very specs merged.
+This module is the file around them; the plan and resources in it are turned
+to and from plain data by :mod:`reconciler.plan_codec`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__, redact
-from reconciler.engine.external import ExternalRef, Referrer
-from reconciler.engine.plan import Plan, Selection
-from reconciler.errors import ConfigError, PlanError, SourceLocation
-from reconciler.model import Action, Change, FieldChange, Kind, Resource, ResourceId, State
+from reconciler.engine.plan import Plan
+from reconciler.errors import ConfigError, PlanError
+from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.options import parse
+from reconciler.plan_codec import (
+    SECRET,
+    Sensitive,
+    dump_location,
+    dump_plan,
+    dump_resource,
+    is_secret,
+    load_location,
+    load_plan,
+    load_resource,
+    secret_digest,
+)
 from reconciler.rules import GuardPolicy, Rules
 from reconciler.spec.loader import CONFIG_NAMES, discover
 from reconciler.targets import Target
+
+__all__ = [  # the codec's names stay importable from here, where they were first
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SECRET",
+    "SavedPlan",
+    "Sensitive",
+    "SpecsChangedError",
+    "check_spec_tree",
+    "dump",
+    "dump_plan",
+    "fingerprint",
+    "fingerprints",
+    "is_plan_file",
+    "is_secret",
+    "load",
+    "load_plan",
+    "moved",
+    "restore_secrets",
+    "secret_digest",
+    "spec_tree",
+    "write",
+]
 
 FORMAT = "reconciler-plan"
 FORMAT_VERSION = 3
@@ -143,176 +178,6 @@ def is_plan_file(path: Path) -> bool:
     return f'"format": "{FORMAT}"' in head
 
 
-def _location(loc: SourceLocation | None) -> dict[str, Any] | None:
-    if loc is None:
-        return None
-    return {"file": loc.file, "line": loc.line, "column": loc.column}
-
-
-SECRET = "$sensitive"
-"""A sensitive value's stand-in: ``{"$sensitive": sha256 of the value}``."""
-
-Sensitive = Mapping[Kind, frozenset[str]]
-
-
-def secret_digest(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {SECRET}
-
-
-def _fields(resource: Resource, sensitive: Sensitive) -> dict[str, Any]:
-    hidden = sensitive.get(resource.id.kind, frozenset())
-    return {
-        name: {SECRET: secret_digest(value)} if name in hidden and value is not None else value
-        for name, value in resource.fields.items()
-    }
-
-
-def _resource(resource: Resource | None, sensitive: Sensitive = {}) -> dict[str, Any] | None:  # noqa: B006
-    """Every attribute of a resource: what ``apply`` of the file needs is what ``plan`` had."""
-    if resource is None:
-        return None
-    return {
-        "id": str(resource.id),
-        "fields": _fields(resource, sensitive),
-        "server": resource.server,
-        "source": _location(resource.source),
-        "field_sources": {
-            name: _location(loc) for name, loc in sorted(resource.field_sources.items())
-        },
-        "protect": resource.protect,
-        "ignore_fields": sorted(resource.ignore_fields),
-        **({} if resource.managed else {"managed": False}),
-    }
-
-
-def _ids(ids: list[ResourceId]) -> list[str]:
-    return [str(r) for r in ids]
-
-
-def _by_id(values: Mapping[ResourceId, Any]) -> dict[str, Any]:
-    return {str(rid): value for rid, value in values.items()}
-
-
-def _counts(counts: Mapping[Kind, int]) -> dict[str, int]:
-    return {kind.value: n for kind, n in counts.items()}
-
-
-def dump_plan(plan: Plan, sensitive: Sensitive | None = None) -> dict[str, Any]:
-    """The change plan alone, losslessly: ``load_plan(dump_plan(p)) == p``."""
-    sensitive = sensitive or {}
-    return {
-        "changes": [
-            {
-                "action": c.action.value,
-                "id": str(c.id),
-                "desired": _resource(c.desired, sensitive),
-                "live": _resource(c.live, sensitive),
-                "fields": [{"path": f.path, "old": f.old, "new": f.new} for f in c.fields],
-                "reason": c.reason,
-                "waits_for": sorted(str(r) for r in c.waits_for),
-            }
-            for c in plan.changes
-        ],
-        "unchanged": _ids(plan.unchanged),
-        "unmanaged": _ids(plan.unmanaged),
-        "desired_counts": _counts(plan.desired_counts),
-        "live_counts": _counts(plan.live_counts),
-        "ignored": _by_id(plan.ignored),
-        "notes": _by_id(plan.notes),
-        "protected": list(plan.protected),
-        "unsafe": _by_id(plan.unsafe),
-        "external": [_external(ref) for ref in plan.external.values()],
-        "selection": _selection(plan.selection),
-    }
-
-
-def _external(ref: ExternalRef) -> dict[str, Any]:
-    return {
-        "id": str(ref.id),
-        "declared": _location(ref.declared),
-        "exists": ref.exists,
-        "referrers": [
-            {"id": str(r.id), "field": r.field, "location": _location(r.location)}
-            for r in ref.referrers
-        ],
-    }
-
-
-def _selection(selection: Selection | None) -> dict[str, list[str]] | None:
-    """``plan --only``: the names given, and what the plan brought in and left out."""
-    if selection is None:
-        return None
-    return {
-        "only": _ids(list(selection.only)),
-        "needed": _ids(list(selection.needed)),
-        "left_out": _ids(list(selection.left_out)),
-        "dependents": _ids(list(selection.dependents)),
-    }
-
-
-def _load_external(data: Mapping[str, Any]) -> ExternalRef:
-    return ExternalRef(
-        ResourceId.parse(data["id"]),
-        _load_location(data["declared"]),
-        bool(data["exists"]),
-        tuple(
-            Referrer(ResourceId.parse(r["id"]), str(r["field"]), _load_location(r["location"]))
-            for r in data["referrers"]
-        ),
-    )
-
-
-def _load_selection(data: Mapping[str, Any] | None) -> Selection | None:
-    if data is None:
-        return None
-
-    def ids(name: str) -> tuple[ResourceId, ...]:
-        return tuple(ResourceId.parse(r) for r in data[name])
-
-    return Selection(ids("only"), ids("needed"), ids("left_out"), ids("dependents"))
-
-
-def load_plan(data: Mapping[str, Any]) -> Plan:
-    """Inverse of :func:`dump_plan`."""
-    changes = [
-        Change(
-            Action(c["action"]),
-            ResourceId.parse(c["id"]),
-            desired=_load_resource(c["desired"]),
-            live=_load_resource(c["live"]),
-            fields=[FieldChange(f["path"], f["old"], f["new"]) for f in c["fields"]],
-            reason=c["reason"],
-            waits_for=frozenset(ResourceId.parse(r) for r in c["waits_for"]),
-        )
-        for c in data["changes"]
-    ]
-
-    def ids(name: str) -> list[ResourceId]:
-        return [ResourceId.parse(r) for r in data[name]]
-
-    def by_id(name: str) -> dict[ResourceId, Any]:
-        return {ResourceId.parse(r): v for r, v in data[name].items()}
-
-    return Plan(
-        changes=changes,
-        unchanged=ids("unchanged"),
-        unmanaged=ids("unmanaged"),
-        desired_counts={Kind(k): int(n) for k, n in data["desired_counts"].items()},
-        live_counts={Kind(k): int(n) for k, n in data["live_counts"].items()},
-        ignored={rid: list(paths) for rid, paths in by_id("ignored").items()},
-        notes={rid: str(note) for rid, note in by_id("notes").items()},
-        protected=[str(p) for p in data["protected"]],
-        unsafe={rid: str(why) for rid, why in by_id("unsafe").items()},
-        external={ref.id: ref for ref in map(_load_external, data.get("external", []))},
-        selection=_load_selection(data.get("selection")),
-    )
-
-
 def _target(target: Target) -> dict[str, Any]:
     return {
         "name": target.name,
@@ -327,7 +192,7 @@ def _target(target: Target) -> dict[str, Any]:
         "ignore_fields": {k.value: sorted(v) for k, v in target.rules.ignore_fields.items()},
         "protect": sorted(str(r) for r in target.rules.protect),
         "external": {
-            str(r): _location(where) for r, where in sorted(target.rules.external.items())
+            str(r): dump_location(where) for r, where in sorted(target.rules.external.items())
         },
         "guards": {
             "max_removals": target.guards.max_removals,
@@ -361,7 +226,7 @@ def dump(
         "spec_tree": spec_tree(specs),
         "target": _target(target),
         "plan": dump_plan(plan, sensitive),
-        "desired": [_resource(r, sensitive) for r in desired],
+        "desired": [dump_resource(r, sensitive) for r in desired],
         "fingerprints": fingerprints(live),
     }
 
@@ -381,31 +246,6 @@ def write(path: Path, document: dict[str, Any]) -> None:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
-
-
-def _load_location(data: dict[str, Any] | None) -> SourceLocation | None:
-    if not data:
-        return None
-    return SourceLocation(data["file"], int(data["line"]), int(data["column"]))
-
-
-def _load_resource(data: dict[str, Any] | None) -> Resource | None:
-    if data is None:
-        return None
-    return Resource(
-        ResourceId.parse(data["id"]),
-        dict(data["fields"]),
-        server=dict(data["server"]),
-        source=_load_location(data["source"]),
-        field_sources={
-            name: loc
-            for name, raw in data["field_sources"].items()
-            if (loc := _load_location(raw)) is not None
-        },
-        protect=bool(data["protect"]),
-        ignore_fields=frozenset(data["ignore_fields"]),
-        managed=bool(data.get("managed", True)),
-    )
 
 
 def load(path: Path) -> SavedPlan:
@@ -430,7 +270,7 @@ def load(path: Path) -> SavedPlan:
             ignore_fields={Kind(k): frozenset(v) for k, v in t["ignore_fields"].items()},
             protect=frozenset(ResourceId.parse(r) for r in t["protect"]),
             external={
-                ResourceId.parse(r): _load_location(where)
+                ResourceId.parse(r): load_location(where)
                 for r, where in t.get("external", {}).items()
             },
         )
@@ -446,7 +286,7 @@ def load(path: Path) -> SavedPlan:
             guards=GuardPolicy(**t["guards"]),
             options=None if t.get("options") is None else parse(t["dialect"], t["options"]),
         )
-        desired = State(r for d in data["desired"] if (r := _load_resource(d)) is not None)
+        desired = State(r for d in data["desired"] if (r := load_resource(d)) is not None)
         plan = load_plan(data["plan"])
         return SavedPlan(
             target=target,

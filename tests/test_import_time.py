@@ -39,6 +39,7 @@ COMMANDS_ONLY = (
     "reconciler.core",
     "reconciler.engine",
     "reconciler.planfile",
+    "reconciler.plan_codec",
     "reconciler.spec",
     "reconciler.targets",
 )
@@ -49,6 +50,7 @@ NOT_FOR_VALIDATE = (
     "httpx",
     "reconciler.engine.executor",
     "reconciler.planfile",
+    "reconciler.plan_codec",
     "reconciler.session",
     "reconciler.transport",
 )

@@ -35,7 +35,7 @@ from reconciler.model import (
     State,
     flag_key,
 )
-from reconciler.planfile import _load_resource, _resource, dump_plan, load_plan
+from reconciler.plan_codec import dump_plan, dump_resource, load_plan, load_resource
 from reconciler.spec import load_specs
 
 T, F = Kind.TENANT, Kind.FEATURE_FLAG
@@ -198,7 +198,7 @@ def test_a_saved_plan_of_loaded_specs_round_trips(tmp_path: Path) -> None:
     plan = Planner().plan(state, State())
     assert load_plan(json.loads(json.dumps(dump_plan(plan)))) == plan
     for resource in state:
-        assert _load_resource(json.loads(json.dumps(_resource(resource)))) == resource
+        assert load_resource(json.loads(json.dumps(dump_resource(resource)))) == resource
 
 
 # ---- the plan refers, it does not copy ------------------------------------------------
