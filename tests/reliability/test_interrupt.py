@@ -62,6 +62,7 @@ class Cli:
 
     def __init__(self, args: list[str]) -> None:
         env = {**os.environ, "RECONCILER_TOKEN": SANDBOX_TOKEN, "NO_COLOR": "1"}
+        env["PYTHONFAULTHANDLER"] = "1"  # a stuck run shows its stacks (``finish``)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reconciler", *args],
             stdout=subprocess.PIPE,
@@ -89,7 +90,18 @@ class Cli:
     def finish(self, within: float = PROCESS_BOUND) -> int:
         """The exit status, once the process has ended (at most ``within`` seconds)."""
         assert self.proc.stdout is not None
-        status = self.proc.wait(timeout=within)
+        try:
+            status = self.proc.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            # where it was stuck: SIGABRT makes faulthandler print every thread's stack
+            self.proc.send_signal(signal.SIGABRT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.lines += self.proc.stdout.readlines()
+            raise AssertionError(f"still running after {within} s:\n{self.output}") from None
         self.lines += self.proc.stdout.readlines()
         return status
 
