@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,8 +42,9 @@ from reconciler.plan_codec import (
     secret_digest,
 )
 from reconciler.rules import GuardPolicy, Rules
+from reconciler.spec.config import RetriesSpec
 from reconciler.spec.loader import CONFIG_NAMES, discover
-from reconciler.targets import Target
+from reconciler.targets import PARALLELISM_LIMIT, RetryPolicy, Target
 
 __all__ = [  # the codec's names stay importable from here, where they were first
     "FORMAT",
@@ -68,7 +70,7 @@ __all__ = [  # the codec's names stay importable from here, where they were firs
 ]
 
 FORMAT = "reconciler-plan"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """2: every field of resources, changes and the plan (rules, protection, notes);
 3: the digest of the spec tree the plan was made from (``spec_tree``)."""
 
@@ -185,6 +187,16 @@ def _target(target: Target) -> dict[str, Any]:
         "url": target.url,
         "token_env": target.token_env,
         "parallelism": target.parallelism,
+        # how fast, as well as what: the apply of a saved plan (the workflow's apply on
+        # merge) keeps the target's ceiling, published rate limit and retries
+        "max_parallelism": target.max_parallelism,
+        "max_requests_per_second": target.max_requests_per_second,
+        "retries": {  # as reconciler.yaml writes them, and checked as it is on load
+            "attempts": target.retries.attempts,
+            "backoff": target.retries.backoff,
+            "maxBackoff": target.retries.max_backoff,
+            "budget": target.retries.budget,
+        },
         "embedded_db": str(target.embedded_db),
         "options": None if target.options is None else target.options.as_data(),
         "prune": {kind.value: policy for kind, policy in target.prune.items()},
@@ -280,6 +292,9 @@ def load(path: Path) -> SavedPlan:
             url=t["url"],
             token_env=t["token_env"],
             parallelism=int(t["parallelism"]),
+            max_parallelism=_whole(t["max_parallelism"], 1, PARALLELISM_LIMIT),
+            max_requests_per_second=_rate(t["max_requests_per_second"]),
+            retries=_retries(t["retries"]),
             embedded_db=Path(t["embedded_db"]),
             prune=prune,
             rules=rules,
@@ -300,6 +315,32 @@ def load(path: Path) -> SavedPlan:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path} is a damaged saved plan ({exc!r})") from None
+
+
+def _whole(value: Any, low: int, high: int) -> int:
+    """A whole number of the file within ``[low, high]`` (a file may be forged)."""
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError(f"{value!r} is not a whole number from {low} to {high}")
+    return value
+
+
+_RETRY_KEYS = {"attempts", "backoff", "maxBackoff", "budget"}
+
+
+def _retries(data: Any) -> RetryPolicy:
+    """The target's retries as written (every one of them), checked as ``reconciler.yaml``'s."""
+    if not isinstance(data, dict) or set(data) != _RETRY_KEYS:
+        raise ValueError(f"retries need exactly {sorted(_RETRY_KEYS)}")
+    return RetriesSpec.model_validate(data).policy()
+
+
+def _rate(value: Any) -> float | None:
+    """A published rate limit: none, or a finite number of requests a second above 0."""
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not (0 < value < math.inf):
+        raise ValueError(f"{value!r} is not a number of requests a second")
+    return float(value)
 
 
 def restore_secrets(saved: SavedPlan, current: State) -> list[str]:

@@ -43,6 +43,9 @@ against an API 50 ms away (docs/performance.md), so none is fixed by default."""
 DEFAULT_MAX_PARALLELISM = 32
 """The adaptive limit's ceiling (``maxParallelism``): the limiter's ``DEFAULT_CEILING``,
 below httpx's connection-pool knee (not imported: the spec language imports this module)."""
+PARALLELISM_LIMIT = 256
+"""The most ``parallelism`` or ``maxParallelism`` may say, in ``reconciler.yaml`` or a
+saved plan."""
 EMBEDDED_DB = Path(".reconciler") / "sandbox.sqlite"
 
 

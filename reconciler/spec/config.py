@@ -55,6 +55,7 @@ from reconciler.targets import (
     DEFAULT_MAX_PARALLELISM,
     DEFAULT_PARALLELISM,
     DEFAULT_TOKEN_ENV,
+    PARALLELISM_LIMIT,
     RetryPolicy,
     Target,
     default_retries,
@@ -149,9 +150,9 @@ class TargetSpec(RulesSpec):
     url: Annotated[str, StringConstraints(pattern=URL_PATTERN)] | None = None
     """The API's base URL; none: the embedded sandbox of this dialect (local state)."""
     token_env: Annotated[str, StringConstraints(pattern=ENV_PATTERN)] = DEFAULT_TOKEN_ENV
-    parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
+    parallelism: Annotated[int, Field(ge=1, le=PARALLELISM_LIMIT)] | None = None
     """Pins the changes in flight; none: found while running, up to ``maxParallelism``."""
-    max_parallelism: Annotated[int, Field(ge=1, le=256)] | None = None
+    max_parallelism: Annotated[int, Field(ge=1, le=PARALLELISM_LIMIT)] | None = None
     """The ceiling of the concurrency found while running (default 32)."""
     max_requests_per_second: Annotated[float, AfterValidator(_positive_rate)] | None = None
     """The API's published rate limit: requests leave at most this often."""

@@ -7,7 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from reconciler import planfile
+from reconciler.engine.plan import Plan
+from reconciler.errors import ConfigError
+from reconciler.model import State
 from reconciler.planfile import spec_tree
+from reconciler.targets import RetryPolicy, Target
 from tests.integration.helpers import api, copy_specs, run_cli, target_args, writes
 
 
@@ -76,6 +83,37 @@ def test_a_plan_file_of_the_previous_format_is_refused(sandbox: Any, tmp_path: P
     refused = run_cli(["apply", str(out), "--auto-approve"], sandbox.token)
     assert refused.exit_code == 1 and "make the plan again" in refused.stderr
     assert writes(sandbox.db_path) == []
+
+
+def test_a_saved_plan_keeps_how_fast_its_target_may_be_called(tmp_path: Path) -> None:
+    """``maxParallelism``, ``maxRequestsPerSecond`` and ``retries`` go into the file and
+    come back from it (apply on merge applies the file), and forged values are refused."""
+    target = Target(
+        name="remote",
+        dialect="reference",
+        url="https://api.example.com",
+        max_parallelism=7,
+        max_requests_per_second=2.5,
+        retries=RetryPolicy(attempts=2, backoff=0.5, max_backoff=3.0, budget=30.0),
+    )
+    out = tmp_path / "plan.json"
+    planfile.write(out, planfile.dump(Plan(), target, State(), State(), str(tmp_path)))
+    loaded = planfile.load(out).target
+    assert (loaded.max_parallelism, loaded.max_requests_per_second) == (7, 2.5)
+    assert loaded.retries == target.retries
+
+    document = json.loads(out.read_text())
+    for key, forged in [
+        ("max_parallelism", 10**6),
+        ("max_parallelism", "7"),
+        ("max_requests_per_second", 0),
+        ("max_requests_per_second", float("inf")),
+        ("retries", {"attempts": 0, "backoff": 0.5, "maxBackoff": 3.0, "budget": 30.0}),
+        ("retries", {"attempts": 2}),
+    ]:
+        out.write_text(json.dumps({**document, "target": {**document["target"], key: forged}}))
+        with pytest.raises(ConfigError, match="damaged saved plan"):
+            planfile.load(out)
 
 
 def test_a_hand_change_after_the_plan_makes_apply_refuse(sandbox: Any, tmp_path: Path) -> None:

@@ -66,6 +66,31 @@ def test_the_attempts_of_a_target_bound_the_tries_of_each_call(
         assert "Tenant/acme: Tenant/acme" not in output.split("Failed:")[1], output
 
 
+def test_a_saved_plan_is_applied_with_its_target_s_retries(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """The workflow applies the plan file reviewed on the pull request: the tries it
+    makes are still the target's, not the defaults (which would land this update)."""
+    calm = sandbox_factory("reference")
+    retries = "    retries: {attempts: 1}\n"
+    code, output = apply(write(tmp_path / "specs", calm.url, retries, "Acme"))
+    assert code == 0, output
+    calm.stop()
+
+    box = sandbox_factory(
+        "reference", db_path=calm.db_path, faults=FaultConfig(first=(FirstAttempt(*UPDATE),))
+    )
+    specs = write(tmp_path / "specs", box.url, retries, "Acme Corp")
+    out = tmp_path / "plan.json"
+    made = run_cli(["plan", str(specs), "--out", str(out)], SANDBOX_TOKEN)
+    assert made.exit_code == 0, made.output
+    since = len(request_log(box.db_path))
+    applied = run_cli(["apply", str(out), "--auto-approve"], SANDBOX_TOKEN)
+    assert applied.exit_code == 1, applied.output
+    assert [s for m, _, s in request_log(box.db_path)[since:] if m == "PATCH"] == [503]
+    assert "returned 503: injected: service unavailable" in applied.output, applied.output
+
+
 def test_unset_fields_keep_the_defaults(tmp_path: Path) -> None:
     (tmp_path / "reconciler.yaml").write_text(
         "apiVersion: reconciler.dev/v1\ntargets:\n  t:\n    api: reference\n"
