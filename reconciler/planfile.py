@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,9 +41,9 @@ from reconciler.plan_codec import (
     secret_digest,
 )
 from reconciler.rules import GuardPolicy, Rules
-from reconciler.spec.config import RetriesSpec
+from reconciler.spec.config import RetriesSpec, positive_rate
 from reconciler.spec.loader import CONFIG_NAMES, discover
-from reconciler.targets import PARALLELISM_LIMIT, RetryPolicy, Target
+from reconciler.targets import ADAPTIVE, PARALLELISM_LIMIT, RetryPolicy, Target
 
 __all__ = [  # the codec's names stay importable from here, where they were first
     "FORMAT",
@@ -72,7 +71,8 @@ __all__ = [  # the codec's names stay importable from here, where they were firs
 FORMAT = "reconciler-plan"
 FORMAT_VERSION = 4
 """2: every field of resources, changes and the plan (rules, protection, notes);
-3: the digest of the spec tree the plan was made from (``spec_tree``)."""
+3: the digest of the spec tree the plan was made from (``spec_tree``); 4: the target's
+``maxParallelism``, ``maxRequestsPerSecond`` and ``retries``."""
 
 
 def fingerprint(resource: Resource) -> str:
@@ -291,7 +291,7 @@ def load(path: Path) -> SavedPlan:
             dialect=t["dialect"],
             url=t["url"],
             token_env=t["token_env"],
-            parallelism=int(t["parallelism"]),
+            parallelism=_whole(t["parallelism"], ADAPTIVE, PARALLELISM_LIMIT),
             max_parallelism=_whole(t["max_parallelism"], 1, PARALLELISM_LIMIT),
             max_requests_per_second=_rate(t["max_requests_per_second"]),
             retries=_retries(t["retries"]),
@@ -335,12 +335,12 @@ def _retries(data: Any) -> RetryPolicy:
 
 
 def _rate(value: Any) -> float | None:
-    """A published rate limit: none, or a finite number of requests a second above 0."""
+    """A published rate limit: none, or a number checked as ``reconciler.yaml``'s."""
     if value is None:
         return None
-    if type(value) not in (int, float) or not (0 < value < math.inf):
+    if type(value) not in (int, float):
         raise ValueError(f"{value!r} is not a number of requests a second")
-    return float(value)
+    return positive_rate(float(value))
 
 
 def restore_secrets(saved: SavedPlan, current: State) -> list[str]:

@@ -113,7 +113,8 @@ class ApiSpec(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-def _positive_rate(value: float) -> float:
+def positive_rate(value: float) -> float:
+    """A published rate limit: finite and above 0 (``maxRequestsPerSecond``, saved plans)."""
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"must be a positive number of requests per second, not {value:g}")
     return value
@@ -154,7 +155,7 @@ class TargetSpec(RulesSpec):
     """Pins the changes in flight; none: found while running, up to ``maxParallelism``."""
     max_parallelism: Annotated[int, Field(ge=1, le=PARALLELISM_LIMIT)] | None = None
     """The ceiling of the concurrency found while running (default 32)."""
-    max_requests_per_second: Annotated[float, AfterValidator(_positive_rate)] | None = None
+    max_requests_per_second: Annotated[float, AfterValidator(positive_rate)] | None = None
     """The API's published rate limit: requests leave at most this often."""
     retries: RetriesSpec | None = None
     """How failed calls are tried again; none: :data:`~reconciler.targets.DEFAULT_RETRIES`."""

@@ -104,6 +104,7 @@ def test_a_saved_plan_keeps_how_fast_its_target_may_be_called(tmp_path: Path) ->
 
     document = json.loads(out.read_text())
     for key, forged in [
+        ("parallelism", 10**6),
         ("max_parallelism", 10**6),
         ("max_parallelism", "7"),
         ("max_requests_per_second", 0),
