@@ -13,6 +13,7 @@ import platform
 import sys
 from typing import Any
 
+from bench.bounds import bound
 from bench.scenarios import Config, Measured
 
 
@@ -36,6 +37,7 @@ def record(cfg: Config, m: Measured, load_avg: tuple[float, float]) -> dict[str,
     if stopped:
         notes.append(f"bare loop at c={stopped} stopped once slower than the best")
     valid = not m.floor.beaten_by(ours["wall_s"])
+    least = bound(m.floor.seconds, m.parsed) if m.parsed is not None else None
     return {
         "config": cfg.key,
         "scenario": m.scenario,
@@ -51,6 +53,10 @@ def record(cfg: Config, m: Measured, load_avg: tuple[float, float]) -> dict[str,
         "floor_source": m.floor.source,
         "floor_curve": {str(c): s for c, s in sorted(m.floor.curve.items())},
         "naive_s": m.floor.naive_s,
+        "bound_s": round(least.seconds, 3) if least else None,
+        "bound_ratio": round(least.ratio, 2) if least else None,
+        "bound_scan_s": round(least.scan_s, 3) if least else None,
+        "bound_files": least.files if least else None,
         "floor_requests": m.floor_requests,
         "repeat": cfg.repeat,
         "load_avg": list(load_avg),
@@ -73,10 +79,11 @@ def summary(records: list[dict[str, Any]]) -> str:
     for r in records:
         naive = f"naive {r['naive_s']:.2f}s" if r["naive_s"] is not None else "naive -"
         flag = "" if r["valid"] else "  INVALID"
+        least = f"  bound {r['bound_ratio']:5.2f}" if r.get("bound_ratio") is not None else ""
         lines.append(
             f"{r['config']:32s} {r['scenario']:11s} ours {r['wall_s']:8.3f}s  "
             f"floor {r['floor_s']:8.3f}s ({r['floor_source']})  {naive}  "
-            f"ours/floor {r['ratio_to_floor']:5.2f}  rss {r['peak_rss_mb']:.0f} MB  "
+            f"ours/floor {r['ratio_to_floor']:5.2f}{least}  rss {r['peak_rss_mb']:.0f} MB  "
             f"load {r['load_avg'][0]:.1f}-{r['load_avg'][1]:.1f}{flag}"
         )
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import floor, naive
+from bench.bounds import changed_files, spec_files
 from bench.server import Running, ServerSpec
 from bench.specgen import seed, write_specs
 
@@ -65,6 +66,9 @@ class Measured:
     floor: floor.Floor
     floor_requests: int
     notes: list[str] = field(default_factory=list)
+    parsed: list[Path] | None = None
+    """The spec files the scenario must parse (its bound: see ``bench.bounds``); None: no
+    bound is given (an apply from empty may find a warm cache on its repeats)."""
 
 
 def load_average() -> float:
@@ -138,6 +142,9 @@ class Runner:
     def run(self) -> list[Measured]:
         cfg, work = self.cfg, self.work
         specs = write_specs(work / "specs", cfg.tenants, cfg.flags, dialect=cfg.dialect)
+        # as written: the warm no-op touches a file, and the 1 % bound compares with these
+        shutil.rmtree(work / "specs-as-written", ignore_errors=True)
+        shutil.copytree(specs, work / "specs-as-written")
         empty = self.spec.initial_state(work)
         full = work / f"full{self.spec.suffix}"
         naive_specs = specs if cfg.uses_naive else None
@@ -171,7 +178,9 @@ class Runner:
         ours = self.best_of("apply-1pct", tree, full)
         calls = floor.minimal(floor.load(ours["record"]), applying=True)
         the_floor = self.floor_of(full, calls, tree if cfg.uses_naive else None)
-        return Measured("apply-1pct", ours, the_floor, len(calls), [note])
+        as_written = self.work / "specs-as-written"
+        parsed = changed_files(as_written, tree) if (tree / CACHE).exists() else spec_files(tree)
+        return Measured("apply-1pct", ours, the_floor, len(calls), [note], parsed)
 
     def _noop(self, specs: Path, full: Path, naive_specs: Path | None) -> list[Measured]:
         cache = specs / CACHE
@@ -182,12 +191,14 @@ class Runner:
         ours_cold = self.best_of("noop-plan", specs, full, before=cold)
         calls = floor.load(ours_cold["record"])
         read_floor = self.floor_of(full, calls, naive_specs)
-        done = [Measured("noop-cold", ours_cold, read_floor, len(calls))]
+        cold_run = Measured("noop-cold", ours_cold, read_floor, len(calls), [], spec_files(specs))
+        done = [cold_run]
         if "noop-warm" not in self.cfg.scenarios:
             return done
         if not cache.exists():
             note = "no spec cache: warm is the cold run (no .reconciler/cache/ after a plan)"
-            done.append(Measured("noop-warm", dict(ours_cold), read_floor, len(calls), [note]))
+            again = Measured("noop-warm", dict(ours_cold), read_floor, len(calls), [note])
+            done.append(replace(again, parsed=cold_run.parsed))
             return done
         touched = sorted(specs.rglob("*.yaml"))[-1]
         counter = iter(range(1 << 30))
@@ -199,7 +210,7 @@ class Runner:
 
         ours_warm = self.best_of("noop-plan", specs, full, before=warm)
         note = f"one spec file touched ({touched.name}); floor shared with noop-cold"
-        done.append(Measured("noop-warm", ours_warm, read_floor, len(calls), [note]))
+        done.append(Measured("noop-warm", ours_warm, read_floor, len(calls), [note], [touched]))
         return done
 
     def parallelism_curve(self, values: tuple[int, ...]) -> dict[int, float]:

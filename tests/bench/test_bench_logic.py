@@ -1,4 +1,4 @@
-"""The bench's own logic: choosing the floor, mapping replayed ids, and ``--check``.
+"""The bench's own logic: choosing the floor, mapping replayed ids, the lower bound and ``--check``.
 
 Pure functions only: no server, no timing.
 """
@@ -6,16 +6,20 @@ Pure functions only: no server, no timing.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from bench import check
+from bench import check, report
+from bench.bounds import Bound, changed_files, scan_seconds, spec_files
 from bench.fast_api import ReferenceApi
 from bench.fast_http import Request
 from bench.floor import IdMap, choose_floor, minimal, minted, sweep_order
 from bench.imports import parse_importtime
 from bench.memory import tenants_for
+from bench.scenarios import Config, Measured
 from bench.specgen import object_count
 
 U1 = "11111111-1111-4111-8111-111111111111"
@@ -270,3 +274,59 @@ def test_the_fast_server_pages_and_keeps_natural_keys_unique() -> None:
     status, page = send("GET", "/tenants", limit="2", offset="1")
     assert [t["name"] for t in page["items"]] == ["t1", "t2"]
     assert (page["total"], page["limit"], page["offset"]) == (3, 2, 1)
+
+
+# ---- the lower bound: the floor plus libyaml's scan of what must be parsed ------------------
+
+
+def test_spec_files_are_the_yaml_outside_the_cache(tmp_path: Path) -> None:
+    (tmp_path / "tenants").mkdir()
+    (tmp_path / ".reconciler" / "cache").mkdir(parents=True)
+    for name in ("plans.yaml", "tenants/a.yml", ".reconciler/cache/x.yaml", "notes.txt"):
+        (tmp_path / name).write_text("a: 1\n")
+    assert [p.relative_to(tmp_path).as_posix() for p in spec_files(tmp_path)] == [
+        "plans.yaml",
+        "tenants/a.yml",
+    ]
+
+
+def test_changed_files_are_the_ones_whose_bytes_differ_or_are_new(tmp_path: Path) -> None:
+    before, after = tmp_path / "before", tmp_path / "after"
+    for root in (before, after):
+        root.mkdir()
+        (root / "same.yaml").write_text("a: 1\n")
+        (root / "touched.yaml").write_text("b: 2\n")
+    (after / "touched.yaml").write_text("b: 2\n# a comment\n")
+    (after / "new.yaml").write_text("c: 3\n")
+    assert [p.name for p in changed_files(before, after)] == ["new.yaml", "touched.yaml"]
+
+
+def test_the_scan_reads_every_event_and_nothing_costs_nothing(tmp_path: Path) -> None:
+    spec = tmp_path / "big.yaml"
+    spec.write_text("".join(f"k{i}: [1, 2, {{x: y}}]\n" for i in range(2000)))
+    assert scan_seconds([]) == 0.0
+    assert scan_seconds([spec], repeat=1) > 0.0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("a: [1, 2\n")
+    with pytest.raises(yaml.YAMLError):  # it parses for real: a broken file is no free scan
+        scan_seconds([broken], repeat=1)
+
+
+def test_the_bound_adds_the_scan_to_the_floor() -> None:
+    least = Bound(floor_s=0.2, scan_s=0.1, files=1)
+    assert least.seconds == pytest.approx(0.3)
+    assert least.ratio == pytest.approx(1.5)
+
+
+def test_a_record_with_parsed_files_carries_its_bound(tmp_path: Path) -> None:
+    spec = tmp_path / "t.yaml"
+    spec.write_text("a: 1\n")
+    ours = {"wall_s": 0.5, "peak_rss_mb": 50.0}
+    the_floor = choose_floor({4: 0.25}, naive_s=None)
+    cfg = Config()
+    rec = report.record(cfg, Measured("noop-warm", ours, the_floor, 3, [], [spec]), (0.1, 0.2))
+    assert rec["bound_files"] == 1
+    assert rec["bound_s"] >= 0.25 and rec["bound_ratio"] >= 1.0
+    assert "bound" in report.summary([rec])
+    bare = report.record(cfg, Measured("apply-empty", ours, the_floor, 3), (0.1, 0.2))
+    assert bare["bound_s"] is None and "bound" not in report.summary([bare])
