@@ -15,6 +15,11 @@ code that loads specs, the spec format, PyYAML's, pydantic's and Unicode's
 versions, the byte order, the entry format), so it is found again only for
 the same bytes read by the same code.
 
+A file that changed is not always parsed whole again: the cache remembers
+which entry each file's path had last (:meth:`SpecCache.previous`), and the
+documents of the file that are byte for byte in it are taken from there
+(:mod:`reconciler.spec.reuse`); only the others are parsed.
+
 Safe to delete at any time, and never trusted blindly: entries are JSON
 (reading one cannot run code, as unpickling could), each must name this
 format and its own key, and one that does not parse or has the wrong shape
@@ -27,7 +32,6 @@ which pull requests can restore.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -39,7 +43,6 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +50,19 @@ import yaml
 from pydantic.version import VERSION as PYDANTIC_VERSION
 
 from reconciler import __version__
-from reconciler.errors import SourceLocation
-from reconciler.model import NO_SOURCES, FieldSources, Kind, Resource, ResourceId
-from reconciler.spec.models import API_VERSION, AnySpec, OperatorSpec, TenantSpec
-from reconciler.spec.references import Declared
-from reconciler.spec.yamlload import Document, YamlPath
+from reconciler.spec.cache_format import (
+    FORMAT,
+    REFERENCES,
+    CachedReferences,
+    LoadedFile,
+    Span,
+    decode,
+    encode,
+)
+from reconciler.spec.models import API_VERSION
 from reconciler.workdir import STATE_DIR, spec_root, state_dir
 
 log = logging.getLogger("reconciler")
-
-FORMAT = "reconciler-spec-cache/1"
-"""Written in every entry; a change to what an entry holds changes it."""
 
 CACHE_DIR = "cache"
 """Under the spec root's ``.reconciler/``."""
@@ -68,66 +73,11 @@ NO_CACHE_ENV = "RECONCILER_NO_CACHE"
 KEEP_UNUSED_SECONDS = 7 * 24 * 3600
 """An entry no load of the whole tree used for this long is removed (old versions of files)."""
 
-REFERENCES: Mapping[type, tuple[str, ...]] = {
-    TenantSpec: ("plan", "parent"),
-    OperatorSpec: ("tenant",),
-}
-"""Per model, the fields the checks across documents (:mod:`reconciler.spec.references`)
-read besides the key; a cached document keeps these. A new check reading another
-field must add it here (the code fingerprint then retires every older entry)."""
-
-_RESOURCE_ATTRIBUTES = frozenset(
-    {"id", "fields", "server", "source", "field_sources", "protect", "ignore_fields", "managed"}
-)
-"""What :class:`Resource` holds and an entry stores; a resource with more is not cached."""
-
 _SOURCES = ("spec/*.py", "model.py", "errors.py", "rules.py")
 """The code whose result is cached, relative to the package (its bytes are in the key)."""
 
-
-@dataclass
-class LoadedFile:
-    """What one spec file gives the loader: what is cached of it, or what parsing it made."""
-
-    documents: int = 0
-    """Non-empty documents (0: the file is empty, only comments or only null)."""
-    declared: list[Declared] = field(default_factory=list)
-    specs: list[tuple[AnySpec, Document]] = field(default_factory=list)
-    """Parsed: the validated documents, for the checks across files."""
-    cached: list[CachedReferences] = field(default_factory=list)
-    """From the cache instead of ``specs``: the references of its documents that have any."""
-    managed: list[Resource] = field(default_factory=list)
-    external: list[Resource] = field(default_factory=list)
-    """Declared with ``managed: false``."""
-
-
-@dataclass(frozen=True)
-class CachedReferences:
-    """What the checks across files read of one cached document: its key and references.
-
-    The loader asks for :meth:`stand_in` only where a check can find something (a
-    parent, for cycles; a target not defined), so a warm load builds few models.
-    """
-
-    kind: str
-    key: str
-    start: SourceLocation
-    refs: dict[str, tuple[str, SourceLocation]]
-    """Field (a :data:`REFERENCES` one) → the name it refers to, and where it is written."""
-
-    def stand_in(self) -> tuple[AnySpec, Document]:
-        """The document as the checks see it: a model holding the key and the references."""
-        fields: dict[str, Any] = {f: value for f, (value, _) in self.refs.items()}
-        fields.update(api_version=API_VERSION, kind=self.kind)
-        spec: AnySpec
-        if self.kind == "Tenant":
-            spec = TenantSpec.model_construct(name=self.key, **fields)
-        elif self.kind == "Operator":
-            spec = OperatorSpec.model_construct(email=self.key, **fields)
-        else:
-            raise ValueError(f"no references are kept for {self.kind!r}")
-        values: dict[YamlPath, SourceLocation] = {(f,): at for f, (_, at) in self.refs.items()}
-        return spec, Document(self.start.file, self.start, None, values)
+_UNUSABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error)
+"""What reading an entry of another shape raises: the entry is ignored."""
 
 
 class SpecCache:
@@ -155,34 +105,78 @@ class SpecCache:
 
     def get(self, key: str, display: str) -> LoadedFile | None:
         """The cached file, its locations in ``display``; ``None`` when absent or unusable."""
+        entry = self.entry(key)
+        if entry is None:
+            return None
+        try:
+            return decode(entry, key, display)
+        except _UNUSABLE as exc:
+            log.debug("spec cache: ignoring entry %s (%s: %s)", key, type(exc).__name__, exc)
+            return None
+
+    def entry(self, key: str) -> dict[str, Any] | None:
+        """The JSON of the entry ``key`` if it is one of this format; ``None`` otherwise."""
         self.used.add(key)
         path = self.directory / f"{key}.json"
         try:
-            raw = path.read_bytes()
+            found = json.loads(path.read_bytes())
         except OSError:
             return None
-        try:
-            return decode(json.loads(raw), key, display)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error) as exc:
-            log.debug("spec cache: ignoring %s (%s: %s)", path, type(exc).__name__, exc)
+        except ValueError as exc:
+            log.debug("spec cache: ignoring %s (%s)", path, exc)
             return None
+        if not isinstance(found, dict) or found.get("format") != FORMAT or found.get("key") != key:
+            log.debug("spec cache: ignoring %s (not an entry of this format and key)", path)
+            return None
+        return found
 
     def put(self, key: str, loaded: LoadedFile) -> None:
         """Store ``loaded`` under ``key``; a cache that cannot be written is left alone."""
         self.used.add(key)
         try:
-            payload = json.dumps(encode(key, loaded), separators=(",", ":")).encode("ascii")
+            entry = encode(key, loaded)
         except (TypeError, ValueError, struct.error) as exc:
             log.debug("spec cache: not storing %s (%s)", key, exc)
+            return
+        self._write(key, entry)
+
+    def previous(self, file: Path) -> str | None:
+        """The key of the entry last stored for ``file`` (by this code), if any."""
+        name = self._path_ref(file)
+        found = self.entry(name)
+        previous = found.get("entry") if found is not None else None
+        return previous if isinstance(previous, str) else None
+
+    def remember(self, file: Path, key: str) -> None:
+        """Note ``key`` as the entry of ``file``'s bytes now (for :meth:`previous`)."""
+        name = self._path_ref(file)
+        self.used.add(name)
+        self._write(name, {"format": FORMAT, "key": name, "entry": key})
+
+    def keep_path(self, file: Path) -> None:
+        """Keep ``file``'s note of its entry when pruning: its entry was just used."""
+        self.used.add(self._path_ref(file))
+
+    def _path_ref(self, file: Path) -> str:
+        """The name of the note that says which entry ``file`` had: its path, by this code."""
+        where = os.fsencode(os.path.abspath(file))
+        return "path-" + hashlib.sha256(fingerprint() + b"path\0" + where).hexdigest()
+
+    def _write(self, name: str, entry: dict[str, Any]) -> None:
+        """Write an entry whole or not at all: a temporary file renamed into place."""
+        try:
+            payload = json.dumps(entry, separators=(",", ":")).encode("ascii")
+        except (TypeError, ValueError) as exc:
+            log.debug("spec cache: not storing %s (%s)", name, exc)
             return
         tmp: str | None = None
         try:
             state_dir(self.directory.parent.parent)  # .reconciler/ and its .gitignore
             self.directory.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=self.directory)
+            fd, tmp = tempfile.mkstemp(prefix=f".{name[:16]}.", suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "wb") as stream:
                 stream.write(payload)
-            os.replace(tmp, self.directory / f"{key}.json")
+            os.replace(tmp, self.directory / f"{name}.json")
             tmp = None
         except OSError as exc:
             log.debug("spec cache: cannot write %s (%s)", self.directory, exc)
@@ -231,177 +225,16 @@ def fingerprint() -> bytes:
     return digest.digest()
 
 
-# ---- the entry format: JSON; locations and resource shapes in tables, shared by reference ----
-
-
-class _Tables:
-    """The tables an entry refers into: locations (line, column) and resource shapes."""
-
-    def __init__(self) -> None:
-        self.spots: dict[tuple[int, int], int] = {}
-        self.shapes: dict[tuple[str, tuple[str, ...], tuple[str, ...]], int] = {}
-
-    def at(self, where: SourceLocation | None) -> int:
-        if where is None:
-            return -1
-        spot = (where.line, where.column)
-        index = self.spots.get(spot)
-        if index is None:
-            index = self.spots[spot] = len(self.spots)
-        return index
-
-    def resource(self, r: Resource) -> list[Any]:
-        """``[shape, key, field values, source, field sources(, extra)]``: the names of the
-        fields and of their sources are the shape's, shared by every resource like it; the
-        field sources are their lines and columns as :class:`FieldSources` packs them, in hex."""
-        sources = r.field_sources
-        shape = (r.id.kind.value, tuple(r.fields), tuple(sources))
-        index = self.shapes.get(shape)
-        if index is None:
-            index = self.shapes[shape] = len(self.shapes)
-        item = [index, r.id.key, list(r.fields.values()), self.at(r.source), _packed(sources)]
-        extra: dict[str, Any] = {}
-        if r.server:
-            extra["server"] = r.server
-        if r.protect:
-            extra["protect"] = True
-        if r.ignore_fields:
-            extra["ignoreFields"] = sorted(r.ignore_fields)
-        if not r.managed:
-            extra["managed"] = False
-        if extra:
-            item.append(extra)
-        return item
-
-    def references(self, spec: AnySpec, doc: Document) -> list[Any] | None:
-        """What the checks across files read of a document; ``None`` if it refers to nothing."""
-        fields = REFERENCES.get(type(spec), ())
-        refs = {
-            f: [v, self.at(doc.locate((f,)))] for f in fields if (v := getattr(spec, f)) is not None
-        }
-        key = getattr(spec, spec.KEY_FIELD)
-        return [spec.kind, key, self.at(doc.start), refs] if refs else None
-
-
-def _packed(sources: Mapping[str, SourceLocation]) -> str:
-    """Each source's line and column, packed as :class:`FieldSources` holds them, in hex.
-
-    A :class:`FieldSources` (every spec resource's) is read through its pickling view
-    (class, file, names, packed numbers), which makes no location object.
-    """
-    view = sources.__reduce__() if type(sources) is FieldSources else None
-    if view is not None and len(view[1]) == 3 and isinstance(view[1][2], bytes):
-        return view[1][2].hex()
-    flat = [n for where in sources.values() for n in (where.line, where.column)]
-    return struct.pack(f"={len(flat)}I", *flat).hex()
-
-
-def encode(key: str, loaded: LoadedFile) -> dict[str, Any]:
-    """``loaded`` as an entry's JSON value.
-
-    Raises ``ValueError`` for what an entry cannot hold exactly (a resource attribute
-    this code does not know): such a file is parsed on every load instead.
-    """
-    known = {f.name for f in dataclasses.fields(Resource)}
-    if known != _RESOURCE_ATTRIBUTES:
-        raise ValueError(f"Resource holds {sorted(known ^ _RESOURCE_ATTRIBUTES)}: not cached")
-    tables = _Tables()
-    entry: dict[str, Any] = {
-        "format": FORMAT,
-        "key": key,
-        "documents": loaded.documents,
-        "managed": [tables.resource(r) for r in loaded.managed],
-        "external": [tables.resource(r) for r in loaded.external],
-        "declared": [
-            [d.kind, d.key, tables.at(d.location), d.written, d.external] for d in loaded.declared
-        ],
-        "references": [r for s, d in loaded.specs if (r := tables.references(s, d))],
-    }
-    entry["shapes"] = [[kind, list(f), list(s)] for kind, f, s in tables.shapes]
-    entry["at"] = [n for spot in tables.spots for n in spot]
-    return entry
-
-
-def decode(entry: Any, key: str, display: str) -> LoadedFile:
-    """The file an entry holds, its locations in ``display``.
-
-    Raises ``ValueError`` (or ``TypeError``, ``KeyError``, ``IndexError``) for an entry of
-    another format or key, or of the wrong shape.
-    """
-    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
-        raise ValueError("not an entry of this format and key")
-    spots = entry["at"]
-    if not isinstance(spots, list) or len(spots) % 2 or not set(map(type, spots)) <= {int}:
-        raise ValueError("bad location table")
-    pairs = zip(spots[::2], spots[1::2], strict=True)
-    where = [SourceLocation(display, line, column) for line, column in pairs]
-    shapes = [_shape(kind, f, s) for kind, f, s in entry["shapes"]]
-    documents = entry["documents"]
-    if type(documents) is not int:
-        raise ValueError("bad document count")
-    return LoadedFile(
-        documents=documents,
-        declared=[_declared(d, where) for d in entry["declared"]],
-        cached=[_cached(r, where) for r in entry["references"]],
-        managed=[_decoded(r, shapes, where, display) for r in entry["managed"]],
-        external=[_decoded(r, shapes, where, display) for r in entry["external"]],
-    )
-
-
-_KINDS = {kind.value: kind for kind in Kind}
-_Shape = tuple[Kind, tuple[str, ...], tuple[str, ...]]
-
-
-def _shape(kind: str, fields: list[str], sources: list[str]) -> _Shape:
-    """A shape's kind, its field names and its field source names."""
-    if not set(map(type, fields)) | set(map(type, sources)) <= {str}:
-        raise TypeError("field names must be text")
-    return _KINDS[kind], tuple(map(sys.intern, fields)), tuple(map(sys.intern, sources))
-
-
-def _decoded(
-    item: list[Any], shapes: list[_Shape], where: list[SourceLocation], display: str
-) -> Resource:
-    shape, key, values, source, packed, *rest = item
-    kind, names, source_names = shapes[shape]
-    positions = bytes.fromhex(packed)
-    if type(key) is not str or len(values) != len(names) or len(positions) != 8 * len(source_names):
-        raise TypeError("a resource needs a text key, a value and a place for each field")
-    rid = ResourceId(kind, sys.intern(key))
-    # text interned as the loader shares it: a tenant's name in each of its flags, flag names
-    fields = {n: sys.intern(v) if type(v) is str else v for n, v in zip(names, values)}  # noqa: B905
-    # no location object until one is asked for, as the loader's own
-    located = FieldSources(display, source_names, positions) if source_names else NO_SOURCES
-    at = None if source == -1 else where[source]
-    if not rest:  # nearly every resource: nothing beyond the defaults
-        return Resource(rid, fields, source=at, field_sources=located)
-    (extra,) = rest
-    resource = Resource(
-        rid,
-        fields,
-        source=at,
-        field_sources=located,
-        protect=extra.get("protect", False) is True,
-        ignore_fields=frozenset(map(str, extra.get("ignoreFields", ()))),
-        managed=extra.get("managed", True) is not False,
-    )
-    if "server" in extra:
-        resource.server = dict(extra["server"])
-    return resource
-
-
-def _declared(item: list[Any], where: list[SourceLocation]) -> Declared:
-    kind, key, location, written, external = item
-    if {type(kind), type(key), type(written)} != {str} or type(external) is not bool:
-        raise TypeError("bad declaration")
-    return Declared(kind, key, where[location], written, external)
-
-
-def _cached(item: list[Any], where: list[SourceLocation]) -> CachedReferences:
-    kind, key, start, refs = item
-    if type(kind) is not str or type(key) is not str or type(refs) is not dict:
-        raise TypeError("bad references")
-    found = {f: (value, where[at]) for f, (value, at) in refs.items() if type(value) is str}
-    if len(found) != len(refs):
-        raise TypeError("a reference must be text")
-    return CachedReferences(kind, key, where[start], found)
+__all__ = [
+    "CACHE_DIR",
+    "FORMAT",
+    "NO_CACHE_ENV",
+    "REFERENCES",
+    "CachedReferences",
+    "LoadedFile",
+    "Span",
+    "SpecCache",
+    "decode",
+    "encode",
+    "fingerprint",
+]

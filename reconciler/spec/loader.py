@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from reconciler.spec.models import (
     TenantSpec,
 )
 from reconciler.spec.names import nfc, visible
+from reconciler.spec.pieces import cut
 from reconciler.spec.problems import describe, did_you_mean, validation_problems
 from reconciler.spec.references import (
     Declared,
@@ -43,6 +45,7 @@ from reconciler.spec.references import (
     external_conflicts,
 )
 from reconciler.spec.resources import ignore_field_problems, to_resources
+from reconciler.spec.reuse import Tally, changed_file, spans
 from reconciler.spec.yamlload import Document, FileResult, YamlPath, parse_bytes, read_bytes
 
 CONFIG_NAMES = ("reconciler.yaml", "reconciler.yml")
@@ -139,33 +142,85 @@ def _load_file(
         problems += result.problems
         return LoadedFile(), False
     # ${VAR} may bring secrets: such a file's values are never written to the cache
-    key = cache.key(data) if cache is not None and b"${" not in data else None
-    if cache is not None and key is not None:
-        found = cache.get(key, display)
-        if found is not None:
-            return found, True
-    parse_bytes(data, display, env, result)
+    if cache is None or b"${" in data:
+        part, complete, _ = _parse(data, display, env, problems)
+        return part, complete
+    key = cache.key(data)
+    found = cache.get(key, display)
+    if found is not None:
+        if found.cut:
+            cache.keep_path(file)
+        return found, True
+    pieces = cut(data)
+    if pieces is None or len(pieces) < 2:  # one document: nothing to take from its last entry
+        part, complete, tallies = _parse(data, display, env, problems)
+        if tallies is not None:
+            cache.put(key, part)
+        return part, complete
+    part_or_none = changed_file(file, display, pieces, cache, partial(_piece, display, env))
+    if part_or_none is not None:
+        part, complete = part_or_none, True
+    else:
+        part, complete, tallies = _parse(data, display, env, problems)
+        if tallies is None:
+            return part, complete
+        part.spans = spans(pieces, tallies) or []
+    cache.put(key, part)
+    if part.spans:
+        cache.remember(file, key)
+    return part, complete
+
+
+def _piece(display: str, env: Mapping[str, str], data: bytes) -> LoadedFile | None:
+    """A piece of a changed file parsed alone; ``None`` if it has any problem (the whole
+    file is then parsed, and reports it as it would without a cache)."""
+    part, complete, tallies = _parse(data, display, env, [])
+    return part if complete and tallies is not None else None
+
+
+def _parse(
+    data: bytes, display: str, env: Mapping[str, str], problems: list[SpecProblem]
+) -> tuple[LoadedFile, bool, list[Tally] | None]:
+    """A file's bytes parsed and checked on their own: what they made, whether they were
+    read to the end, and (when they have no problem) what each document made.
+
+    Its problems are added to ``problems``; a file with any has no resources, but its
+    valid documents' references still go to the checks across files.
+    """
+    result = parse_bytes(data, display, env)
     before = len(problems)
     problems += result.problems
     reported = {p.location for p in result.problems}
     part = LoadedFile(documents=len(result.documents))
-    externals: list[tuple[ExternalSpec, Document]] = []
+    checked: list[tuple[Document, AnySpec | ExternalSpec | None, int]] = []
     for doc in result.documents:
+        declared = len(part.declared)
         spec = _validate(doc, problems, part.declared, reported)
+        checked.append((doc, spec, len(part.declared) - declared))
+    for doc, spec, _ in checked:
+        if spec is not None and not isinstance(spec, ExternalSpec):
+            problems += ignore_field_problems(spec, doc)
+    clean = len(problems) == before and result.complete
+    tallies: list[Tally] = []
+    for doc, spec, declared in checked:
+        if spec is None:
+            continue
+        made = external = references = 0
         if isinstance(spec, ExternalSpec):
-            externals.append((spec, doc))
-        elif spec is not None:
-            part.specs.append((spec, doc))
-    for spec, doc in part.specs:
-        problems += ignore_field_problems(spec, doc)
-    if len(problems) == before and result.complete:
-        part.managed = [r for spec, doc in part.specs for r in to_resources(spec, doc)]
-        part.external = [external_resource(spec, doc) for spec, doc in externals]
-        if cache is not None and key is not None:
-            cache.put(key, part)
-    part.cached = [r for spec, doc in part.specs if (r := _references(spec, doc)) is not None]
-    part.specs = []
-    return part, result.complete
+            if clean:
+                part.external.append(external_resource(spec, doc))
+                external = 1
+        else:
+            if clean:
+                resources = to_resources(spec, doc)
+                part.managed += resources
+                made = len(resources)
+            found = _references(spec, doc)
+            if found is not None:
+                part.cached.append(found)
+                references = 1
+        tallies.append((doc.start.line, made, external, declared, references))
+    return part, result.complete, tallies if clean else None
 
 
 def _references(spec: AnySpec, doc: Document) -> CachedReferences | None:

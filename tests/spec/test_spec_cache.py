@@ -91,7 +91,9 @@ def cached_load(path: Path | str, env: dict[str, str] | None = None) -> State:
 
 
 def entries(root: Path) -> list[Path]:
-    return sorted((root / ".reconciler" / "cache").glob("*.json"))
+    """The cache's file entries (not its notes of which entry each path had last)."""
+    found = (root / ".reconciler" / "cache").glob("*.json")
+    return sorted(p for p in found if not p.name.startswith("path-"))
 
 
 def problems(path: Path | str, cache: bool) -> list[SpecProblem]:
