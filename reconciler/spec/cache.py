@@ -158,8 +158,10 @@ class SpecCache:
         self.used.add(self._path_ref(file))
 
     def _path_ref(self, file: Path) -> str:
-        """The name of the note that says which entry ``file`` had: its path, by this code."""
-        where = os.fsencode(os.path.abspath(file))
+        """The name of the note that says which entry ``file`` had: its path in the spec
+        tree (so a tree checked out elsewhere, as CI does, finds its notes), by this code."""
+        root = os.path.abspath(self.directory.parent.parent)
+        where = os.fsencode(os.path.relpath(os.path.abspath(file), root))
         return "path-" + hashlib.sha256(fingerprint() + b"path\0" + where).hexdigest()
 
     def _write(self, name: str, entry: dict[str, Any]) -> None:

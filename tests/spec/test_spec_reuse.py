@@ -177,7 +177,8 @@ def test_edits_one_after_another_keep_loading_as_a_whole_parse(
     cached(tree)
     for change, parsed_again in EDITS.values():
         edit(tree, change)
-        assert len(reload(tree, parses)) == parsed_again
+        made = reload(tree, parses)
+        assert len(made) == parsed_again and (tree / "tenants.yaml").read_bytes() not in made
 
 
 def test_the_new_value_is_loaded_not_the_old_one(tree: Path) -> None:
@@ -217,7 +218,8 @@ def test_crlf_files_are_cut_too(tree: Path, parses: list[bytes]) -> None:
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     cached(tree)
     path.write_bytes(path.read_bytes().replace(b"Tenant 5\r\n", b"Tenant Five\r\n"))
-    assert len(reload(tree, parses)) == 1
+    made = reload(tree, parses)
+    assert len(made) == 1 and made != [path.read_bytes()]
 
 
 def test_a_file_that_cannot_be_cut_is_parsed_whole(tree: Path, parses: list[bytes]) -> None:
@@ -266,3 +268,15 @@ def problems(root: Path, cache: bool) -> list[SpecProblem]:
     with pytest.raises(SpecError) as info:
         cached(root) if cache else uncached(root)
     return info.value.problems
+
+
+def test_a_tree_moved_elsewhere_with_its_cache_still_reuses_documents(
+    tree: Path, parses: list[bytes], tmp_path: Path
+) -> None:
+    cached(tree)  # as a CI job that saves the cache, and a later one in another directory
+    moved = tmp_path / "elsewhere" / "specs"
+    moved.parent.mkdir()
+    tree.rename(moved)
+    edit(moved, renamed)
+    made = reload(moved, parses)
+    assert len(made) == 1 and made != [(moved / "tenants.yaml").read_bytes()]
