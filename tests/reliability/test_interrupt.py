@@ -84,6 +84,21 @@ class Cli:
                 return line
         raise AssertionError(f"never printed {pattern!r}:\n{self.output}")
 
+    def wait_for(self, event: threading.Event, what: str) -> None:
+        """Block until ``event`` is set (by the server the process talks to).
+
+        A process that ends first (it died at start, or the watchdog killed it) fails
+        the test at once with its output: waiting on the event alone would fail only
+        after :data:`PROCESS_BOUND`, and without a word of why.
+        """
+        assert self.proc.stdout is not None
+        while not event.wait(0.1):  # only how often to look whether the process ended
+            if self.proc.poll() is not None:
+                self.lines += self.proc.stdout.readlines()
+                raise AssertionError(
+                    f"{what}: the process ended first ({self.proc.returncode}):\n{self.output}"
+                )
+
     def signal(self, signum: int) -> None:
         self.proc.send_signal(signum)
 
@@ -292,7 +307,7 @@ def test_a_second_signal_stops_at_once_and_the_next_run_re_reads_the_unanswered(
     box = held_sandbox(lambda method, path: method == "POST" and path.endswith("/tenants"))
     specs = copy_specs(tmp_path)
     run = cli(["apply", str(specs), *target(box), "--auto-approve"])
-    assert box.gate.held.wait(PROCESS_BOUND), "no tenant was ever created"
+    run.wait_for(box.gate.held, "no tenant was ever created")
     run.signal(signal.SIGINT)
     run.read_until(r"^Stopping \(SIGINT\): no new change starts")
     run.signal(signal.SIGINT)
@@ -338,7 +353,7 @@ def test_a_signal_before_any_write_changes_nothing(
     box = held_sandbox(lambda method, path: method == "GET")  # the live state never arrives
     specs = copy_specs(tmp_path)
     run = cli(["apply", str(specs), *target(box), "--auto-approve"])
-    assert box.gate.held.wait(PROCESS_BOUND)
+    run.wait_for(box.gate.held, "the live state was never read")
     run.signal(signal.SIGTERM)
     assert run.finish(within=10.0) == 143, run.output
     assert "Interrupted (SIGTERM) before any change was made; nothing was changed." in run.output
@@ -578,7 +593,7 @@ def test_ctrl_c_during_a_plan_exits_130_without_a_traceback(
 ) -> None:
     box = held_sandbox(lambda method, path: method == "GET" and path.endswith("/tenants"))
     run = cli(["plan", str(copy_specs(tmp_path)), *target(box)])
-    assert box.gate.held.wait(PROCESS_BOUND), "the plan never read the tenants"
+    run.wait_for(box.gate.held, "the plan never read the tenants")
     run.signal(signal.SIGINT)
     assert run.finish() == 130, run.output
     assert "Interrupted (SIGINT)." in run.output and "Traceback" not in run.output
