@@ -8,6 +8,7 @@ problems); parses are counted through the loader's parse function, never timed.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -280,3 +281,36 @@ def test_a_tree_moved_elsewhere_with_its_cache_still_reuses_documents(
     edit(moved, renamed)
     made = reload(moved, parses)
     assert len(made) == 1 and made != [(moved / "tenants.yaml").read_bytes()]
+
+
+def test_random_edits_always_load_as_a_whole_parse(tree: Path, parses: list[bytes]) -> None:
+    """Seeded: documents inserted, deleted, moved, changed, commented and spaced out, one
+    edit after another, each load compared with a load without the cache."""
+    rng = random.Random(15)
+    extra = iter(range(50, 10_000))
+
+    def randomly(docs: list[str]) -> list[str]:
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(docs))
+            roll = rng.random()
+            if roll < 0.2:
+                docs.insert(i, tenant(next(extra)).removeprefix("---\n"))
+            elif roll < 0.35 and len(docs) > 3 and "name: t00\n" not in docs[i]:
+                del docs[i]
+            elif roll < 0.5:
+                docs.insert(rng.randrange(len(docs)), docs.pop(i))
+            elif roll < 0.7:
+                docs[i] = docs[i].replace("second line", f"line {rng.randint(0, 9)}")
+            elif roll < 0.85:
+                docs[i] = "\n" * rng.randint(1, 3) + docs[i] + "# a note\n" * rng.randint(0, 2)
+            else:
+                docs[i] = docs[i].replace("sso: true", "sso: false")
+        return docs
+
+    cached(tree)
+    reused = 0
+    for _ in range(25):
+        edit(tree, randomly)
+        made = reload(tree, parses)
+        reused += (tree / "tenants.yaml").read_bytes() not in made
+    assert reused >= 15  # most edits took documents from the last entry
