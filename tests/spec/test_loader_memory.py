@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.spec import loader, yamlload
+from reconciler.spec import documents, loader, yamlload
 from reconciler.spec.cache import SpecCache
 from reconciler.spec.loader import load_specs
 from reconciler.spec.yamlload import FileResult
@@ -54,7 +54,7 @@ def documents_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[weakre
         seen.append([weakref.ref(doc) for doc in found.documents])
         return found
 
-    monkeypatch.setattr(loader, "parse_bytes", watched)
+    monkeypatch.setattr(documents, "parse_bytes", watched)
     was = gc.isenabled()
     gc.collect()
     gc.disable()

@@ -21,7 +21,7 @@ from reconciler.engine import planner
 from reconciler.errors import SourceLocation, SpecError, SpecProblem
 from reconciler.model import Kind, Resource, ResourceId, State
 from reconciler.spec import cache as spec_cache
-from reconciler.spec import loader, yamlload
+from reconciler.spec import documents, yamlload
 from reconciler.spec.cache import LoadedFile, SpecCache
 from reconciler.spec.loader import load_specs
 from reconciler.targets import TargetChoice
@@ -82,7 +82,7 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         names.append(display)
         return real(data, display, *args, **kwargs)
 
-    monkeypatch.setattr(loader, "parse_bytes", counting)
+    monkeypatch.setattr(documents, "parse_bytes", counting)
     return names
 
 

@@ -18,7 +18,7 @@ import pytest
 from reconciler.errors import SpecError, SpecProblem
 from reconciler.model import State
 from reconciler.spec import cache as spec_cache
-from reconciler.spec import loader, yamlload
+from reconciler.spec import documents, yamlload
 from reconciler.spec.cache import SpecCache
 from reconciler.spec.loader import load_specs
 
@@ -74,7 +74,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         made.append(data)
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr(loader, "parse_bytes", counting)
+    monkeypatch.setattr(documents, "parse_bytes", counting)
     return made
 
 
