@@ -3,6 +3,9 @@
 Files → documents (``yamlload``) → checked header → pydantic model (``models``)
 → checks across documents (``references``) → flat resources (``resources``). Nothing stops at
 the first problem: a run reports all it can find, each with file:line:column.
+A file's own steps are in :mod:`reconciler.spec.documents`; this module walks
+the tree, takes what it can from the cache (:mod:`reconciler.spec.cache`,
+:mod:`reconciler.spec.reuse`) and runs the checks across files.
 
 References resolve to documents and to declared external objects: documents
 with ``managed: false`` and the ``external:`` lists of ``reconciler.yaml``
