@@ -73,7 +73,7 @@ NO_CACHE_ENV = "RECONCILER_NO_CACHE"
 KEEP_UNUSED_SECONDS = 7 * 24 * 3600
 """An entry no load of the whole tree used for this long is removed (old versions of files)."""
 
-_SOURCES = ("spec/*.py", "model.py", "errors.py", "rules.py")
+_SOURCES = ("spec/*.py", "model.py", "sources.py", "errors.py", "rules.py")
 """The code whose result is cached, relative to the package (its bytes are in the key)."""
 
 _UNUSABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error)

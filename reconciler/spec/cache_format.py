@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import SourceLocation
-from reconciler.model import NO_SOURCES, FieldSources, Kind, Resource, ResourceId
+from reconciler.model import Kind, Resource, ResourceId
+from reconciler.sources import NO_SOURCES, FieldSources
 from reconciler.spec.models import API_VERSION, AnySpec, OperatorSpec, TenantSpec
 from reconciler.spec.references import Declared
 from reconciler.spec.yamlload import Document, YamlPath

@@ -6,7 +6,7 @@ per thing it can change, so each flag and each subscription plan's tier defaults
 become their own resource. Only fields the spec set are included: the engine compares nothing else.
 
 A run holds every desired resource at once, so they are built small: field
-sources as one compact :class:`~reconciler.model.FieldSources` each, and the
+sources as one compact :class:`~reconciler.sources.FieldSources` each, and the
 names repeated in every tenant (flag and role names) interned.
 """
 
@@ -19,7 +19,6 @@ from typing import Any
 
 from reconciler.errors import SourceLocation, SpecProblem
 from reconciler.model import (
-    FieldSources,
     Kind,
     Resource,
     ResourceId,
@@ -28,6 +27,7 @@ from reconciler.model import (
     role_key,
 )
 from reconciler.rules import RuleError, rule_field
+from reconciler.sources import FieldSources
 from reconciler.spec.models import (
     AnySpec,
     DeviceTierSpec,

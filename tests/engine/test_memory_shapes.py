@@ -24,11 +24,9 @@ from reconciler.engine.planner import Planner
 from reconciler.errors import SourceLocation
 from reconciler.model import (
     NO_SERVER_DATA,
-    NO_SOURCES,
     Action,
     Change,
     FieldChange,
-    FieldSources,
     Kind,
     Resource,
     ResourceId,
@@ -36,6 +34,7 @@ from reconciler.model import (
     flag_key,
 )
 from reconciler.plan_codec import dump_plan, dump_resource, load_plan, load_resource
+from reconciler.sources import NO_SOURCES, FieldSources
 from reconciler.spec import load_specs
 
 T, F = Kind.TENANT, Kind.FEATURE_FLAG
