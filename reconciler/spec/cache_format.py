@@ -19,7 +19,7 @@ import sys
 from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from reconciler.errors import SourceLocation
 from reconciler.model import Kind, Resource, ResourceId
@@ -260,7 +260,7 @@ def decode_pieces(
     if at and ends != [len(entry[name]) for name in lists]:
         raise ValueError("the pieces do not add up to the entry")
     shapes = [_shape(kind, f, s) for kind, f, s in entry["shapes"]]
-    moved: dict[int, list[SourceLocation]] = {}
+    moved: dict[int, Where] = {}
     found: list[LoadedFile | None] = []
     for digest, first_line in wanted:
         piece = at.get(digest)
@@ -270,8 +270,8 @@ def decode_pieces(
         was, documents, (managed, external, declared, references) = piece
         delta = first_line - was
         where = moved.get(delta)
-        if where is None:
-            where = moved[delta] = _where(entry["at"], display, delta)
+        if where is None:  # each distinct move makes only the locations its pieces use
+            where = moved[delta] = _Moved(_spots(entry["at"]), display, delta)
         found.append(
             LoadedFile(
                 documents=documents,
@@ -295,12 +295,43 @@ def _check(entry: Any, key: str) -> None:
         raise ValueError("not an entry of this format and key")
 
 
-def _where(spots: Any, display: str, delta: int) -> list[SourceLocation]:
-    """The entry's locations in ``display``, ``delta`` lines further down."""
+def _spots(spots: Any) -> list[int]:
+    """The entry's location table: line, column, line, column..."""
     if not isinstance(spots, list) or len(spots) % 2 or not set(map(type, spots)) <= {int}:
         raise ValueError("bad location table")
-    pairs = zip(spots[::2], spots[1::2], strict=True)
+    return spots
+
+
+def _where(spots: Any, display: str, delta: int) -> list[SourceLocation]:
+    """The entry's locations in ``display``, ``delta`` lines further down."""
+    table = _spots(spots)
+    pairs = zip(table[::2], table[1::2], strict=True)
     return [SourceLocation(display, line + delta, column) for line, column in pairs]
+
+
+class Where(Protocol):
+    """Locations by their index in an entry's table."""
+
+    def __getitem__(self, index: int, /) -> SourceLocation: ...
+
+
+class _Moved:
+    """An entry's locations moved ``delta`` lines, made as they are asked for: a file
+    whose pieces moved by many distinct amounts makes each location once, not the whole
+    table once per amount."""
+
+    def __init__(self, spots: list[int], display: str, delta: int) -> None:
+        self._spots, self._display, self._delta = spots, display, delta
+        self._made: dict[int, SourceLocation] = {}
+
+    def __getitem__(self, index: int, /) -> SourceLocation:
+        found = self._made.get(index)
+        if found is None:
+            if index < 0:
+                raise IndexError(index)  # as the table's list would not: -1 means "none"
+            line, column = self._spots[2 * index], self._spots[2 * index + 1]
+            found = self._made[index] = SourceLocation(self._display, line + self._delta, column)
+        return found
 
 
 def _moved(positions: bytes, delta: int) -> bytes:
@@ -329,7 +360,7 @@ def _shape(kind: str, fields: list[str], sources: list[str]) -> _Shape:
 def _decoded(
     item: list[Any],
     shapes: list[_Shape],
-    where: list[SourceLocation],
+    where: Where,
     display: str,
     delta: int = 0,
 ) -> Resource:
@@ -363,14 +394,14 @@ def _decoded(
     return resource
 
 
-def _declared(item: list[Any], where: list[SourceLocation]) -> Declared:
+def _declared(item: list[Any], where: Where) -> Declared:
     kind, key, location, written, external = item
     if {type(kind), type(key), type(written)} != {str} or type(external) is not bool:
         raise TypeError("bad declaration")
     return Declared(kind, key, where[location], written, external)
 
 
-def _cached(item: list[Any], where: list[SourceLocation]) -> CachedReferences:
+def _cached(item: list[Any], where: Where) -> CachedReferences:
     kind, key, start, refs = item
     if type(kind) is not str or type(key) is not str or type(refs) is not dict:
         raise TypeError("bad references")

@@ -136,6 +136,12 @@ def grown(docs: list[str]) -> list[str]:
     return docs
 
 
+def grown_in_three_places(docs: list[str]) -> list[str]:
+    for i in (1, 4, 7):  # the documents after each move down by 2, 4, then 6 lines
+        docs[i] = docs[i].replace("  notes: |\n", "  notes: |\n    added one\n    added two\n")
+    return docs
+
+
 EDITS: dict[str, tuple[Callable[[list[str]], list[str]], int]] = {
     # edit → how many pieces are parsed again
     "a value changed": (renamed, 1),
@@ -143,6 +149,7 @@ EDITS: dict[str, tuple[Callable[[list[str]], list[str]], int]] = {
     "a document deleted (later lines move up)": (deleted, 0),
     "two documents swapped": (swapped, 0),
     "a document grown by two lines": (grown, 1),
+    "three documents grown: the others move by three amounts": (grown_in_three_places, 3),
 }
 
 
