@@ -270,8 +270,11 @@ def decode_pieces(
         was, documents, (managed, external, declared, references) = piece
         delta = first_line - was
         where = moved.get(delta)
-        if where is None:  # each distinct move makes only the locations its pieces use
-            where = moved[delta] = _Moved(_spots(entry["at"]), display, delta)
+        if where is None:  # unmoved: the whole table; moved: only the locations used
+            spots = entry["at"]
+            lazy = delta != 0
+            where = _Moved(_spots(spots), display, delta) if lazy else _where(spots, display, 0)
+            moved[delta] = where
         found.append(
             LoadedFile(
                 documents=documents,
