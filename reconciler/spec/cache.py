@@ -53,6 +53,7 @@ from reconciler import __version__
 from reconciler.spec.cache_format import (
     FORMAT,
     REFERENCES,
+    UNUSABLE,
     CachedReferences,
     LoadedFile,
     Span,
@@ -75,9 +76,6 @@ KEEP_UNUSED_SECONDS = 7 * 24 * 3600
 
 _SOURCES = ("spec/*.py", "model.py", "sources.py", "errors.py", "rules.py")
 """The code whose result is cached, relative to the package (its bytes are in the key)."""
-
-_UNUSABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error)
-"""What reading an entry of another shape raises: the entry is ignored."""
 
 
 class SpecCache:
@@ -110,7 +108,7 @@ class SpecCache:
             return None
         try:
             return decode(entry, key, display)
-        except _UNUSABLE as exc:
+        except UNUSABLE as exc:
             log.debug("spec cache: ignoring entry %s (%s: %s)", key, type(exc).__name__, exc)
             return None
 

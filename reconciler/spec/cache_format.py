@@ -31,6 +31,9 @@ from reconciler.spec.yamlload import Document, YamlPath
 FORMAT = "reconciler-spec-cache/2"
 """Written in every entry; a change to what an entry holds changes it."""
 
+UNUSABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error)
+"""What reading an entry of another shape raises: the entry is ignored."""
+
 REFERENCES: Mapping[type, tuple[str, ...]] = {
     TenantSpec: ("plan", "parent"),
     OperatorSpec: ("tenant",),

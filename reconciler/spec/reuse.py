@@ -17,12 +17,11 @@ more than parsing the file).
 from __future__ import annotations
 
 import logging
-import struct
 from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.spec.cache import LoadedFile, Span, SpecCache
-from reconciler.spec.cache_format import decode_pieces
+from reconciler.spec.cache_format import UNUSABLE, decode_pieces
 from reconciler.spec.pieces import Piece, piece_at
 
 log = logging.getLogger("reconciler")
@@ -33,8 +32,6 @@ Parse = Callable[[bytes], LoadedFile | None]
 Tally = tuple[int, int, int, int, int]
 """One parsed document: the line it starts on, and how many resources, external resources,
 declarations and references it made."""
-
-_UNUSABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, struct.error)
 
 
 def changed_file(
@@ -48,7 +45,7 @@ def changed_file(
     wanted = [(piece.digest, piece.first_line) for piece in pieces]
     try:
         found = decode_pieces(entry, previous, display, wanted)
-    except _UNUSABLE as exc:
+    except UNUSABLE as exc:
         log.debug("spec cache: not reusing %s (%s: %s)", previous, type(exc).__name__, exc)
         return None
     kept = sum(part is not None for part in found)
