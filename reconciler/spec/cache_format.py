@@ -63,11 +63,8 @@ class Span:
     references: int
 
     def as_json(self) -> list[Any]:
-        return [self.digest, self.first_line, self.documents, *self.counts]
-
-    @property
-    def counts(self) -> tuple[int, int, int, int]:
-        return (self.managed, self.external, self.declared, self.references)
+        counts = (self.managed, self.external, self.declared, self.references)
+        return [self.digest, self.first_line, self.documents, *counts]
 
 
 @dataclass
@@ -77,10 +74,9 @@ class LoadedFile:
     documents: int = 0
     """Non-empty documents (0: the file is empty, only comments or only null)."""
     declared: list[Declared] = field(default_factory=list)
-    specs: list[tuple[AnySpec, Document]] = field(default_factory=list)
-    """Parsed: the validated documents, for the checks across files."""
     cached: list[CachedReferences] = field(default_factory=list)
-    """From the cache instead of ``specs``: the references of its documents that have any."""
+    """The references of its documents that have any, for the checks across files (a
+    stand-in model is made from one only where a check can find something)."""
     managed: list[Resource] = field(default_factory=list)
     external: list[Resource] = field(default_factory=list)
     """Declared with ``managed: false``."""
@@ -223,7 +219,7 @@ def decode(entry: Any, key: str, display: str) -> LoadedFile:
     another format or key, or of the wrong shape.
     """
     _check(entry, key)
-    where = _where(entry["at"], display, 0)
+    where = _where(entry["at"], display)
     shapes = [_shape(kind, f, s) for kind, f, s in entry["shapes"]]
     documents = entry["documents"]
     if type(documents) is not int:
@@ -276,7 +272,7 @@ def decode_pieces(
         if where is None:  # unmoved: the whole table; moved: only the locations used
             spots = entry["at"]
             lazy = delta != 0
-            where = _Moved(_spots(spots), display, delta) if lazy else _where(spots, display, 0)
+            where = _Moved(_spots(spots), display, delta) if lazy else _where(spots, display)
             moved[delta] = where
         found.append(
             LoadedFile(
@@ -308,11 +304,11 @@ def _spots(spots: Any) -> list[int]:
     return spots
 
 
-def _where(spots: Any, display: str, delta: int) -> list[SourceLocation]:
-    """The entry's locations in ``display``, ``delta`` lines further down."""
+def _where(spots: Any, display: str) -> list[SourceLocation]:
+    """The entry's locations in ``display``, all made at once (nearly all are used)."""
     table = _spots(spots)
     pairs = zip(table[::2], table[1::2], strict=True)
-    return [SourceLocation(display, line + delta, column) for line, column in pairs]
+    return [SourceLocation(display, line, column) for line, column in pairs]
 
 
 class Where(Protocol):
